@@ -1,0 +1,161 @@
+/**
+ * The `rollcall` command: `serve` runs the server; `credentials` and `token` read the data
+ * directory (safe while a server runs: they never register a node or touch presence).
+ */
+import { existsSync } from 'node:fs';
+import { ConfigError, type Config } from './config.js';
+import { configFromEnvironment, createRollcall } from './main.js';
+import { issueAccessToken } from './service/access-tokens.js';
+import { SystemClock } from './service/clocks.js';
+import type { Store } from './service/ports.js';
+import { createSqliteStore } from './store/sqlite/sqlite-store.js';
+
+const USAGE = `Usage: rollcall <command>
+
+Commands:
+  serve [--demo]                 run the server (--demo also creates workers alice, bob, carol)
+  credentials [--json]           print the account, API key, workspace and workers
+  token <worker name or SID> [--ttl SECONDS] [--role worker|admin]
+                                 print a worker access token for the agent channel
+
+Environment: PORT (4000), HOST (127.0.0.1), ROLLCALL_DATA_DIR (./data); see docs/operations.md.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = configFromEnvironment();
+  switch (command) {
+    case 'serve':
+      return serve(config, rest.includes('--demo'));
+    case 'credentials':
+      return withStore(config, (store) => credentials(store, rest.includes('--json')));
+    case 'token':
+      return withStore(config, (store) => token(store, config, rest));
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`rollcall: unknown command ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function serve(config: Config, demo: boolean): Promise<number> {
+  const rollcall = await createRollcall(config, { demo });
+  const url = await rollcall.listen();
+  const { account, apiKey, workspace, workers } = rollcall.installation;
+  const wsUrl = url.replace(/^http/, 'ws');
+  const example = workers[0]?.friendlyName ?? '<worker>';
+  process.stdout.write(`
+Rollcall is listening on ${url}  (data: ${config.dataDir})
+
+  Account SID     ${account.sid}
+  Auth token      ${account.authToken}
+  API key         ${apiKey.sid}
+  API key secret  ${apiKey.secret}
+  Workspace       ${workspace.sid}
+  Workers         ${workers.map((w) => `${w.friendlyName} (${w.sid})`).join(', ') || 'none yet'}
+
+Connect an agent with the twilio-taskrouter Worker SDK:
+  const token = \`$(npx rollcall token ${example})\`;
+  new Worker(token, { ebServer: '${url}/v1/wschannels', wsServer: '${wsUrl}/v1/wschannels' });
+Credentials for scripts: npx rollcall credentials --json
+
+`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    rollcall.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      rollcall.log.error({ graceMs: config.shutdownGraceMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    force.unref();
+    rollcall.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        rollcall.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return new Promise<number>(() => undefined);
+}
+
+async function withStore(config: Config, fn: (store: Store) => Promise<number>): Promise<number> {
+  if (!existsSync(config.databaseFile)) {
+    console.error(`rollcall: no Rollcall data in ${config.dataDir}; start the server once (npm start) to create it.`);
+    return 1;
+  }
+  const store = createSqliteStore({ file: config.databaseFile, clock: new SystemClock() });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function firstInstallation(store: Store) {
+  const [account] = await store.listAccounts();
+  if (!account) throw new CliError('the data directory has no account yet; start the server once to create it');
+  const apiKey = (await store.listApiKeys(account.sid)).find((k) => k.revokedAt === null);
+  if (!apiKey) throw new CliError('the account has no active API key');
+  const [workspace] = await store.listWorkspaces(account.sid);
+  if (!workspace) throw new CliError('the account has no workspace');
+  return { account, apiKey, workspace, workers: await store.listWorkers(workspace.sid) };
+}
+
+async function credentials(store: Store, json: boolean): Promise<number> {
+  const { account, apiKey, workspace, workers } = await firstInstallation(store);
+  const out = {
+    account_sid: account.sid,
+    auth_token: account.authToken,
+    api_key_sid: apiKey.sid,
+    api_key_secret: apiKey.secret,
+    workspace_sid: workspace.sid,
+    workers: workers.map((w) => ({ sid: w.sid, friendly_name: w.friendlyName })),
+  };
+  if (json) console.log(JSON.stringify(out, null, 2));
+  else for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(16)} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return 0;
+}
+
+async function token(store: Store, config: Config, args: readonly string[]): Promise<number> {
+  const who = args.find((a, i) => !a.startsWith('--') && !['--ttl', '--role'].includes(args[i - 1] ?? ''));
+  if (!who) throw new CliError('token needs a worker name or SID, e.g. rollcall token alice');
+  const ttlArg = valueOf(args, '--ttl');
+  const ttlS = ttlArg === undefined ? config.tokenTtlS : Number(ttlArg);
+  if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > 86_400) throw new CliError('--ttl must be a whole number of seconds from 1 to 86400');
+  const role = valueOf(args, '--role') ?? 'worker';
+  if (role !== 'worker' && role !== 'admin') throw new CliError('--role must be worker or admin');
+  const { account, apiKey, workspace } = await firstInstallation(store);
+  const worker = (await store.findWorker(workspace.sid, who)) ?? (await store.findWorkerByName(workspace.sid, who));
+  if (!worker) throw new CliError(`no worker named or with SID ${who} in workspace ${workspace.sid}`);
+  console.log(await issueAccessToken({
+    accountSid: account.sid, apiKeySid: apiKey.sid, apiKeySecret: apiKey.secret, workspaceSid: workspace.sid,
+    workerSid: worker.sid, identity: worker.friendlyName, role, ttlS, nowMs: Date.now(),
+  }));
+  return 0;
+}
+
+function valueOf(args: readonly string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+class CliError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof CliError || error instanceof ConfigError) console.error(`rollcall: ${error.message}`);
+    else console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,87 @@
+/**
+ * Configuration: one schema, defaults with units in the names, validated once at boot. Every
+ * problem is listed in one error; the result is frozen. Only main.ts passes the environment in.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z
+  .object({
+    PORT: int(0, 65_535).default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    ROLLCALL_DATA_DIR: z.string().min(1).default('./data'),
+    ROLLCALL_PUBLIC_URL: z.url().optional(),
+    ROLLCALL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ROLLCALL_PING_INTERVAL_MS: int(100, 600_000).default(10_000),
+    ROLLCALL_LIVENESS_TIMEOUT_MS: int(200, 1_800_000).default(21_000),
+    ROLLCALL_HEARTBEAT_FRAME_MS: int(100, 25_000).default(15_000),
+    ROLLCALL_LIVENESS_TICK_MS: int(10, 1000).default(100),
+    ROLLCALL_NODE_HEARTBEAT_MS: int(50, 60_000).default(5000),
+    ROLLCALL_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
+    ROLLCALL_TOKEN_TTL_S: int(60, 86_400).default(3600),
+    /** The offline threshold a new workspace starts with (the Flex default is 30 s). */
+    ROLLCALL_DEFAULT_THRESHOLD_S: int(1, 86_400).default(30),
+    ROLLCALL_SHUTDOWN_GRACE_MS: int(0, 60_000).default(5000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['ROLLCALL_LIVENESS_TIMEOUT_MS'], message: `must be longer than ROLLCALL_PING_INTERVAL_MS (${c.ROLLCALL_PING_INTERVAL_MS}), or every pause between pings looks like a loss` });
+    }
+    if (c.ROLLCALL_LIVENESS_TICK_MS > c.ROLLCALL_PING_INTERVAL_MS || c.ROLLCALL_LIVENESS_TICK_MS > c.ROLLCALL_HEARTBEAT_FRAME_MS) {
+      ctx.addIssue({ code: 'custom', path: ['ROLLCALL_LIVENESS_TICK_MS'], message: 'must not exceed the ping interval or the heartbeat frame interval' });
+    }
+  });
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly databaseFile: string;
+  readonly publicUrl: string | null;
+  readonly logLevel: string;
+  readonly pingIntervalMs: number;
+  readonly livenessTimeoutMs: number;
+  readonly heartbeatFrameMs: number;
+  readonly livenessTickMs: number;
+  readonly nodeHeartbeatMs: number;
+  readonly bodyLimitBytes: number;
+  readonly tokenTtlS: number;
+  readonly defaultThresholdS: number;
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const known = Object.fromEntries(Object.keys(schema.shape ?? {}).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = schema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const dataDir = path.resolve(c.ROLLCALL_DATA_DIR);
+  return Object.freeze({
+    port: c.PORT,
+    host: c.HOST,
+    dataDir,
+    databaseFile: path.join(dataDir, 'rollcall.sqlite'),
+    publicUrl: c.ROLLCALL_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    logLevel: c.ROLLCALL_LOG_LEVEL,
+    pingIntervalMs: c.ROLLCALL_PING_INTERVAL_MS,
+    livenessTimeoutMs: c.ROLLCALL_LIVENESS_TIMEOUT_MS,
+    heartbeatFrameMs: c.ROLLCALL_HEARTBEAT_FRAME_MS,
+    livenessTickMs: c.ROLLCALL_LIVENESS_TICK_MS,
+    nodeHeartbeatMs: c.ROLLCALL_NODE_HEARTBEAT_MS,
+    bodyLimitBytes: c.ROLLCALL_BODY_LIMIT_BYTES,
+    tokenTtlS: c.ROLLCALL_TOKEN_TTL_S,
+    defaultThresholdS: c.ROLLCALL_DEFAULT_THRESHOLD_S,
+    shutdownGraceMs: c.ROLLCALL_SHUTDOWN_GRACE_MS,
+  });
+}

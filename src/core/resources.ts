@@ -1,0 +1,123 @@
+/**
+ * The records Rollcall keeps, in TaskRouter's words. Instants are epoch milliseconds (`…At`),
+ * durations milliseconds (`…Ms`); `attributes` is kept as the JSON string TaskRouter exchanges.
+ */
+import type { ActivityCause, DisconnectReason, LogoutEvidence } from './presence.js';
+
+export interface Account {
+  readonly sid: string;
+  readonly friendlyName: string;
+  readonly authToken: string;
+  readonly createdAt: number;
+}
+
+export interface ApiKey {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly friendlyName: string;
+  readonly secret: string;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+export interface Workspace {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly friendlyName: string;
+  readonly defaultActivitySid: string;
+  readonly timeoutActivitySid: string;
+  readonly eventCallbackUrl: string | null;
+  readonly eventsFilter: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Activity {
+  readonly sid: string;
+  readonly workspaceSid: string;
+  readonly accountSid: string;
+  readonly friendlyName: string;
+  readonly available: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Worker {
+  readonly sid: string;
+  readonly workspaceSid: string;
+  readonly accountSid: string;
+  readonly friendlyName: string;
+  readonly attributes: string;
+  readonly activitySid: string;
+  readonly activityName: string;
+  readonly available: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly statusChangedAt: number;
+  /** Grows on every visible change; the EventBridge `version` and the REST `ETag`. */
+  readonly version: number;
+}
+
+/** The Flex logout settings of a workspace (Flex Configuration `offline_config` and friends). */
+export interface LogoutSettings {
+  readonly workspaceSid: string;
+  readonly logoutActivitySid: string;
+  /** `offline_config.presence`. */
+  readonly enabled: boolean;
+  /** `offline_config.presence_ttl`, in milliseconds here (whole seconds on the wire). */
+  readonly thresholdMs: number;
+  readonly updatedAt: number;
+}
+
+/** One row of the append-only activity log. */
+export interface ActivityLogEntry {
+  readonly id: number;
+  readonly workspaceSid: string;
+  readonly workerSid: string;
+  readonly fromActivitySid: string | null;
+  readonly toActivitySid: string;
+  readonly cause: ActivityCause | 'created';
+  readonly actor: string;
+  readonly evidence: LogoutEvidence | null;
+  readonly effectiveAt: number;
+  readonly recordedAt: number;
+}
+
+/** One disconnection of a worker, from its last sign of life to its reconnection or logout. */
+export interface DisconnectEpisode {
+  readonly id: number;
+  readonly workerSid: string;
+  readonly lastSeenAt: number;
+  readonly detectedAt: number;
+  readonly reason: DisconnectReason;
+  readonly endedAt: number | null;
+  readonly outcome: 'reconnected' | 'logged-out' | 'overridden' | null;
+}
+
+export type EventType =
+  | 'worker.activity.update'
+  | 'worker.attributes.update'
+  | 'worker.created'
+  | 'worker.deleted'
+  | 'activity.created'
+  | 'activity.updated'
+  | 'activity.deleted'
+  | 'workspace.updated';
+
+/** A committed change, stored for the Events API and fanned out to sessions after commit. */
+export interface WorkspaceEvent {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly workspaceSid: string;
+  readonly eventType: EventType;
+  readonly resourceType: 'worker' | 'activity' | 'workspace';
+  readonly resourceSid: string;
+  readonly actorType: 'worker' | 'account' | 'api_key' | 'system';
+  readonly actorSid: string | null;
+  readonly description: string;
+  /** Twilio's `event_data`, string-valued as Twilio sends it. */
+  readonly data: Readonly<Record<string, string | null>>;
+  readonly cause: ActivityCause | null;
+  readonly evidence: LogoutEvidence | null;
+  readonly at: number;
+}

@@ -1,0 +1,212 @@
+/**
+ * The agent WebSocket at `/v1/wschannels?token=…` (server → client only). The token is verified
+ * at the upgrade and a refusal is a plain HTTP answer before any WebSocket exists, because the
+ * SDK retries about once a second forever. An accepted socket gets `init` first, whitespace
+ * heartbeat frames for the SDK's watchdog, protocol pings for our liveness, and the worker's
+ * events. Every socket is one Connection of the presence machine.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Refusal } from '../../core/errors.js';
+import type { DisconnectReason } from '../../core/presence.js';
+import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
+import { newSid } from '../../service/ids.js';
+import { Liveness, type Watched } from '../../service/liveness.js';
+import type { Bus, Clock, Log, Store } from '../../service/ports.js';
+import type { PresenceService } from '../../service/presence-service.js';
+import { EB_STATUS, ebWorker } from './dialect.js';
+
+export interface AgentChannelOptions {
+  readonly store: Store;
+  readonly presence: PresenceService;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly pingIntervalMs: number;
+  readonly livenessTimeoutMs: number;
+  readonly heartbeatFrameMs: number;
+  readonly tickMs: number;
+}
+
+/** Close code sent to sessions replaced by `closeExistingSessions=true`. */
+export const CLOSE_REPLACED = 4000;
+const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
+
+class AgentSession implements Watched {
+  lastSeenAt: number;
+  lostReason: DisconnectReason | null = null;
+  /** Resolves once the connection is committed (or refused); the close waits for it. */
+  opened: Promise<boolean> = Promise.resolve(false);
+
+  constructor(
+    readonly id: string,
+    readonly socket: WebSocket,
+    readonly grant: TaskRouterGrant,
+    private readonly clock: Clock,
+  ) {
+    this.lastSeenAt = clock.now();
+  }
+
+  ping(): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
+  }
+
+  heartbeat(): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(' ');
+  }
+
+  lose(lastSeenAt: number): void {
+    this.lostReason = 'heartbeat-lost';
+    this.lastSeenAt = lastSeenAt;
+    this.socket.terminate();
+  }
+
+  touch(): void {
+    this.lastSeenAt = this.clock.now();
+  }
+
+  send(eventType: string, payload: unknown): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify({ event_type: eventType, payload }));
+  }
+}
+
+export class AgentChannel {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
+  private readonly liveness: Liveness;
+  private readonly sessions = new Map<string, Set<AgentSession>>();
+  private ticker: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private closing = false;
+
+  constructor(private readonly options: AgentChannelOptions) {
+    this.liveness = new Liveness({
+      pingIntervalMs: options.pingIntervalMs,
+      timeoutMs: options.livenessTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatFrameMs,
+      tickMs: options.tickMs,
+      sweepIntervalMs: Math.min(1000, options.livenessTimeoutMs / 4),
+    });
+  }
+
+  get connectionCount(): number {
+    return this.liveness.size;
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => this.liveness.tick(this.options.clock.now()), this.options.tickMs);
+    this.unsubscribe = this.options.bus.subscribe((message) => {
+      if (!message.worker || !PUSHED_EVENTS.has(message.event.eventType)) return;
+      const payload = ebWorker(message.worker);
+      for (const session of this.sessions.get(message.worker.sid) ?? []) session.send(message.event.eventType, payload);
+    });
+  }
+
+  /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    void this.upgrade(req, socket, head).catch((error: unknown) => {
+      this.options.log.error({ err: error }, 'agent channel upgrade failed');
+      rejectUpgrade(socket, 500, 'Internal error');
+    });
+  }
+
+  /** Graceful stop: close every socket with 1001 (going away). Presence was retired before. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.unsubscribe?.();
+    for (const set of this.sessions.values()) for (const s of set) s.socket.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://rollcall.invalid');
+    if (url.pathname.replace(/\/+$/, '') !== '/v1/wschannels') return rejectUpgrade(socket, 404, `No WebSocket endpoint at ${url.pathname}`);
+    if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
+    const grant = await verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now());
+    if (!grant.ok) return rejectRefusal(socket, grant.refusal);
+    const worker = await this.options.store.findWorker(grant.value.workspaceSid, grant.value.workerSid);
+    if (!worker) return rejectUpgrade(socket, 404, `Worker ${grant.value.workerSid} was not found`);
+    const closeExisting = url.searchParams.get('closeExistingSessions') === 'true';
+    const exempt = url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, grant.value, closeExisting, exempt));
+  }
+
+  private accept(ws: WebSocket, grant: TaskRouterGrant, closeExisting: boolean, exempt: boolean): void {
+    const { clock, presence, log } = this.options;
+    const session = new AgentSession(newSid('connection'), ws, grant, clock);
+    const slog = log.child({ workerSid: grant.workerSid, connectionId: session.id });
+    ws.on('pong', () => session.touch());
+    ws.on('message', () => session.touch());
+    ws.on('error', (error) => slog.debug({ err: error }, 'agent socket error'));
+    ws.on('close', () => void this.ended(session, slog));
+    session.opened = (async () => {
+      const result = await presence.connect({ workspaceSid: grant.workspaceSid, workerSid: grant.workerSid, connectionId: session.id, exempt });
+      if (!result.ok) {
+        ws.close(4004, result.refusal.message.slice(0, 120));
+        return false;
+      }
+      // The socket may have closed while the connection was being committed; `ended` records that.
+      if (ws.readyState !== ws.OPEN) return true;
+      const older = [...(this.sessions.get(grant.workerSid) ?? [])];
+      this.track(session);
+      session.send('init', {
+        channel_id: grant.workerSid,
+        account_sid: grant.accountSid,
+        workspace_sid: grant.workspaceSid,
+        token_lifetime: Math.max(0, grant.expiresAt - clock.now()),
+      });
+      if (closeExisting) for (const old of older) this.replace(old);
+      slog.debug({ exempt, closeExisting }, 'agent connected');
+      return true;
+    })().catch((error: unknown) => {
+      slog.error({ err: error }, 'opening the connection failed');
+      ws.terminate();
+      return false;
+    });
+  }
+
+  /**
+   * Ends a session replaced by a newer one. An `init` with a zero token lifetime first makes the
+   * old SDK stop reconnecting; without it two tabs would kick each other forever.
+   */
+  private replace(old: AgentSession): void {
+    old.send('init', { channel_id: old.grant.workerSid, account_sid: old.grant.accountSid, workspace_sid: old.grant.workspaceSid, token_lifetime: 0 });
+    old.socket.close(CLOSE_REPLACED, 'Replaced by a newer session');
+  }
+
+  private track(session: AgentSession): void {
+    let set = this.sessions.get(session.grant.workerSid);
+    if (!set) this.sessions.set(session.grant.workerSid, (set = new Set()));
+    set.add(session);
+    this.liveness.add(session);
+  }
+
+  private async ended(session: AgentSession, slog: Log): Promise<void> {
+    const wasOpened = await session.opened;
+    this.liveness.remove(session);
+    const set = this.sessions.get(session.grant.workerSid);
+    set?.delete(session);
+    if (set?.size === 0) this.sessions.delete(session.grant.workerSid);
+    if (!wasOpened) return;
+    // A close frame or TCP close is itself a sign of life (rule 4); a silent loss counts from the last pong.
+    const reason = session.lostReason ?? 'closed';
+    const lastSeenAt = session.lostReason ? session.lastSeenAt : this.options.clock.now();
+    try {
+      await this.options.presence.disconnect({ connectionId: session.id, reason, lastSeenAt });
+      slog.debug({ reason, lastSeenAt }, 'agent connection ended');
+    } catch (error) {
+      slog.error({ err: error }, 'recording the end of a connection failed');
+    }
+  }
+}
+
+function rejectRefusal(socket: Duplex, refusal: Refusal): void {
+  rejectUpgrade(socket, EB_STATUS[refusal.code], refusal.message);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ message });
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}

@@ -1,0 +1,67 @@
+/**
+ * The EventBridge dialect the `twilio-taskrouter` SDK speaks: epoch-second dates, JSON-string
+ * attributes, `{contents, after_sid}` lists, `{message}` errors, a `version` on workers.
+ */
+import type { RefusalCode } from '../../core/errors.js';
+import type { Activity, Worker } from '../../core/resources.js';
+
+const epochS = (ms: number): number => Math.floor(ms / 1000);
+
+export function ebWorker(w: Worker): Record<string, unknown> {
+  return {
+    account_sid: w.accountSid,
+    activity_name: w.activityName,
+    activity_sid: w.activitySid,
+    attributes: w.attributes,
+    available: w.available,
+    date_created: epochS(w.createdAt),
+    date_status_changed: epochS(w.statusChangedAt),
+    date_updated: epochS(w.updatedAt),
+    friendly_name: w.friendlyName,
+    sid: w.sid,
+    workspace_sid: w.workspaceSid,
+    version: String(w.version),
+  };
+}
+
+export function ebActivity(a: Activity): Record<string, unknown> {
+  return {
+    account_sid: a.accountSid,
+    available: a.available,
+    date_created: epochS(a.createdAt),
+    date_updated: epochS(a.updatedAt),
+    friendly_name: a.friendlyName,
+    sid: a.sid,
+    workspace_sid: a.workspaceSid,
+  };
+}
+
+/** One `AfterSid` page of a list ordered as given. */
+export function ebPage<T extends { sid: string }>(
+  items: readonly T[],
+  params: Record<string, unknown>,
+  render: (item: T) => Record<string, unknown>,
+): { contents: Record<string, unknown>[]; after_sid: string | null } {
+  const pageSize = clampPageSize(params.PageSize);
+  const after = typeof params.AfterSid === 'string' ? params.AfterSid : null;
+  const start = after === null ? 0 : items.findIndex((i) => i.sid === after) + 1;
+  const page = start === 0 && after !== null ? [] : items.slice(start, start + pageSize);
+  const more = start + pageSize < items.length;
+  return { contents: page.map(render), after_sid: more && page.length > 0 ? (page[page.length - 1] as T).sid : null };
+}
+
+function clampPageSize(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 50;
+}
+
+/** The one table from refusal codes to EventBridge HTTP statuses. */
+export const EB_STATUS: Readonly<Record<RefusalCode, number>> = {
+  'not-found': 404,
+  'invalid-parameter': 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'version-mismatch': 412,
+  conflict: 409,
+  'payload-too-large': 413,
+};

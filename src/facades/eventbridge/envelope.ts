@@ -1,0 +1,166 @@
+/**
+ * `POST /v1/wschannels`: the SDK's HTTP envelope `{url, method, params, token}`. The body is JSON
+ * whatever the content type claims (axios sends form-urlencoded, fetch sends text/plain). Answers
+ * are `{payload}`; refusals `{message}` with the status from EB_STATUS, and change nothing.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { refuse, type Refusal, type Result } from '../../core/errors.js';
+import { isSid } from '../../core/sids.js';
+import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
+import type { Clock, Store } from '../../service/ports.js';
+import type { PresenceService } from '../../service/presence-service.js';
+import { EB_STATUS, ebActivity, ebPage, ebWorker } from './dialect.js';
+
+export interface EnvelopeDeps {
+  readonly store: Store;
+  readonly presence: PresenceService;
+  readonly clock: Clock;
+  readonly bodyLimitBytes: number;
+}
+
+interface Envelope {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly params: Record<string, unknown>;
+  readonly token: unknown;
+}
+
+type Answer = Result<unknown>;
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'content-type, clientversion, apiversion, if-match',
+  'access-control-max-age': '600',
+};
+
+export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.bodyLimitBytes }, (_req, body, done) => done(null, body));
+    scope.setErrorHandler((error: { statusCode?: number; message: string }, _req, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      const message = status === 413 ? `The request body exceeds ${deps.bodyLimitBytes} bytes` : status === 500 ? 'Internal error' : error.message;
+      if (status === 500) scope.log.error({ err: error }, 'envelope request failed');
+      void reply.code(status).headers(CORS_HEADERS).send({ message });
+    });
+    scope.options('/v1/wschannels', async (_req, reply) => reply.code(204).headers(CORS_HEADERS).send());
+    scope.post('/v1/wschannels', async (req, reply) => {
+      const parsed = parseEnvelope(req.body);
+      if (!parsed.ok) return sendRefusal(reply, parsed.refusal);
+      const envelope = parsed.value;
+      const grant = await verifyAccessToken(deps.store, envelope.token, deps.clock.now());
+      if (!grant.ok) return sendRefusal(reply, grant.refusal);
+      const ifMatch = req.headers['if-match'];
+      const answer = await route(deps, grant.value, envelope, typeof ifMatch === 'string' ? ifMatch : undefined);
+      if (!answer.ok) return sendRefusal(reply, answer.refusal);
+      return reply.code(200).headers(CORS_HEADERS).send({ payload: answer.value });
+    });
+  });
+}
+
+function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
+  return reply.code(EB_STATUS[refusal.code]).headers(CORS_HEADERS).send({ message: refusal.message });
+}
+
+function parseEnvelope(body: unknown): Result<Envelope> {
+  if (typeof body !== 'string' || body.trim() === '') return refuse('invalid-parameter', 'The request body must be a JSON envelope {url, method, params, token}');
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return refuse('invalid-parameter', 'The request body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return refuse('invalid-parameter', 'The request body must be a JSON object');
+  const v = value as Record<string, unknown>;
+  if (typeof v.url !== 'string' || v.url === '') return refuse('invalid-parameter', 'The envelope needs a url', 'url');
+  const method = typeof v.method === 'string' ? v.method.toUpperCase() : '';
+  if (method !== 'GET' && method !== 'POST') return refuse('invalid-parameter', 'The envelope method must be GET or POST', 'method');
+  const params = v.params ?? {};
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return refuse('invalid-parameter', 'The envelope params must be an object', 'params');
+  return { ok: true, value: { url: v.url, method, params: params as Record<string, unknown>, token: v.token } };
+}
+
+const WORKER_PATH = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Workers\/([^/]+)(?:\/([A-Za-z]+))?\/?$/;
+const WORKSPACE_PATH = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/([A-Za-z]+)\/?$/;
+
+async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, ifMatch: string | undefined): Promise<Answer> {
+  const path = env.url.split('?')[0] ?? '';
+  const worker = WORKER_PATH.exec(path);
+  if (worker) {
+    const [, wsSid = '', wkSid = '', sub] = worker;
+    if (wsSid !== grant.workspaceSid) return refuse('forbidden', `The token does not grant access to workspace ${wsSid}`);
+    if (wkSid !== grant.workerSid && grant.role !== 'admin') return refuse('forbidden', `A worker token may only act on its own worker (${grant.workerSid})`);
+    if (sub === undefined && env.method === 'GET') return fetchWorker(deps, wsSid, wkSid);
+    if (sub === undefined && env.method === 'POST') return updateWorker(deps, grant, wsSid, wkSid, env.params, ifMatch);
+    if ((sub === 'WorkerChannels' || sub === 'Channels' || sub === 'Reservations') && env.method === 'GET') {
+      const found = await deps.store.findWorker(wsSid, wkSid);
+      if (!found) return refuse('not-found', `Worker ${wkSid} was not found`);
+      // Routing (channels, reservations) is not built yet: every worker has none.
+      return { ok: true, value: { contents: [], after_sid: null } };
+    }
+  }
+  const list = WORKSPACE_PATH.exec(path);
+  if (list && env.method === 'GET') {
+    const [, wsSid = '', resource] = list;
+    if (wsSid !== grant.workspaceSid) return refuse('forbidden', `The token does not grant access to workspace ${wsSid}`);
+    if (resource === 'Activities') return { ok: true, value: ebPage(await deps.store.listActivities(wsSid), env.params, ebActivity) };
+    if (resource === 'Workers') return { ok: true, value: ebPage(await deps.store.listWorkers(wsSid), env.params, ebWorker) };
+  }
+  return refuse('not-found', `No resource ${env.method} ${path}`);
+}
+
+async function fetchWorker(deps: EnvelopeDeps, wsSid: string, wkSid: string): Promise<Answer> {
+  const found = await deps.store.findWorker(wsSid, wkSid);
+  return found ? { ok: true, value: ebWorker(found) } : refuse('not-found', `Worker ${wkSid} was not found`);
+}
+
+async function updateWorker(
+  deps: EnvelopeDeps, grant: TaskRouterGrant, wsSid: string, wkSid: string, params: Record<string, unknown>, ifMatch: string | undefined,
+): Promise<Answer> {
+  const ifMatchVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/"/g, ''));
+  if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a worker version', 'If-Match');
+  const { ActivitySid, Attributes, RejectPendingReservations } = params;
+  if (ActivitySid === undefined && Attributes === undefined) return refuse('invalid-parameter', 'Nothing to update: give ActivitySid or Attributes', 'ActivitySid');
+  if (ActivitySid !== undefined && !isSid('activity', ActivitySid)) return refuse('invalid-parameter', 'ActivitySid must be an activity SID (WA followed by 32 hex digits)', 'ActivitySid');
+  const reject = parseBoolean(RejectPendingReservations);
+  if (reject === null) return refuse('invalid-parameter', 'RejectPendingReservations must be true or false', 'RejectPendingReservations');
+  const attributes = Attributes === undefined ? undefined : parseAttributes(Attributes);
+  if (attributes === null) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
+  if (ActivitySid !== undefined && !(await deps.store.findActivity(wsSid, ActivitySid as string))) {
+    return refuse('invalid-parameter', `ActivitySid ${ActivitySid as string} is not an activity of this workspace`, 'ActivitySid');
+  }
+  const cause = grant.role === 'admin' && wkSid !== grant.workerSid ? 'admin' : 'agent';
+  const actor = grant.workerSid;
+  // Validate everything before the first write, so a refused half never lands.
+  let result = null;
+  if (attributes !== undefined) {
+    result = await deps.presence.setAttributes({ workspaceSid: wsSid, workerSid: wkSid, attributes, actor, ifMatchVersion });
+    if (!result.ok) return result;
+  }
+  if (ActivitySid !== undefined) {
+    result = await deps.presence.setActivity({
+      workspaceSid: wsSid, workerSid: wkSid, activitySid: ActivitySid as string, cause, actor,
+      rejectPendingReservations: reject, ifMatchVersion: attributes === undefined ? ifMatchVersion : undefined,
+    });
+    if (!result.ok) return result;
+  }
+  return result ? { ok: true, value: ebWorker(result.value.worker) } : refuse('invalid-parameter', 'Nothing to update');
+}
+
+function parseBoolean(value: unknown): boolean | null {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  return null;
+}
+
+function parseAttributes(value: unknown): string | null {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return JSON.stringify(value);
+  if (typeof value !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? JSON.stringify(parsed) : null;
+  } catch {
+    return null;
+  }
+}

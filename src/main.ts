@@ -1,0 +1,111 @@
+/**
+ * The composition root: the only place that picks concrete adapters (SQLite store, local bus,
+ * system clock), reads the environment and wires facades to services.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import formbody from '@fastify/formbody';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createLocalBus } from './bus/local-bus.js';
+import { loadConfig, type Config } from './config.js';
+import { AgentChannel } from './facades/eventbridge/agent-channel.js';
+import { registerEnvelope } from './facades/eventbridge/envelope.js';
+import { registerOpsRoutes } from './facades/ops/ops-routes.js';
+import { createLogger } from './log.js';
+import { SystemClock } from './service/clocks.js';
+import { ensureInstallation, type Installation } from './service/first-run.js';
+import { newSid } from './service/ids.js';
+import type { Clock, Store } from './service/ports.js';
+import { PresenceService } from './service/presence-service.js';
+import { createSqliteStore } from './store/sqlite/sqlite-store.js';
+
+export interface Rollcall {
+  readonly config: Config;
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly presence: PresenceService;
+  readonly channel: AgentChannel;
+  readonly installation: Installation;
+  readonly log: Logger;
+  /** Base URL once listening, e.g. http://127.0.0.1:4000. */
+  url(): string;
+  listen(): Promise<string>;
+  /** Graceful stop: not ready, connections become disconnections, sockets closed with 1001. */
+  close(): Promise<void>;
+}
+
+export interface RollcallOptions {
+  readonly demo?: boolean;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export function configFromEnvironment(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
+export async function createRollcall(config: Config, options: RollcallOptions = {}): Promise<Rollcall> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? new SystemClock();
+  if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
+  const store = createSqliteStore({ file: config.databaseFile, clock });
+  const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
+  const nodeId = newSid('node');
+  const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
+  await presence.start();
+  const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
+
+  // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
+  const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+  await app.register(formbody);
+  const channel = new AgentChannel({
+    store, presence, bus, clock, log,
+    pingIntervalMs: config.pingIntervalMs,
+    livenessTimeoutMs: config.livenessTimeoutMs,
+    heartbeatFrameMs: config.heartbeatFrameMs,
+    tickMs: config.livenessTickMs,
+  });
+  let state: 'starting' | 'ready' | 'stopping' = 'starting';
+  registerOpsRoutes(app, {
+    async notReadyBecause() {
+      if (state !== 'ready') return state;
+      try {
+        await store.nextDueAt();
+        return null;
+      } catch {
+        return 'store unreachable';
+      }
+    },
+  });
+  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes });
+  app.server.on('upgrade', (req, socket, head) => channel.handleUpgrade(req, socket, head));
+
+  let heartbeat: NodeJS.Timeout | null = null;
+  let baseUrl = '';
+  const rollcall: Rollcall = {
+    config, app, store, presence, channel, installation, log,
+    url: () => baseUrl,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address() as AddressInfo;
+      baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      channel.start();
+      heartbeat = setInterval(() => {
+        presence.heartbeat().catch((error: unknown) => log.error({ err: error }, 'node heartbeat failed'));
+      }, config.nodeHeartbeatMs);
+      state = 'ready';
+      return baseUrl;
+    },
+    async close() {
+      if (state === 'stopping') return;
+      state = 'stopping';
+      if (heartbeat) clearInterval(heartbeat);
+      await presence.stop('server-restart');
+      await channel.close();
+      await app.close();
+      await store.close();
+    },
+  };
+  return rollcall;
+}

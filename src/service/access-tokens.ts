@@ -1,0 +1,90 @@
+/**
+ * Twilio access tokens (HS256 JWTs) for the agent channel: `iss` is the API key SID and the
+ * signing secret is that key's secret, `sub` the account, `grants.task_router` the workspace,
+ * worker and role. The same shape `twilio.jwt.AccessToken` produces, so tokens from either work.
+ */
+import { SignJWT, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { refuse, ok, type Result } from '../core/errors.js';
+import { isSid } from '../core/sids.js';
+import type { Store } from './ports.js';
+
+export interface TaskRouterGrant {
+  readonly accountSid: string;
+  readonly apiKeySid: string;
+  readonly workspaceSid: string;
+  readonly workerSid: string;
+  readonly role: 'worker' | 'admin';
+  readonly identity: string;
+  /** Expiry, epoch ms. */
+  readonly expiresAt: number;
+}
+
+export interface IssueTokenInput {
+  readonly accountSid: string;
+  readonly apiKeySid: string;
+  readonly apiKeySecret: string;
+  readonly workspaceSid: string;
+  readonly workerSid: string;
+  readonly identity: string;
+  readonly role?: 'worker' | 'admin';
+  readonly ttlS: number;
+  readonly nowMs: number;
+}
+
+export async function issueAccessToken(input: IssueTokenInput): Promise<string> {
+  const iat = Math.floor(input.nowMs / 1000);
+  return new SignJWT({
+    jti: `${input.apiKeySid}-${iat}`,
+    grants: {
+      identity: input.identity,
+      task_router: { workspace_sid: input.workspaceSid, worker_sid: input.workerSid, role: input.role ?? 'worker' },
+    },
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' })
+    .setIssuer(input.apiKeySid)
+    .setSubject(input.accountSid)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + input.ttlS)
+    .sign(new TextEncoder().encode(input.apiKeySecret));
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Verifies a token cheaply: shape and expiry are checked before the key lookup, and the key
+ * lookup before the signature. Refusals never say which check failed beyond what a client
+ * needs to fix its own token.
+ */
+export async function verifyAccessToken(store: Store, token: unknown, nowMs: number): Promise<Result<TaskRouterGrant>> {
+  if (typeof token !== 'string' || token.length === 0) return refuse('unauthenticated', 'An access token is required');
+  let claims: ReturnType<typeof decodeJwt>;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    return refuse('unauthenticated', 'The access token is malformed');
+  }
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= nowMs) return refuse('unauthenticated', 'The access token has expired');
+  if (!isSid('apiKey', claims.iss) || !isSid('account', claims.sub)) return refuse('unauthenticated', 'The access token is not a Twilio access token');
+  const key = await store.findApiKey(claims.iss);
+  if (!key || key.revokedAt !== null || key.accountSid !== claims.sub) return refuse('unauthenticated', 'The access token was not signed by a known API key');
+  try {
+    await jwtVerify(token, encoder.encode(key.secret), { algorithms: ['HS256'], currentDate: new Date(nowMs) });
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError) return refuse('unauthenticated', 'The access token signature is invalid');
+    throw error;
+  }
+  const grant = (claims.grants as { task_router?: Record<string, unknown>; identity?: unknown } | undefined);
+  const tr = grant?.task_router;
+  if (!tr || !isSid('workspace', tr.workspace_sid) || !isSid('worker', tr.worker_sid)) {
+    return refuse('forbidden', 'The access token has no TaskRouter grant with a workspace and worker');
+  }
+  return ok({
+    accountSid: claims.sub,
+    apiKeySid: claims.iss,
+    workspaceSid: tr.workspace_sid,
+    workerSid: tr.worker_sid,
+    role: tr.role === 'admin' || tr.role === 'supervisor' ? 'admin' : 'worker',
+    identity: typeof grant?.identity === 'string' ? grant.identity : tr.worker_sid,
+    expiresAt: claims.exp * 1000,
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * Server-owned liveness (rule 2). Every connection is pinged once per ping interval and sent a
+ * heartbeat frame once per heartbeat interval, each spread evenly over the interval in buckets
+ * (one bucket per tick), so no tick touches more than 1/N of the connections. A sweep once per
+ * second finds connections silent for longer than the timeout and reports them lost, with the
+ * last sign of life the transport recorded.
+ */
+
+/** What the liveness loop needs from a transport connection. */
+export interface Watched {
+  /** Server clock of the last frame or pong received (or of the open). */
+  readonly lastSeenAt: number;
+  /** Sends a protocol ping; the transport updates `lastSeenAt` when the pong arrives. */
+  ping(): void;
+  /** Sends the keep-alive frame the client's own watchdog needs. */
+  heartbeat(): void;
+  /** Called once when the connection has been silent past the timeout. */
+  lose(lastSeenAt: number): void;
+}
+
+export interface LivenessOptions {
+  readonly pingIntervalMs: number;
+  readonly timeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** The bucket width; one bucket of each wheel is served per tick. */
+  readonly tickMs: number;
+  /** How often to look for silent connections. */
+  readonly sweepIntervalMs: number;
+}
+
+class Wheel {
+  private readonly buckets: Set<Watched>[];
+  private readonly slot = new Map<Watched, number>();
+  private nextSlot = 0;
+  private cursor = 0;
+
+  constructor(size: number) {
+    this.buckets = Array.from({ length: Math.max(1, size) }, () => new Set<Watched>());
+  }
+
+  add(w: Watched): void {
+    const i = this.nextSlot++ % this.buckets.length;
+    this.buckets[i]?.add(w);
+    this.slot.set(w, i);
+  }
+
+  remove(w: Watched): void {
+    const i = this.slot.get(w);
+    if (i === undefined) return;
+    this.buckets[i]?.delete(w);
+    this.slot.delete(w);
+  }
+
+  /** The bucket due this tick. */
+  advance(): Set<Watched> {
+    const bucket = this.buckets[this.cursor] as Set<Watched>;
+    this.cursor = (this.cursor + 1) % this.buckets.length;
+    return bucket;
+  }
+}
+
+export class Liveness {
+  private readonly pings: Wheel;
+  private readonly beats: Wheel;
+  private readonly all = new Set<Watched>();
+  private nextSweepAt = 0;
+
+  constructor(private readonly options: LivenessOptions) {
+    this.pings = new Wheel(Math.round(options.pingIntervalMs / options.tickMs));
+    this.beats = new Wheel(Math.round(options.heartbeatIntervalMs / options.tickMs));
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  add(w: Watched): void {
+    this.all.add(w);
+    this.pings.add(w);
+    this.beats.add(w);
+  }
+
+  remove(w: Watched): void {
+    this.all.delete(w);
+    this.pings.remove(w);
+    this.beats.remove(w);
+  }
+
+  /** One tick: ping one bucket, heartbeat one bucket, and sweep for silence when due. */
+  tick(now: number): void {
+    for (const w of this.pings.advance()) w.ping();
+    for (const w of this.beats.advance()) w.heartbeat();
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + this.options.sweepIntervalMs;
+    const limit = now - this.options.timeoutMs;
+    const lost: Watched[] = [];
+    for (const w of this.all) if (w.lastSeenAt < limit) lost.push(w);
+    for (const w of lost) {
+      this.remove(w);
+      w.lose(w.lastSeenAt);
+    }
+  }
+}

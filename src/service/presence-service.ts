@@ -1,0 +1,128 @@
+/**
+ * Presence use cases: connections opening and ending, activity and attribute changes, logout
+ * settings, node lifecycle. Each call is one store verb (one transaction); only after it commits
+ * does the service arm the scheduler, log, and publish the events (commit before broadcast).
+ */
+import type { Result } from '../core/errors.js';
+import type { LogoutSettingsPatch } from '../core/logout-settings.js';
+import type { DisconnectReason } from '../core/presence.js';
+import type { LogoutSettings } from '../core/resources.js';
+import { DeadlineScheduler } from './deadline-scheduler.js';
+import type {
+  ActivityChangeRequest, AttributesChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, PresenceCommit, Store,
+} from './ports.js';
+
+export interface PresenceServiceOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly nodeId: string;
+  readonly deadlineBatchSize?: number;
+}
+
+export class PresenceService {
+  readonly scheduler: DeadlineScheduler;
+  private readonly store: Store;
+  private readonly bus: Bus;
+  private readonly log: Log;
+
+  constructor(private readonly options: PresenceServiceOptions) {
+    this.store = options.store;
+    this.bus = options.bus;
+    this.log = options.log;
+    this.scheduler = new DeadlineScheduler({
+      store: options.store,
+      clock: options.clock,
+      log: options.log,
+      batchSize: options.deadlineBatchSize ?? 500,
+      onCommits: (commits) => this.afterCommit(commits),
+    });
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  /**
+   * Starts this node: registers it, turns the connections of earlier processes into
+   * disconnections at their last heartbeat (rule 11), and arms the scheduler from the store.
+   */
+  async start(): Promise<void> {
+    await this.store.registerNode(this.options.nodeId);
+    const reaped = await this.store.reapNodes(this.options.nodeId, 'server-restart');
+    if (reaped.length > 0) this.log.info({ connections: reaped.length }, 'connections of a previous process ended at its last heartbeat');
+    this.afterCommit(reaped);
+    await this.scheduler.start();
+  }
+
+  /** A clean stop: this node's connections become disconnections as of now. */
+  async stop(reason: DisconnectReason = 'server-restart'): Promise<void> {
+    this.scheduler.stop();
+    const commits = await this.store.retireNode(this.options.nodeId, reason);
+    this.afterCommit(commits);
+  }
+
+  async heartbeat(): Promise<void> {
+    await this.store.heartbeatNode(this.options.nodeId);
+  }
+
+  async connect(opening: Omit<ConnectionOpening, 'nodeId'>): Promise<Result<PresenceCommit>> {
+    const result = await this.store.openConnection({ ...opening, nodeId: this.options.nodeId });
+    if (result.ok) this.afterCommit([result.value]);
+    return result;
+  }
+
+  async disconnect(ending: ConnectionEnding): Promise<PresenceCommit | null> {
+    const commit = await this.store.endConnection(ending);
+    if (commit) this.afterCommit([commit]);
+    return commit;
+  }
+
+  async setActivity(request: ActivityChangeRequest): Promise<Result<PresenceCommit>> {
+    const result = await this.store.setActivity(request);
+    if (result.ok) this.afterCommit([result.value]);
+    return result;
+  }
+
+  async setAttributes(request: AttributesChangeRequest): Promise<Result<PresenceCommit>> {
+    const result = await this.store.setWorkerAttributes(request);
+    if (result.ok) this.afterCommit([result.value]);
+    return result;
+  }
+
+  async createWorker(input: Parameters<Store['createWorker']>[0]): Promise<Result<PresenceCommit>> {
+    const result = await this.store.createWorker(input);
+    if (result.ok) this.afterCommit([result.value]);
+    return result;
+  }
+
+  async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch): Promise<Result<LogoutSettings>> {
+    const result = await this.store.updateLogoutSettings(workspaceSid, patch);
+    if (!result.ok) return result;
+    const s = result.value.settings;
+    this.log.info({ workspaceSid, enabled: s.enabled, thresholdMs: s.thresholdMs, logoutActivitySid: s.logoutActivitySid, pendingAffected: result.value.commits.length }, 'logout settings changed');
+    this.afterCommit(result.value.commits);
+    // Turning the feature off or shortening the threshold can remove or move the earliest deadline.
+    await this.scheduler.start();
+    return { ok: true, value: s };
+  }
+
+  /** Side effects of committed changes: schedule, log, publish. */
+  private afterCommit(commits: readonly PresenceCommit[]): void {
+    for (const commit of commits) {
+      for (const out of commit.outputs) {
+        if (out.type === 'deadline-set') this.scheduler.consider(out.deadline.dueAt);
+        else if (out.type === 'activity-changed') {
+          this.log.info({
+            workerSid: commit.worker.sid, from: out.from.sid, to: out.to.sid, activityName: commit.worker.activityName,
+            cause: out.cause, actor: out.actor, effectiveAt: out.effectiveAt, evidence: out.evidence,
+          }, 'activity changed');
+        } else if (out.type === 'disconnected') {
+          this.log.debug({ workerSid: commit.worker.sid, reason: out.reason, lastSeenAt: out.lastSeenAt }, 'worker disconnected');
+        }
+      }
+      for (const event of commit.events) this.bus.publish({ event, worker: commit.worker });
+    }
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * The SQLite store (single node): better-sqlite3 12, WAL, synchronous=NORMAL. Every method is one
+ * IMMEDIATE transaction, so a verb either commits entirely or leaves nothing behind. Time is the
+ * process clock handed in (rule 12); one process owns the file.
+ */
+import Database from 'better-sqlite3';
+import { workerEvent } from '../../core/events.js';
+import { refuse, ok, type Result } from '../../core/errors.js';
+import { applyLogoutSettingsPatch, type LogoutSettingsPatch } from '../../core/logout-settings.js';
+import type { DisconnectReason } from '../../core/presence.js';
+import type { Account, ApiKey, LogoutSettings } from '../../core/resources.js';
+import { newSecret, newSid } from '../../service/ids.js';
+import type {
+  ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store, WorkspaceSeed,
+} from '../../service/ports.js';
+import { migrate } from './migrations.js';
+import { PresenceWriter, WORKER_SELECT } from './presence-writer.js';
+import {
+  INITIAL_STORED_PRESENCE, toAccount, toActivity, toApiKey, toEpisode, toEvent, toLogEntry, toSettings, toWorker, toWorkspace,
+  type AccountRow, type ActivityRow, type ApiKeyRow, type EpisodeRow, type EventRow, type LogRow, type SettingsRow, type WorkerRow, type WorkspaceRow,
+} from './rows.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' for throwaway stores. */
+  readonly file: string;
+  readonly clock: Clock;
+}
+
+const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
+
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  const clock = options.clock;
+  const writer = new PresenceWriter(db);
+  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
+
+  const q = {
+    account: db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE sid = ?'),
+    apiKey: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE sid = ?'),
+    workspace: db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?'),
+    activities: db.prepare<[string], ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = ? ORDER BY a.created_at, a.rowid`),
+    activity: db.prepare<[string, string], ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = ? AND a.sid = ?`),
+    settings: db.prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
+    worker: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.sid = ?`),
+    workerByName: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.friendly_name = ?`),
+    workers: db.prepare<[string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? ORDER BY w.created_at, w.rowid`),
+    connection: db.prepare<[string], { worker_sid: string }>('SELECT worker_sid FROM connections WHERE id = ?'),
+    dueDeadlines: db.prepare<[number, number], { worker_sid: string; deadline_id: number }>('SELECT worker_sid, deadline_id FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?'),
+    nextDue: db.prepare<[], { due_at: number | null }>('SELECT MIN(due_at) AS due_at FROM deadlines'),
+    disconnectedWorkers: db.prepare<[string], { sid: string }>(`SELECT sid FROM workers WHERE workspace_sid = ? AND json_extract(presence, '$.disconnection') IS NOT NULL`),
+    nodeConnections: db.prepare<[string], { id: string; worker_sid: string }>('SELECT id, worker_sid FROM connections WHERE node_id = ? ORDER BY worker_sid'),
+    otherNodes: db.prepare<[string], { id: string; heartbeat_at: number }>('SELECT id, heartbeat_at FROM nodes WHERE id <> ? AND retired_at IS NULL'),
+  };
+
+  /** Removes a connection row and feeds its end to the worker's machine. */
+  const endOne = (connectionId: string, reason: DisconnectReason, lastSeenAt: number, at: number): PresenceCommit | null => {
+    const conn = q.connection.get(connectionId);
+    if (!conn) return null;
+    db.prepare('DELETE FROM connections WHERE id = ?').run(connectionId);
+    return writer.run(conn.worker_sid, at, {
+      type: 'connection-ended', at, connectionId, reason, lastSeenAt: Math.min(lastSeenAt, at),
+    });
+  };
+
+  const endNodeConnections = (nodeId: string, reason: DisconnectReason, lastSeenAt: number, at: number): PresenceCommit[] => {
+    const commits: PresenceCommit[] = [];
+    for (const c of q.nodeConnections.all(nodeId)) {
+      const commit = endOne(c.id, reason, lastSeenAt, at);
+      if (commit) commits.push(commit);
+    }
+    return commits;
+  };
+
+  const store: Store = {
+    async createAccount(friendlyName) {
+      const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
+      db.prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);
+      return account;
+    },
+    async createApiKey(accountSid, friendlyName) {
+      const key: ApiKey = { sid: newSid('apiKey'), accountSid, friendlyName, secret: newSecret(), createdAt: clock.now(), revokedAt: null };
+      db.prepare('INSERT INTO api_keys (sid, account_sid, friendly_name, secret, created_at) VALUES (?, ?, ?, ?, ?)').run(key.sid, accountSid, friendlyName, key.secret, key.createdAt);
+      return key;
+    },
+    async findAccount(sid) {
+      const row = q.account.get(sid);
+      return row ? toAccount(row) : null;
+    },
+    async findApiKey(sid) {
+      const row = q.apiKey.get(sid);
+      return row ? toApiKey(row) : null;
+    },
+    async listAccounts() {
+      return db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, rowid').all().map(toAccount);
+    },
+    async listApiKeys(accountSid) {
+      return db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE account_sid = ? ORDER BY created_at, rowid').all(accountSid).map(toApiKey);
+    },
+    async createWorkspace(seed: WorkspaceSeed) {
+      return tx(() => {
+        const at = clock.now();
+        const sid = newSid('workspace');
+        const activities = seed.activities.map((a) => ({ ...a, sid: newSid('activity') }));
+        const logout = activities.find((a) => a.friendlyName === seed.logoutActivityName && !a.available);
+        if (!logout) throw new Error(`createWorkspace: the seed needs an unavailable activity named ${seed.logoutActivityName}`);
+        db.prepare('INSERT INTO workspaces (sid, account_sid, friendly_name, default_activity_sid, timeout_activity_sid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(sid, seed.accountSid, seed.friendlyName, logout.sid, logout.sid, at, at);
+        const insert = db.prepare('INSERT INTO activities (sid, workspace_sid, friendly_name, available, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const a of activities) insert.run(a.sid, sid, a.friendlyName, a.available ? 1 : 0, at, at);
+        db.prepare('INSERT INTO logout_settings (workspace_sid, logout_activity_sid, enabled, threshold_ms, updated_at) VALUES (?, ?, 1, ?, ?)').run(sid, logout.sid, seed.thresholdMs, at);
+        return toWorkspace(q.workspace.get(sid) as WorkspaceRow);
+      });
+    },
+    async listWorkspaces(accountSid) {
+      const rows = accountSid === undefined
+        ? db.prepare<[], WorkspaceRow>('SELECT * FROM workspaces ORDER BY created_at, rowid').all()
+        : db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE account_sid = ? ORDER BY created_at, rowid').all(accountSid);
+      return rows.map(toWorkspace);
+    },
+    async findWorkspace(sid) {
+      const row = q.workspace.get(sid);
+      return row ? toWorkspace(row) : null;
+    },
+    async listActivities(workspaceSid) {
+      return q.activities.all(workspaceSid).map(toActivity);
+    },
+    async findActivity(workspaceSid, sid) {
+      const row = q.activity.get(workspaceSid, sid);
+      return row ? toActivity(row) : null;
+    },
+    async logoutSettings(workspaceSid) {
+      const row = q.settings.get(workspaceSid);
+      if (!row) throw new Error(`store integrity: workspace ${workspaceSid} has no logout settings`);
+      return toSettings(row);
+    },
+
+    async createWorker(input) {
+      return tx((): Result<PresenceCommit> => {
+        const workspace = q.workspace.get(input.workspaceSid);
+        if (!workspace) return refuse('not-found', `Workspace ${input.workspaceSid} was not found`);
+        const activitySid = input.activitySid ?? workspace.default_activity_sid;
+        if (!q.activity.get(input.workspaceSid, activitySid)) return refuse('invalid-parameter', `ActivitySid ${activitySid} is not an activity of this workspace`, 'ActivitySid');
+        if (q.workerByName.get(input.workspaceSid, input.friendlyName)) return refuse('conflict', `A worker named ${input.friendlyName} already exists`, 'FriendlyName');
+        const at = clock.now();
+        const sid = newSid('worker');
+        db.prepare('INSERT INTO workers (sid, workspace_sid, friendly_name, attributes, activity_sid, created_at, updated_at, status_changed_at, version, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)')
+          .run(sid, input.workspaceSid, input.friendlyName, input.attributes, activitySid, at, at, at, JSON.stringify(INITIAL_STORED_PRESENCE));
+        db.prepare('INSERT INTO activity_log (workspace_sid, worker_sid, from_activity_sid, to_activity_sid, cause, actor, evidence, effective_at, recorded_at) VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?)')
+          .run(input.workspaceSid, sid, activitySid, 'created', input.actor, at, at);
+        const worker = toWorker(q.worker.get(input.workspaceSid, sid) as WorkerRow);
+        const event = workerEvent({ sid: newSid('event'), workspace: toWorkspace(workspace), at, actor: input.actor }, worker, 'worker.created');
+        writer.recordEvent(event);
+        return ok({ worker, outputs: [], events: [event] });
+      });
+    },
+    async findWorker(workspaceSid, sid) {
+      const row = q.worker.get(workspaceSid, sid);
+      return row ? toWorker(row) : null;
+    },
+    async findWorkerByName(workspaceSid, friendlyName) {
+      const row = q.workerByName.get(workspaceSid, friendlyName);
+      return row ? toWorker(row) : null;
+    },
+    async listWorkers(workspaceSid) {
+      return q.workers.all(workspaceSid).map(toWorker);
+    },
+    async setWorkerAttributes(request: AttributesChangeRequest) {
+      return tx((): Result<PresenceCommit> => {
+        const row = q.worker.get(request.workspaceSid, request.workerSid);
+        if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
+        if (request.ifMatchVersion !== undefined && request.ifMatchVersion !== row.version) {
+          return refuse('version-mismatch', `Worker ${request.workerSid} is at version ${row.version}, not ${request.ifMatchVersion}`);
+        }
+        const at = clock.now();
+        db.prepare('UPDATE workers SET attributes = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(request.attributes, at, row.sid);
+        const worker = toWorker(q.worker.get(request.workspaceSid, request.workerSid) as WorkerRow);
+        const workspace = toWorkspace(q.workspace.get(request.workspaceSid) as WorkspaceRow);
+        const event = workerEvent({ sid: newSid('event'), workspace, at, actor: request.actor }, worker, 'worker.attributes.update');
+        writer.recordEvent(event);
+        return ok({ worker, outputs: [], events: [event] });
+      });
+    },
+
+    async openConnection(opening: ConnectionOpening) {
+      return tx((): Result<PresenceCommit> => {
+        if (!q.worker.get(opening.workspaceSid, opening.workerSid)) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
+        const node = db.prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?').get(opening.nodeId);
+        if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
+        const at = clock.now();
+        db.prepare('INSERT INTO connections (id, worker_sid, node_id, exempt, opened_at) VALUES (?, ?, ?, ?, ?)')
+          .run(opening.connectionId, opening.workerSid, opening.nodeId, opening.exempt ? 1 : 0, at);
+        const commit = writer.run(opening.workerSid, at, { type: 'connection-opened', at, connection: { id: opening.connectionId, exempt: opening.exempt } });
+        if (!commit) throw new Error(`worker ${opening.workerSid} vanished inside its own transaction`);
+        return ok(commit);
+      });
+    },
+    async endConnection(ending: ConnectionEnding) {
+      return tx(() => endOne(ending.connectionId, ending.reason, ending.lastSeenAt, clock.now()));
+    },
+    async setActivity(request: ActivityChangeRequest) {
+      return tx((): Result<PresenceCommit> => {
+        const row = q.worker.get(request.workspaceSid, request.workerSid);
+        if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
+        const activity = q.activity.get(request.workspaceSid, request.activitySid);
+        if (!activity) return refuse('invalid-parameter', `ActivitySid ${request.activitySid} is not an activity of this workspace`, 'ActivitySid');
+        if (request.ifMatchVersion !== undefined && request.ifMatchVersion !== row.version) {
+          return refuse('version-mismatch', `Worker ${request.workerSid} is at version ${row.version}, not ${request.ifMatchVersion}`);
+        }
+        if (request.rejectPendingReservations && activity.available === 1) {
+          return refuse('invalid-parameter', 'RejectPendingReservations is only allowed when moving to an unavailable activity', 'RejectPendingReservations');
+        }
+        const at = clock.now();
+        const commit = writer.run(request.workerSid, at, {
+          type: 'activity-set', at, activity: { sid: activity.sid, available: activity.available === 1 },
+          cause: request.cause, actor: request.actor, rejectPendingReservations: request.rejectPendingReservations,
+        });
+        if (!commit) throw new Error(`worker ${request.workerSid} vanished inside its own transaction`);
+        return ok(commit);
+      });
+    },
+    async claimDueDeadlines(limit) {
+      return tx(() => {
+        const at = clock.now();
+        const commits: PresenceCommit[] = [];
+        for (const due of q.dueDeadlines.all(at, limit)) {
+          const commit = writer.run(due.worker_sid, at, { type: 'due-time-reached', at, deadlineId: due.deadline_id });
+          if (commit) commits.push(commit);
+        }
+        return commits;
+      });
+    },
+    async nextDueAt() {
+      return q.nextDue.get()?.due_at ?? null;
+    },
+    async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch) {
+      return tx((): Result<{ settings: LogoutSettings; commits: PresenceCommit[] }> => {
+        const row = q.settings.get(workspaceSid);
+        if (!row) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
+        const at = clock.now();
+        const result = applyLogoutSettingsPatch(toSettings(row), patch, q.activities.all(workspaceSid).map(toActivity), at);
+        if (!result.ok) return result;
+        const s = result.value;
+        db.prepare('UPDATE logout_settings SET logout_activity_sid = ?, enabled = ?, threshold_ms = ?, updated_at = ? WHERE workspace_sid = ?')
+          .run(s.logoutActivitySid, s.enabled ? 1 : 0, s.thresholdMs, at, workspaceSid);
+        // Rule 9: the new settings apply at once to every pending disconnection.
+        const commits: PresenceCommit[] = [];
+        for (const w of q.disconnectedWorkers.all(workspaceSid)) {
+          const commit = writer.run(w.sid, at, { type: 'policy-changed', at });
+          if (commit && commit.outputs.length > 0) commits.push(commit);
+        }
+        return ok({ settings: s, commits });
+      });
+    },
+
+    async registerNode(nodeId) {
+      const at = clock.now();
+      db.prepare('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)').run(nodeId, at, at);
+    },
+    async heartbeatNode(nodeId) {
+      db.prepare('UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND retired_at IS NULL').run(clock.now(), nodeId);
+    },
+    async reapNodes(liveNodeId, reason) {
+      return tx(() => {
+        const at = clock.now();
+        const commits: PresenceCommit[] = [];
+        for (const node of q.otherNodes.all(liveNodeId)) {
+          // Rule 11: a dead process's connections are lost at its last stored heartbeat.
+          commits.push(...endNodeConnections(node.id, reason, node.heartbeat_at, at));
+          db.prepare('UPDATE nodes SET retired_at = ? WHERE id = ?').run(at, node.id);
+        }
+        return commits;
+      });
+    },
+    async retireNode(nodeId, reason) {
+      return tx(() => {
+        const at = clock.now();
+        const commits = endNodeConnections(nodeId, reason, at, at);
+        db.prepare('UPDATE nodes SET retired_at = ?, heartbeat_at = ? WHERE id = ?').run(at, at, nodeId);
+        return commits;
+      });
+    },
+
+    async activityLog(workspaceSid, filter = {}) {
+      return db.prepare<[string, string | null, string | null, number], LogRow>(
+        'SELECT * FROM activity_log WHERE workspace_sid = ? AND (? IS NULL OR worker_sid = ?) AND id > ? ORDER BY id',
+      ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null, filter.sinceId ?? 0).map(toLogEntry);
+    },
+    async disconnectEpisodes(workspaceSid, filter = {}) {
+      return db.prepare<[string, string | null, string | null], EpisodeRow>(
+        'SELECT * FROM disconnect_episodes WHERE workspace_sid = ? AND (? IS NULL OR worker_sid = ?) ORDER BY id',
+      ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null).map(toEpisode);
+    },
+    async events(workspaceSid, filter = {}) {
+      return db.prepare<[string, string | null, string | null], EventRow>(
+        'SELECT * FROM events WHERE workspace_sid = ? AND (? IS NULL OR resource_sid = ?) ORDER BY seq',
+      ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null).map(toEvent);
+    },
+    async close() {
+      db.close();
+    },
+  };
+  return store;
+}
+
