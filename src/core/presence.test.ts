@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AUTOMATION_ACTOR, initialPresence, isConnected, transition } from './presence.js';
+import { AUTOMATION_ACTOR, PERSON_CAUSES, initialPresence, isConnected, transition } from './presence.js';
 import type {
   ActivityCause,
   ActivityRef,
@@ -229,10 +229,12 @@ const cases: readonly Case[] = [
     logoutStillToCome: false,
   },
   {
-    name: 'a reconnection after an episode with another ends counts the new episode afresh',
-    steps: [open(0, 'a'), end(50_000, 'a'), open(51_000, 'b'), end(52_000, 'b', 'heartbeat-lost', 51_500)],
-    lastOutputs: [disconnected(51_500, 'heartbeat-lost', 52_000), deadlineSet(2, 111_500)],
-    deadline: { id: 2, dueAt: t(111_500) },
+    // The earlier episode's last sign of life (50 s) is forgotten at the reconnect; the shell
+    // reports the dead node's last stored heartbeat (45 s) as given.
+    name: 'a reconnection starts a new episode that forgets the last sign of life of the one before',
+    steps: [open(0, 'a'), end(50_000, 'a'), open(51_000, 'b'), end(200_000, 'b', 'node-lost', 45_000)],
+    lastOutputs: [disconnected(45_000, 'node-lost', 200_000), deadlineSet(2, 105_000)],
+    deadline: { id: 2, dueAt: t(105_000) },
     activity: AVAILABLE,
     connected: false,
     logoutStillToCome: true,
@@ -376,6 +378,42 @@ const cases: readonly Case[] = [
     name: 'the logout after a threshold change carries the new threshold as evidence',
     steps: [open(0, 'a'), end(5_000, 'a'), policyChanged(10_000, { ...ON, thresholdMs: 120_000 }), due(125_000, 2)],
     lastOutputs: [deadlineCleared(2), ...loggedOut(AVAILABLE, { reason: 'closed', lastSeenMs: 5_000, dueMs: 125_000, thresholdMs: 120_000 })],
+    deadline: null,
+    activity: OFFLINE,
+    connected: false,
+    logoutStillToCome: false,
+  },
+  {
+    name: 'a policy change that leaves the due time as it was keeps the pending deadline and its id',
+    steps: [open(0, 'a'), end(5_000, 'a'), policyChanged(10_000, { ...ON, logoutActivity: AWAY })],
+    lastOutputs: [],
+    deadline: { id: 1, dueAt: t(65_000) },
+    activity: AVAILABLE,
+    connected: false,
+    logoutStillToCome: true,
+  },
+  {
+    name: 'a policy change that leaves the threshold alone does not postpone an overdue logout',
+    steps: [open(0, 'a'), end(5_000, 'a'), policyChanged(90_000, ON)],
+    lastOutputs: [],
+    deadline: { id: 1, dueAt: t(65_000) },
+    activity: AVAILABLE,
+    connected: false,
+    logoutStillToCome: true,
+  },
+  {
+    name: 'an automatic change while disconnected (reservation timeout) does not hold off the logout',
+    steps: [open(0, 'a'), end(5_000, 'a'), set(16_000, BREAK, { cause: 'reservation-timeout' })],
+    lastOutputs: [{ type: 'activity-changed', from: AVAILABLE, to: BREAK, cause: 'reservation-timeout', actor: 'WK-alice', effectiveAt: t(16_000), evidence: null }],
+    deadline: { id: 1, dueAt: t(65_000) },
+    activity: BREAK,
+    connected: false,
+    logoutStillToCome: true,
+  },
+  {
+    name: 'after the logout, a new logout activity does not bring a second automatic change',
+    steps: [open(0, 'a'), end(5_000, 'a'), due(65_000, 1), policyChanged(70_000, { ...ON, logoutActivity: AWAY })],
+    lastOutputs: [],
     deadline: null,
     activity: OFFLINE,
     connected: false,
@@ -720,7 +758,7 @@ interface Model {
   /** Latest last-seen of the connections that ended since the worker was last reconnected. */
   readonly endedMaxLastSeen: number | null;
   /** The current disconnection episode, if the worker was connected and no longer is. */
-  readonly episode: { readonly lastSeenAt: number; readonly exempt: boolean; readonly overridden: boolean } | null;
+  readonly episode: { readonly lastSeenAt: number; readonly exempt: boolean; readonly overridden: boolean; readonly loggedOut: boolean } | null;
   /** Deadlines that have already logged the worker out. */
   readonly fired: ReadonlySet<number>;
 }
@@ -791,12 +829,17 @@ function nextModel(model: Model, input: PresenceInput, before: PresenceState, ou
       alive.delete(input.connectionId);
       const endedMaxLastSeen = Math.max(model.endedMaxLastSeen ?? input.lastSeenAt, input.lastSeenAt);
       if (alive.size > 0) return { ...model, alive, endedMaxLastSeen };
-      return { ...model, alive, endedMaxLastSeen, episode: { lastSeenAt: endedMaxLastSeen, exempt: ending.exempt, overridden: false } };
+      return { ...model, alive, endedMaxLastSeen, episode: { lastSeenAt: endedMaxLastSeen, exempt: ending.exempt, overridden: false, loggedOut: false } };
     }
     case 'activity-set':
-      return model.episode ? { ...model, episode: { ...model.episode, overridden: true } } : model;
+      // Only a person's change holds automation off (rule 7); an automatic one does not.
+      return model.episode && PERSON_CAUSES.has(input.cause) ? { ...model, episode: { ...model.episode, overridden: true } } : model;
     case 'due-time-reached':
-      if (before.deadline && outputs.some(isLogout)) return { ...model, fired: new Set(model.fired).add(before.deadline.id) };
+      if (before.deadline && outputs.some(isLogout)) {
+        // One automatic logout per disconnection, never a second.
+        const episode = model.episode ? { ...model.episode, loggedOut: true } : null;
+        return { ...model, episode, fired: new Set(model.fired).add(before.deadline.id) };
+      }
       return model;
     case 'policy-changed':
       return model;
@@ -810,6 +853,7 @@ function logoutCouldFollow(model: Model, state: PresenceState, policy: LogoutPol
     e !== null &&
     !e.exempt &&
     !e.overridden &&
+    !e.loggedOut &&
     policy.enabled &&
     !policy.logoutActivity.available &&
     state.activity.sid !== policy.logoutActivity.sid
@@ -930,7 +974,9 @@ const invariants: readonly { readonly name: string; readonly check: Check }[] = 
       for (const o of outputs) {
         if (o.type !== 'deadline-set') continue;
         const lastSeenAt = model.episode?.lastSeenAt ?? Number.NaN;
-        const floor = input.type === 'policy-changed' ? input.at : Number.NEGATIVE_INFINITY;
+        // On a policy change the due time is not before now, unless that would postpone a deadline
+        // that was already due: then it stays where it was.
+        const floor = input.type === 'policy-changed' ? Math.min(input.at, before.deadline?.dueAt ?? input.at) : Number.NEGATIVE_INFINITY;
         expect(input.type === 'connection-ended' || input.type === 'policy-changed').toBe(true);
         expect(o.deadline.dueAt).toBe(Math.max(lastSeenAt + policy.thresholdMs, floor, before.activitySince));
         expect(o.deadline.id).toBe(before.nextDeadlineId);

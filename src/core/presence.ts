@@ -42,6 +42,8 @@ export interface Disconnection {
   readonly exempt: boolean;
   /** A person changed the activity after the disconnection: automation keeps out (rule 7). */
   readonly overridden: boolean;
+  /** The automatic logout of this disconnection happened; there is never a second one. */
+  readonly loggedOut: boolean;
 }
 
 export interface Deadline {
@@ -114,6 +116,9 @@ export interface Transition {
 /** The actor recorded for changes the service makes on its own. */
 export const AUTOMATION_ACTOR = 'rollcall';
 
+/** Causes that mean a person (agent, supervisor, API caller) made the change. */
+export const PERSON_CAUSES: ReadonlySet<ActivityCause> = new Set(['agent', 'admin', 'api']);
+
 export function initialPresence(activity: ActivityRef, activitySince: number): PresenceState {
   return { activity, activitySince, connections: [], endedLastSeenAt: null, disconnection: null, deadline: null, nextDeadlineId: 1 };
 }
@@ -160,7 +165,7 @@ function connectionEnded(
   const lastSeenAt = Math.max(state.endedLastSeenAt ?? input.lastSeenAt, input.lastSeenAt);
   // Rule 1: while another connection is alive, the worker is still connected.
   if (connections.length > 0) return { state: { ...state, connections, endedLastSeenAt: lastSeenAt }, outputs: [] };
-  const disconnection: Disconnection = { lastSeenAt, reason: input.reason, exempt: ending.exempt, overridden: false };
+  const disconnection: Disconnection = { lastSeenAt, reason: input.reason, exempt: ending.exempt, overridden: false, loggedOut: false };
   const disconnected: PresenceOutput = { type: 'disconnected', lastSeenAt, reason: input.reason, detectedAt: input.at };
   // Rule 4: due at last sign of life + threshold, even when that is already past (a restart).
   const next = rearm({ ...state, connections, endedLastSeenAt: lastSeenAt, disconnection }, policy, Number.NEGATIVE_INFINITY);
@@ -181,7 +186,7 @@ function activitySet(state: PresenceState, input: Extract<PresenceInput, { type:
   });
   if (input.rejectPendingReservations && !input.activity.available) outputs.push({ type: 'offers-rescinded', cause: input.cause });
   // Rule 7: a change a person makes after the disconnection is never overridden by automation.
-  if (state.disconnection !== null) {
+  if (state.disconnection !== null && PERSON_CAUSES.has(input.cause)) {
     next = { ...next, disconnection: { ...state.disconnection, overridden: true }, deadline: null };
     if (state.deadline) outputs.push({ type: 'deadline-cleared', deadlineId: state.deadline.id });
   }
@@ -197,7 +202,13 @@ function dueTimeReached(state: PresenceState, deadlineId: number, at: number, po
   // Rule 6: the move happens at the due time, with the evidence that justified it.
   const evidence: LogoutEvidence = { reason: d.reason, lastSeenAt: d.lastSeenAt, thresholdMs: policy.thresholdMs, dueAt: deadline.dueAt };
   return {
-    state: { ...state, deadline: null, activity: policy.logoutActivity, activitySince: deadline.dueAt },
+    state: {
+      ...state,
+      deadline: null,
+      activity: policy.logoutActivity,
+      activitySince: deadline.dueAt,
+      disconnection: { ...d, loggedOut: true },
+    },
     outputs: [
       cleared,
       {
@@ -221,6 +232,7 @@ function isLogoutDue(state: PresenceState, d: Disconnection, policy: LogoutPolic
     state.connections.length === 0 &&
     !d.exempt &&
     !d.overridden &&
+    !d.loggedOut &&
     state.activity.sid !== policy.logoutActivity.sid &&
     !policy.logoutActivity.available
   );
@@ -228,7 +240,9 @@ function isLogoutDue(state: PresenceState, d: Disconnection, policy: LogoutPolic
 
 /**
  * Sets, moves or clears the deadline to match the policy (rules 4 and 9): due at
- * `lastSeenAt + threshold`, not before `notBefore`, none when no logout could follow.
+ * `lastSeenAt + threshold`, not before `notBefore` (now, for a policy change), none when no
+ * logout could follow. An existing deadline is never postponed by the `notBefore` clamp: a
+ * change that leaves the threshold alone leaves an overdue logout overdue.
  */
 function rearm(state: PresenceState, policy: LogoutPolicy, notBefore: number): Transition {
   const d = state.disconnection;
@@ -238,7 +252,8 @@ function rearm(state: PresenceState, policy: LogoutPolicy, notBefore: number): T
     return { state: { ...state, deadline: null }, outputs: [{ type: 'deadline-cleared', deadlineId: current.id }] };
   }
   // A change made while the loss was still unnoticed keeps its place: the log never runs backwards.
-  const dueAt = Math.max(d.lastSeenAt + policy.thresholdMs, notBefore, state.activitySince);
+  const base = Math.max(d.lastSeenAt + policy.thresholdMs, state.activitySince);
+  const dueAt = Math.max(base, Math.min(notBefore, current?.dueAt ?? notBefore));
   if (current && current.dueAt === dueAt) return unchanged(state);
   const deadline: Deadline = { id: state.nextDeadlineId, dueAt };
   const outputs: PresenceOutput[] = [];

@@ -35,6 +35,8 @@ export class PresenceWriter {
       workspace: db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?'),
       settings: db.prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
       activity: db.prepare<[string], ActivityRow>('SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.sid = ?'),
+      addConnection: db.prepare('INSERT INTO connections (id, worker_sid, node_id, exempt, opened_at) VALUES (?, ?, ?, ?, ?)'),
+      removeConnection: db.prepare('DELETE FROM connections WHERE id = ?'),
       saveWorker: db.prepare('UPDATE workers SET activity_sid = ?, status_changed_at = ?, presence = ?, version = ?, updated_at = ? WHERE sid = ?'),
       setDeadline: db.prepare('INSERT INTO deadlines (worker_sid, deadline_id, due_at) VALUES (?, ?, ?) ON CONFLICT(worker_sid) DO UPDATE SET deadline_id = excluded.deadline_id, due_at = excluded.due_at'),
       clearDeadline: db.prepare('DELETE FROM deadlines WHERE worker_sid = ? AND deadline_id = ?'),
@@ -63,10 +65,16 @@ export class PresenceWriter {
   }
 
   /**
-   * Feeds one input to the worker's machine and persists the result. `input` receives the loaded
-   * state so callers can build inputs that depend on it (the deadline id, say).
+   * Feeds one input to the worker's machine and persists the result, connections included (a
+   * connection the machine added is stored on `nodeId`). `input` may be a function of the loaded
+   * state, for inputs that depend on it.
    */
-  run(workerSid: string, at: number, input: PresenceInput | ((state: PresenceState) => PresenceInput | null)): PresenceCommit | null {
+  run(
+    workerSid: string,
+    at: number,
+    input: PresenceInput | ((state: PresenceState) => PresenceInput | null),
+    nodeId: string | null = null,
+  ): PresenceCommit | null {
     const row = this.q.worker.get(workerSid);
     if (!row) return null;
     const workspace = toWorkspace(this.mustGet(this.q.workspace.get(row.workspace_sid), `workspace ${row.workspace_sid}`));
@@ -82,12 +90,25 @@ export class PresenceWriter {
       disconnection: next.state.disconnection,
       nextDeadlineId: next.state.nextDeadlineId,
     };
+    this.syncConnections(row.sid, state, next.state, nodeId, at);
     const version = activityChanged ? row.version + 1 : row.version;
     this.q.saveWorker.run(next.state.activity.sid, next.state.activitySince, JSON.stringify(stored), version, activityChanged ? at : row.updated_at, row.sid);
     const worker = this.loadWorker(row.sid);
     if (!worker) throw new Error(`worker ${row.sid} vanished inside its own transaction`);
     const events = this.persistOutputs(row, worker, workspace, state, next.outputs, at);
     return { worker, outputs: next.outputs, events };
+  }
+
+  private syncConnections(workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null, at: number): void {
+    if (before.connections === after.connections) return;
+    const kept = new Set(after.connections.map((c) => c.id));
+    for (const c of before.connections) if (!kept.has(c.id)) this.q.removeConnection.run(c.id);
+    const had = new Set(before.connections.map((c) => c.id));
+    for (const c of after.connections) {
+      if (had.has(c.id)) continue;
+      if (nodeId === null) throw new Error(`connection ${c.id} was opened without a node`);
+      this.q.addConnection.run(c.id, workerSid, nodeId, c.exempt ? 1 : 0, at);
+    }
   }
 
   private loadState(row: WorkerRow): PresenceState {

@@ -49,7 +49,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     worker: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.sid = ?`),
     workerByName: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.friendly_name = ?`),
     workers: db.prepare<[string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? ORDER BY w.created_at, w.rowid`),
-    connection: db.prepare<[string], { worker_sid: string }>('SELECT worker_sid FROM connections WHERE id = ?'),
+    connection: db.prepare<[string], { worker_sid: string; opened_at: number }>('SELECT worker_sid, opened_at FROM connections WHERE id = ?'),
     dueDeadlines: db.prepare<[number, number], { worker_sid: string; deadline_id: number }>('SELECT worker_sid, deadline_id FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?'),
     nextDue: db.prepare<[], { due_at: number | null }>('SELECT MIN(due_at) AS due_at FROM deadlines'),
     disconnectedWorkers: db.prepare<[string], { sid: string }>(`SELECT sid FROM workers WHERE workspace_sid = ? AND json_extract(presence, '$.disconnection') IS NOT NULL`),
@@ -61,10 +61,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const endOne = (connectionId: string, reason: DisconnectReason, lastSeenAt: number, at: number): PresenceCommit | null => {
     const conn = q.connection.get(connectionId);
     if (!conn) return null;
-    db.prepare('DELETE FROM connections WHERE id = ?').run(connectionId);
-    return writer.run(conn.worker_sid, at, {
-      type: 'connection-ended', at, connectionId, reason, lastSeenAt: Math.min(lastSeenAt, at),
-    });
+    // Opening is itself a sign of life, and nothing is seen after now.
+    const seen = Math.min(Math.max(lastSeenAt, conn.opened_at), at);
+    return writer.run(conn.worker_sid, at, { type: 'connection-ended', at, connectionId, reason, lastSeenAt: seen });
   };
 
   const endNodeConnections = (nodeId: string, reason: DisconnectReason, lastSeenAt: number, at: number): PresenceCommit[] => {
@@ -192,9 +191,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         const node = db.prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?').get(opening.nodeId);
         if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
         const at = clock.now();
-        db.prepare('INSERT INTO connections (id, worker_sid, node_id, exempt, opened_at) VALUES (?, ?, ?, ?, ?)')
-          .run(opening.connectionId, opening.workerSid, opening.nodeId, opening.exempt ? 1 : 0, at);
-        const commit = writer.run(opening.workerSid, at, { type: 'connection-opened', at, connection: { id: opening.connectionId, exempt: opening.exempt } });
+        const commit = writer.run(opening.workerSid, at, { type: 'connection-opened', at, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId);
         if (!commit) throw new Error(`worker ${opening.workerSid} vanished inside its own transaction`);
         return ok(commit);
       });
