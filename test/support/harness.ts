@@ -7,13 +7,14 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import type * as TaskRouterSdk from 'twilio-taskrouter';
 import { loadConfig } from '../../src/config.js';
 import { createRollcall, type Rollcall } from '../../src/main.js';
 import { issueAccessToken } from '../../src/service/access-tokens.js';
 
 const require = createRequire(import.meta.url);
 // The official Worker SDK, as an agent desktop uses it.
-const { Worker: SdkWorker } = require('twilio-taskrouter') as typeof import('twilio-taskrouter');
+const { Worker: SdkWorker } = require('twilio-taskrouter') as typeof TaskRouterSdk;
 export type SdkWorker = InstanceType<typeof SdkWorker>;
 
 /** Fast liveness for tests: ping every 300 ms, lost after 700 ms of silence. */
