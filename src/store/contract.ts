@@ -1,0 +1,243 @@
+/**
+ * The Store contract: the behaviour every engine must have, written once against the port.
+ * An engine's test file calls `describeStoreContract` with a factory that opens a fresh, isolated
+ * store on a ManualClock. Not part of the build (see tsconfig.build.json); vitest imports it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Activity, Worker, Workspace } from '../core/resources.js';
+import { ManualClock } from '../service/clocks.js';
+import type { PresenceCommit, Store } from '../service/ports.js';
+
+export interface StoreHandle {
+  readonly store: Store;
+  /** Closes this handle and opens the same database again (durability checks). */
+  reopen(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+export type StoreFactory = (clock: ManualClock) => Promise<StoreHandle>;
+
+const THRESHOLD_MS = 30_000;
+
+interface World {
+  readonly clock: ManualClock;
+  readonly handle: StoreHandle;
+  readonly store: Store;
+  readonly workspace: Workspace;
+  readonly activity: (name: string) => Activity;
+  readonly alice: Worker;
+  readonly bob: Worker;
+}
+
+async function world(factory: StoreFactory): Promise<World> {
+  const clock = new ManualClock();
+  const handle = await factory(clock);
+  const store = handle.store;
+  const account = await store.createAccount('Contract');
+  const workspace = await store.createWorkspace({
+    accountSid: account.sid,
+    friendlyName: 'Contract',
+    activities: [
+      { friendlyName: 'Offline', available: false },
+      { friendlyName: 'Available', available: true },
+      { friendlyName: 'Break', available: false },
+    ],
+    logoutActivityName: 'Offline',
+    thresholdMs: THRESHOLD_MS,
+  });
+  const activities = await store.listActivities(workspace.sid);
+  const activity = (name: string): Activity => {
+    const found = activities.find((a) => a.friendlyName === name);
+    if (!found) throw new Error(`no activity ${name}`);
+    return found;
+  };
+  const create = async (name: string): Promise<Worker> => {
+    const result = await store.createWorker({ workspaceSid: workspace.sid, friendlyName: name, attributes: '{}', activitySid: activity('Available').sid, actor: account.sid });
+    if (!result.ok) throw new Error(result.refusal.message);
+    return result.value.worker;
+  };
+  return { clock, handle, store, workspace, activity, alice: await create('alice'), bob: await create('bob') };
+}
+
+function must<T>(result: { ok: true; value: T } | { ok: false; refusal: { message: string } }): T {
+  if (!result.ok) throw new Error(`unexpected refusal: ${result.refusal.message}`);
+  return result.value;
+}
+
+const logouts = (commits: readonly PresenceCommit[]) =>
+  commits.flatMap((c) => c.outputs.filter((o) => o.type === 'activity-changed' && o.cause === 'offline-threshold').map((o) => ({ worker: c.worker, change: o })));
+
+export function describeStoreContract(engine: string, factory: StoreFactory): void {
+  describe(`Store contract: ${engine}`, () => {
+    const setup = async (): Promise<World> => world(factory);
+
+    it('counts a closed connection from its last sign of life and logs out exactly once at the due time', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDa', exempt: false }));
+      w.clock.advance(5000);
+      const closedAt = w.clock.now();
+      const ended = await w.store.endConnection({ connectionId: 'CN1', reason: 'closed', lastSeenAt: closedAt });
+      expect(ended?.outputs).toContainEqual({ type: 'deadline-set', deadline: { id: 1, dueAt: closedAt + THRESHOLD_MS } });
+      expect(await w.store.nextDueAt()).toBe(closedAt + THRESHOLD_MS);
+      w.clock.advance(THRESHOLD_MS - 1);
+      expect(await w.store.claimDueDeadlines(500)).toEqual([]);
+      w.clock.advance(1);
+      const fired = await w.store.claimDueDeadlines(500);
+      expect(logouts(fired)).toHaveLength(1);
+      expect(fired[0]?.worker).toMatchObject({ sid: w.alice.sid, activityName: 'Offline', available: false });
+      expect(fired[0]?.events[0]).toMatchObject({ eventType: 'worker.activity.update', cause: 'offline-threshold', resourceSid: w.alice.sid });
+      expect(await w.store.claimDueDeadlines(500)).toEqual([]);
+      expect(await w.store.nextDueAt()).toBeNull();
+      const log = await w.store.activityLog(w.workspace.sid, { workerSid: w.alice.sid });
+      expect(log.at(-1)).toMatchObject({
+        cause: 'offline-threshold', actor: 'rollcall', fromActivitySid: w.activity('Available').sid, toActivitySid: w.activity('Offline').sid,
+        effectiveAt: closedAt + THRESHOLD_MS, recordedAt: closedAt + THRESHOLD_MS,
+        evidence: { reason: 'closed', lastSeenAt: closedAt, thresholdMs: THRESHOLD_MS, dueAt: closedAt + THRESHOLD_MS },
+      });
+      expect(await w.store.disconnectEpisodes(w.workspace.sid)).toMatchObject([{ workerSid: w.alice.sid, reason: 'closed', lastSeenAt: closedAt, outcome: 'logged-out', endedAt: null }]);
+      expect((await w.store.events(w.workspace.sid, { workerSid: w.alice.sid })).map((e) => e.eventType)).toEqual(['worker.created', 'worker.activity.update']);
+      await w.handle.dispose();
+    });
+
+    it('cancels the deadline on a reconnection and records the episode as reconnected', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDa', exempt: false }));
+      await w.store.endConnection({ connectionId: 'CN1', reason: 'heartbeat-lost', lastSeenAt: w.clock.now() - 10_000 });
+      w.clock.advance(3000);
+      const back = must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN2', nodeId: 'NDa', exempt: false }));
+      expect(back.outputs).toEqual([{ type: 'deadline-cleared', deadlineId: 1 }, { type: 'reconnected', at: w.clock.now(), deadlineCancelled: true }]);
+      expect(await w.store.nextDueAt()).toBeNull();
+      w.clock.advance(THRESHOLD_MS * 2);
+      expect(await w.store.claimDueDeadlines(500)).toEqual([]);
+      expect((await w.store.findWorker(w.workspace.sid, w.alice.sid))?.activityName).toBe('Available');
+      expect(await w.store.disconnectEpisodes(w.workspace.sid)).toMatchObject([{ reason: 'heartbeat-lost', outcome: 'reconnected', endedAt: w.clock.now() - THRESHOLD_MS * 2 }]);
+      await w.handle.dispose();
+    });
+
+    it('keeps a worker with another live connection connected', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      for (const id of ['CN1', 'CN2']) must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: id, nodeId: 'NDa', exempt: false }));
+      const one = await w.store.endConnection({ connectionId: 'CN1', reason: 'closed', lastSeenAt: w.clock.now() });
+      expect(one?.outputs).toEqual([]);
+      expect(await w.store.nextDueAt()).toBeNull();
+      expect(await w.store.endConnection({ connectionId: 'CN1', reason: 'closed', lastSeenAt: w.clock.now() })).toBeNull();
+      await w.handle.dispose();
+    });
+
+    it('refuses bad activity changes with a value and changes nothing', async () => {
+      const w = await setup();
+      const before = await w.store.activityLog(w.workspace.sid);
+      const base = { workspaceSid: w.workspace.sid, workerSid: w.alice.sid, cause: 'api' as const, actor: 'SKx', rejectPendingReservations: false };
+      const cases = [
+        [{ ...base, activitySid: 'WA00000000000000000000000000000000' }, 'invalid-parameter'],
+        [{ ...base, workerSid: 'WK00000000000000000000000000000000', activitySid: w.activity('Break').sid }, 'not-found'],
+        [{ ...base, activitySid: w.activity('Break').sid, ifMatchVersion: w.alice.version + 7 }, 'version-mismatch'],
+        [{ ...base, activitySid: w.activity('Available').sid, rejectPendingReservations: true }, 'invalid-parameter'],
+      ] as const;
+      for (const [request, code] of cases) {
+        const result = await w.store.setActivity(request);
+        expect(result.ok ? 'ok' : result.refusal.code).toBe(code);
+      }
+      expect(await w.store.activityLog(w.workspace.sid)).toEqual(before);
+      expect(await w.store.findWorker(w.workspace.sid, w.alice.sid)).toEqual(w.alice);
+      const changed = must(await w.store.setActivity({ ...base, activitySid: w.activity('Break').sid, ifMatchVersion: w.alice.version }));
+      expect(changed.worker).toMatchObject({ activityName: 'Break', version: w.alice.version + 1 });
+      await w.handle.dispose();
+    });
+
+    it('applies logout settings to pending disconnections and refuses invalid ones whole', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDa', exempt: false }));
+      const lastSeenAt = w.clock.now();
+      await w.store.endConnection({ connectionId: 'CN1', reason: 'closed', lastSeenAt });
+      const bad = await w.store.updateLogoutSettings(w.workspace.sid, { enabled: false, thresholdS: 0 });
+      expect(bad.ok ? null : bad.refusal.field).toBe('offline_config.presence_ttl');
+      const available = await w.store.updateLogoutSettings(w.workspace.sid, { logoutActivitySid: w.activity('Available').sid });
+      expect(available.ok ? null : available.refusal.field).toBe('taskrouter_offline_activity_sid');
+      expect(await w.store.logoutSettings(w.workspace.sid)).toMatchObject({ enabled: true, thresholdMs: THRESHOLD_MS });
+      must(await w.store.updateLogoutSettings(w.workspace.sid, { enabled: false }));
+      expect(await w.store.nextDueAt()).toBeNull();
+      w.clock.advance(60_000);
+      must(await w.store.updateLogoutSettings(w.workspace.sid, { enabled: true, thresholdS: 10 }));
+      // Rule 9: max(last seen + threshold, now).
+      expect(await w.store.nextDueAt()).toBe(w.clock.now());
+      must(await w.store.updateLogoutSettings(w.workspace.sid, { thresholdS: 120 }));
+      expect(await w.store.nextDueAt()).toBe(lastSeenAt + 120_000);
+      await w.handle.dispose();
+    });
+
+    it('treats the connections of a dead node as lost at its last heartbeat (a restart)', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDold');
+      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDold', exempt: false }));
+      w.clock.advance(2000);
+      await w.store.heartbeatNode('NDold');
+      const heartbeatAt = w.clock.now();
+      w.clock.advance(45_000); // down longer than the threshold
+      await w.store.registerNode('NDnew');
+      const reaped = await w.store.reapNodes('NDnew', 'server-restart');
+      expect(reaped[0]?.outputs[0]).toEqual({ type: 'disconnected', lastSeenAt: heartbeatAt, reason: 'server-restart', detectedAt: w.clock.now() });
+      expect(await w.store.nextDueAt()).toBe(heartbeatAt + THRESHOLD_MS);
+      const fired = await w.store.claimDueDeadlines(500);
+      expect(logouts(fired)[0]?.change).toMatchObject({ effectiveAt: heartbeatAt + THRESHOLD_MS });
+      // The dead node may not register connections any more.
+      await expect(w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.bob.sid, connectionId: 'CN9', nodeId: 'NDold', exempt: false })).rejects.toThrow(/retired/);
+      expect(await w.store.reapNodes('NDnew', 'server-restart')).toEqual([]);
+      await w.handle.dispose();
+    });
+
+    it('claims due deadlines in batches, oldest first, each at most once', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      const names = ['w1', 'w2', 'w3', 'w4', 'w5'];
+      for (const [i, name] of names.entries()) {
+        const worker = must(await w.store.createWorker({ workspaceSid: w.workspace.sid, friendlyName: name, attributes: '{}', activitySid: w.activity('Available').sid, actor: 'ACx' })).worker;
+        must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: worker.sid, connectionId: `CN${i}`, nodeId: 'NDa', exempt: false }));
+        await w.store.endConnection({ connectionId: `CN${i}`, reason: 'closed', lastSeenAt: w.clock.now() });
+        w.clock.advance(10);
+      }
+      w.clock.advance(THRESHOLD_MS);
+      const sizes: number[] = [];
+      const order: string[] = [];
+      for (;;) {
+        const batch = await w.store.claimDueDeadlines(2);
+        if (batch.length === 0) break;
+        sizes.push(batch.length);
+        order.push(...batch.map((c) => c.worker.friendlyName));
+      }
+      expect(sizes).toEqual([2, 2, 1]);
+      expect(order).toEqual(names);
+      await w.handle.dispose();
+    });
+
+    it('keeps deadlines, presence and the log across a reopen of the same database', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDa', exempt: false }));
+      await w.store.endConnection({ connectionId: 'CN1', reason: 'closed', lastSeenAt: w.clock.now() });
+      const due = await w.store.nextDueAt();
+      const store = await w.handle.reopen();
+      expect(await store.nextDueAt()).toBe(due);
+      w.clock.advance(THRESHOLD_MS);
+      expect(logouts(await store.claimDueDeadlines(500))).toHaveLength(1);
+      expect((await store.findWorker(w.workspace.sid, w.alice.sid))?.activityName).toBe('Offline');
+      await w.handle.dispose();
+    });
+
+    it('refuses duplicate worker names and unknown activities on create, and versions attribute changes', async () => {
+      const w = await setup();
+      const dup = await w.store.createWorker({ workspaceSid: w.workspace.sid, friendlyName: 'alice', attributes: '{}', actor: 'ACx' });
+      expect(dup.ok ? null : dup.refusal.code).toBe('conflict');
+      const unknown = await w.store.createWorker({ workspaceSid: w.workspace.sid, friendlyName: 'zed', attributes: '{}', activitySid: 'WA00000000000000000000000000000000', actor: 'ACx' });
+      expect(unknown.ok ? null : unknown.refusal.field).toBe('ActivitySid');
+      const changed = must(await w.store.setWorkerAttributes({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, attributes: '{"a":1}', actor: 'ACx' }));
+      expect(changed.worker).toMatchObject({ attributes: '{"a":1}', version: w.alice.version + 1 });
+      expect(changed.events[0]?.eventType).toBe('worker.attributes.update');
+      await w.handle.dispose();
+    });
+  });
+}
