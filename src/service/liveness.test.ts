@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { Liveness, type Watched } from './liveness.js';
+
+class FakeConnection implements Watched {
+  pings = 0;
+  beats = 0;
+  lostAt: number | null = null;
+  constructor(public lastSeenAt: number) {}
+  ping(): void {
+    this.pings++;
+  }
+  heartbeat(): void {
+    this.beats++;
+  }
+  lose(lastSeenAt: number): void {
+    this.lostAt = lastSeenAt;
+  }
+}
+
+const options = { pingIntervalMs: 1000, timeoutMs: 2100, heartbeatIntervalMs: 1500, tickMs: 100, sweepIntervalMs: 250 };
+
+describe('Liveness', () => {
+  it('pings every connection once per interval, spread evenly over the ticks', () => {
+    const liveness = new Liveness(options);
+    const conns = Array.from({ length: 1000 }, () => new FakeConnection(0));
+    for (const c of conns) liveness.add(c);
+    const perTick: number[] = [];
+    for (let tick = 0; tick < 10; tick++) {
+      const before = conns.reduce((n, c) => n + c.pings, 0);
+      for (const c of conns) c.lastSeenAt = tick * 100; // everyone answers
+      liveness.tick(tick * 100);
+      perTick.push(conns.reduce((n, c) => n + c.pings, 0) - before);
+    }
+    expect(perTick).toEqual(Array(10).fill(100));
+    expect(conns.every((c) => c.pings === 1)).toBe(true);
+    // Heartbeat frames: 15 buckets for 1500 ms. 1000 connections fill them round-robin, so the
+    // first 10 buckets (the ones served in 10 ticks) hold 67 each.
+    expect(conns.reduce((n, c) => n + c.beats, 0)).toBe(670);
+  });
+
+  it('reports a connection lost once it has been silent past the timeout, with its last sign of life', () => {
+    const liveness = new Liveness(options);
+    const silent = new FakeConnection(0);
+    const chatty = new FakeConnection(0);
+    liveness.add(silent);
+    liveness.add(chatty);
+    for (let now = 0; now <= 3000; now += 100) {
+      chatty.lastSeenAt = now;
+      liveness.tick(now);
+      if (now <= 2100) expect(silent.lostAt).toBeNull();
+    }
+    expect(silent.lostAt).toBe(0);
+    expect(chatty.lostAt).toBeNull();
+    expect(liveness.size).toBe(1);
+  });
+
+  it('detects silence within the sweep interval after the timeout', () => {
+    const liveness = new Liveness(options);
+    const silent = new FakeConnection(1000);
+    liveness.add(silent);
+    let detectedAt = -1;
+    for (let now = 1000; now <= 5000 && detectedAt < 0; now += 100) {
+      liveness.tick(now);
+      if (silent.lostAt !== null) detectedAt = now;
+    }
+    expect(detectedAt).toBeGreaterThan(1000 + options.timeoutMs);
+    expect(detectedAt).toBeLessThanOrEqual(1000 + options.timeoutMs + options.sweepIntervalMs + options.tickMs);
+  });
+
+  it('stops pinging a removed connection', () => {
+    const liveness = new Liveness(options);
+    const c = new FakeConnection(0);
+    liveness.add(c);
+    liveness.remove(c);
+    for (let now = 0; now < 5000; now += 100) liveness.tick(now);
+    expect(c.pings).toBe(0);
+    expect(c.lostAt).toBeNull();
+  });
+});
