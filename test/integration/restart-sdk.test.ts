@@ -128,3 +128,50 @@ describe('a crash and restart (kill -9) with SDK agents', () => {
     }
   });
 });
+
+describe('a graceful stop (SIGTERM)', () => {
+  const dataDir = tempDataDir();
+  let server: ChildProcess | null = null;
+  const agents: SdkWorker[] = [];
+  afterAll(() => {
+    for (const a of agents) a.disconnect();
+    server?.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('closes agent sockets with going-away, exits 0, and leaves their disconnections pending', async () => {
+    const port = await freePort();
+    const env = { ...FAST_LIVENESS, PORT: String(port), ROLLCALL_DATA_DIR: dataDir, ROLLCALL_DEFAULT_THRESHOLD_S: String(THRESHOLD_S), ROLLCALL_LOG_LEVEL: 'warn' };
+    server = await startServer(env);
+    const creds = await credentials(env);
+    const alice = creds.workers.find((w) => w.friendly_name === 'alice')?.sid ?? '';
+    const token = await issueAccessToken({
+      accountSid: creds.account_sid, apiKeySid: creds.api_key_sid, apiKeySecret: creds.api_key_secret,
+      workspaceSid: creds.workspace_sid, workerSid: alice, identity: 'alice', ttlS: 600, nowMs: Date.now(),
+    });
+    const worker = sdkWorker(token, `http://127.0.0.1:${port}`);
+    agents.push(worker);
+    await once(worker, 'ready');
+    await [...worker.activities.values()].find((a) => a.name === 'Available')?.setAsCurrent();
+    const disconnected = once<{ message: string }>(worker, 'disconnected');
+    const exited = new Promise<number | null>((resolve) => server?.once('exit', (code) => resolve(code)));
+    const stoppedAt = Date.now();
+    server.kill('SIGTERM');
+    expect((await disconnected).message).toBe('server shutting down');
+    expect(await exited).toBe(0);
+    server = null;
+
+    const db = new Database(path.join(dataDir, 'rollcall.sqlite'), { readonly: true });
+    try {
+      const episode = db.prepare<[string], { reason: string; last_seen_at: number; outcome: string | null }>('SELECT reason, last_seen_at, outcome FROM disconnect_episodes WHERE worker_sid = ?').get(alice);
+      expect(episode).toMatchObject({ reason: 'server-restart', outcome: null });
+      expect(episode?.last_seen_at).toBeGreaterThanOrEqual(stoppedAt);
+      const deadline = db.prepare<[string], { due_at: number }>('SELECT due_at FROM deadlines WHERE worker_sid = ?').get(alice);
+      expect(deadline?.due_at).toBe((episode?.last_seen_at ?? 0) + THRESHOLD_S * 1000);
+      const connections = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM connections').get();
+      expect(connections?.n).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+});
