@@ -9,8 +9,12 @@
 
 export type DisconnectReason = 'closed' | 'heartbeat-lost' | 'server-restart' | 'node-lost';
 
-/** Why an activity changed. Automatic causes carry evidence; the others name a person or key. */
-export type ActivityCause = 'agent' | 'admin' | 'api' | 'offline-threshold' | 'reservation-timeout';
+/**
+ * Why an activity changed. `agent`, `admin` and `api` are people; `offline-threshold` (with
+ * evidence), `reservation-timeout` and `routing` (a queue's reservation or assignment activity)
+ * are automatic.
+ */
+export type ActivityCause = 'agent' | 'admin' | 'api' | 'offline-threshold' | 'reservation-timeout' | 'routing';
 
 export interface ActivityRef {
   readonly sid: string;

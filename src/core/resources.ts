@@ -102,7 +102,25 @@ export type EventType =
   | 'activity.created'
   | 'activity.updated'
   | 'activity.deleted'
-  | 'workspace.updated';
+  | 'workspace.updated'
+  | 'worker.channel.availability.update'
+  | 'worker.capacity.update'
+  | 'task.created'
+  | 'task.updated'
+  | 'task.canceled'
+  | 'task.completed'
+  | 'task.wrapup'
+  | 'task.deleted'
+  | 'task-queue.entered'
+  | 'task-queue.moved'
+  | 'reservation.created'
+  | 'reservation.accepted'
+  | 'reservation.rejected'
+  | 'reservation.timeout'
+  | 'reservation.canceled'
+  | 'reservation.rescinded'
+  | 'reservation.wrapup'
+  | 'reservation.completed';
 
 /** A committed change, stored for the Events API and fanned out to sessions after commit. */
 export interface WorkspaceEvent {
@@ -110,7 +128,7 @@ export interface WorkspaceEvent {
   readonly accountSid: string;
   readonly workspaceSid: string;
   readonly eventType: EventType;
-  readonly resourceType: 'worker' | 'activity' | 'workspace';
+  readonly resourceType: 'worker' | 'activity' | 'workspace' | 'task' | 'reservation' | 'task_queue' | 'workflow' | 'task_channel';
   readonly resourceSid: string;
   readonly actorType: 'worker' | 'account' | 'api_key' | 'system';
   readonly actorSid: string | null;

@@ -4,27 +4,34 @@
  * yields to the event loop between batches, so a mass disconnect never blocks other work for
  * long. After every run it re-arms from the store, which makes it restart-safe by construction.
  */
-import type { Cancel, Clock, Log, PresenceCommit, Store } from './ports.js';
+import type { Cancel, Clock, Log } from './ports.js';
 
-export interface DeadlineSchedulerOptions {
-  readonly store: Store;
+/** Where due work lives: the earliest due time, and a verb that claims what is due now. */
+export interface DueWorkSource<C> {
+  nextDueAt(): Promise<number | null>;
+  /** Claims up to `limit` due items in one transaction, oldest first. */
+  claimDueDeadlines(limit: number): Promise<C[]>;
+}
+
+export interface DeadlineSchedulerOptions<C> {
+  readonly store: DueWorkSource<C>;
   readonly clock: Clock;
   readonly log: Log;
-  readonly onCommits: (commits: readonly PresenceCommit[]) => void;
+  readonly onCommits: (commits: readonly C[]) => void;
   /** Deadlines claimed per transaction. */
   readonly batchSize?: number;
   /** Lets the event loop run between batches (setImmediate in production). */
   readonly yieldToLoop?: () => Promise<void>;
 }
 
-export class DeadlineScheduler {
+export class DeadlineScheduler<C = unknown> {
   private armedAt: number | null = null;
   private cancel: Cancel | null = null;
   private running = false;
   private rerun = false;
   private stopped = false;
 
-  constructor(private readonly options: DeadlineSchedulerOptions) {}
+  constructor(private readonly options: DeadlineSchedulerOptions<C>) {}
 
   /** Re-arms from the store's earliest deadline. */
   async start(): Promise<void> {

@@ -22,7 +22,7 @@ export interface PresenceServiceOptions {
 }
 
 export class PresenceService {
-  readonly scheduler: DeadlineScheduler;
+  readonly scheduler: DeadlineScheduler<PresenceCommit>;
   private readonly store: Store;
   private readonly bus: Bus;
   private readonly log: Log;
