@@ -12,12 +12,16 @@ import { loadConfig, type Config } from './config.js';
 import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
 import { registerOpsRoutes } from './facades/ops/ops-routes.js';
+import { registerRestFacade } from './facades/rest/rest-facade.js';
 import { createLogger } from './log.js';
+import { AdminService } from './service/admin-service.js';
 import { SystemClock } from './service/clocks.js';
+import { ApiKeys } from './service/credentials.js';
 import { ensureInstallation, type Installation } from './service/first-run.js';
 import { newSid } from './service/ids.js';
 import type { Clock, Store } from './service/ports.js';
 import { PresenceService } from './service/presence-service.js';
+import { StatisticsService } from './service/statistics-service.js';
 import { createSqliteStore } from './store/sqlite/sqlite-store.js';
 
 export interface Rollcall {
@@ -79,6 +83,15 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     },
   });
   await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes });
+  await registerRestFacade(app, {
+    store,
+    admin: new AdminService({ store, bus, presence, log }),
+    statistics: new StatisticsService({ store, clock }),
+    keys: new ApiKeys(store),
+    clock,
+    publicUrl: config.publicUrl,
+    log,
+  });
   app.server.on('upgrade', (req, socket, head) => channel.handleUpgrade(req, socket, head));
 
   let heartbeat: NodeJS.Timeout | null = null;

@@ -4,6 +4,7 @@
  */
 import type { Result } from '../core/errors.js';
 import type { LogoutSettingsPatch } from '../core/logout-settings.js';
+import type { WorkspacePatch } from '../core/workspace-settings.js';
 import type { ActivityCause, DisconnectReason, PresenceOutput } from '../core/presence.js';
 import type {
   Account,
@@ -109,7 +110,7 @@ export interface WorkspaceSeed {
  * from the caller. No connection, statement or transaction type is exposed; callers cannot
  * compose two methods into one transaction, so each verb is complete on its own.
  */
-export interface Store {
+export interface Store extends AdminStore {
   // ── accounts, keys, workspaces ──
   createAccount(friendlyName: string): Promise<Account>;
   createApiKey(accountSid: string, friendlyName: string): Promise<ApiKey>;
@@ -159,5 +160,102 @@ export interface Store {
   disconnectEpisodes(workspaceSid: string, filter?: { workerSid?: string }): Promise<DisconnectEpisode[]>;
   events(workspaceSid: string, filter?: { workerSid?: string }): Promise<WorkspaceEvent[]>;
 
+  // ── administration (REST facade, CLI): see AdminStore below ──
+
   close(): Promise<void>;
+}
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+// Administration: what the REST facade and the CLI need beyond presence. The same guarantees
+// hold: each method is one transaction, time is the store's, refusals are values. Changes that
+// publish return their events; the caller publishes them after the method returned (commit
+// before broadcast). Activity changes are not here: they go through `setActivity`.
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * One page of a list in the store's own stable order, walked with opaque cursors. A cursor is
+ * only meaningful to the store that issued it; a malformed one is refused (`PageToken`).
+ */
+export interface PageRequest {
+  /** Items strictly after this cursor (walking forward). */
+  readonly after?: string;
+  /** Items strictly before this cursor (walking backward); ignored when `after` is given. */
+  readonly before?: string;
+  readonly limit: number;
+}
+
+export interface PageOf<T> {
+  /** In list order, whichever direction was walked. */
+  readonly items: readonly T[];
+  readonly firstCursor: string | null;
+  readonly lastCursor: string | null;
+  /** More items lie beyond this page in the direction walked. */
+  readonly more: boolean;
+}
+
+/** Exact-match filters of the Workers list; absent means any. */
+export interface WorkerFilter {
+  readonly activitySid?: string;
+  readonly activityName?: string;
+  readonly available?: boolean;
+  readonly friendlyName?: string;
+}
+
+/** Filters of the Events list; absent means any. Instants are epoch ms, both ends inclusive. */
+export interface EventFilter {
+  readonly eventTypes?: readonly string[];
+  readonly resourceSid?: string;
+  /** Events whose resource is this worker. */
+  readonly workerSid?: string;
+  readonly startAt?: number;
+  readonly endAt?: number;
+}
+
+/** What an administrative change committed: the resource afterwards (or as deleted) and its events. */
+export interface AdminCommit<T> {
+  readonly value: T;
+  readonly events: readonly WorkspaceEvent[];
+}
+
+export interface WorkerRemoval {
+  readonly workspaceSid: string;
+  readonly workerSid: string;
+  readonly actor: string;
+  readonly ifMatchVersion?: number;
+}
+
+export interface WorkerRenaming extends WorkerRemoval {
+  readonly friendlyName: string;
+}
+
+export interface AdminStore {
+  /** Validates the patch against the workspace's activities (core/workspace-settings) and stores it. */
+  updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string): Promise<Result<AdminCommit<Workspace>>>;
+  /** Refuses a name another activity of the workspace has (`conflict`, FriendlyName). */
+  createActivity(input: { workspaceSid: string; friendlyName: string; available: boolean; actor: string }): Promise<Result<AdminCommit<Activity>>>;
+  renameActivity(input: { workspaceSid: string; activitySid: string; friendlyName: string; actor: string }): Promise<Result<AdminCommit<Activity>>>;
+  /** Applies core/activities `checkActivityDeletion` under the transaction, so no worker slips in between. */
+  deleteActivity(input: { workspaceSid: string; activitySid: string; actor: string }): Promise<Result<AdminCommit<Activity>>>;
+  /** A new friendly name (unique in the workspace); the version grows. No event: TaskRouter has none. */
+  renameWorker(request: WorkerRenaming): Promise<Result<AdminCommit<Worker>>>;
+  /**
+   * Deletes a worker with its connections and pending deadline, closes its open disconnection
+   * episode, and records `worker.deleted`. The activity log and events are history and stay.
+   */
+  deleteWorker(request: WorkerRemoval): Promise<Result<AdminCommit<Worker>>>;
+  /** Workers in creation order. */
+  pageWorkers(workspaceSid: string, filter: WorkerFilter, page: PageRequest): Promise<Result<PageOf<Worker>>>;
+  /** Events in the order they were committed. */
+  pageEvents(workspaceSid: string, filter: EventFilter, page: PageRequest): Promise<Result<PageOf<WorkspaceEvent>>>;
+  findEvent(workspaceSid: string, sid: string): Promise<WorkspaceEvent | null>;
+  /**
+   * The activity-log entries that decide where existing workers were during `[startAt, endAt)`:
+   * per worker, the last entry at or before `startAt`, and every entry inside the window.
+   */
+  activityLogWindow(workspaceSid: string, window: { startAt: number; endAt: number; workerSid?: string }): Promise<ActivityLogEntry[]>;
+  /** How many workers are in each activity now (activities nobody is in are absent). */
+  workersByActivity(workspaceSid: string, filter?: { workerSid?: string }): Promise<Map<string, number>>;
+  /** Revokes an active key of the account; revoked and unknown keys are `not-found`. */
+  revokeApiKey(accountSid: string, sid: string): Promise<Result<ApiKey>>;
+  renameApiKey(accountSid: string, sid: string, friendlyName: string): Promise<Result<ApiKey>>;
 }

@@ -130,6 +130,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_workspace ON events(workspace_sid, at);
   `,
+  // 2: indexes for the REST lists (workers and events paged in their own order, filtered) and
+  // for statistics over a workspace's activity log.
+  `
+  CREATE INDEX workers_by_workspace ON workers(workspace_sid);
+  CREATE INDEX workers_by_activity ON workers(activity_sid);
+  CREATE INDEX events_by_resource ON events(workspace_sid, resource_sid, seq);
+  CREATE INDEX activity_log_by_workspace ON activity_log(workspace_sid, effective_at);
+  `,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

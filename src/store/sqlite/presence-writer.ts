@@ -16,14 +16,17 @@ import {
   type ActivityRow, type SettingsRow, type StoredPresence, type WorkerRow, type WorkspaceRow,
 } from './rows.js';
 
-export const WORKER_SELECT = `
-  SELECT w.sid, w.workspace_sid, ws.account_sid, w.friendly_name, w.attributes, w.activity_sid,
+/** The columns of a WorkerRow, and the joins they come from (aliases w, ws, a, d). */
+export const WORKER_COLUMNS = `
+         w.sid, w.workspace_sid, ws.account_sid, w.friendly_name, w.attributes, w.activity_sid,
          a.friendly_name AS activity_name, a.available AS activity_available, w.created_at, w.updated_at,
-         w.status_changed_at, w.version, w.presence, d.deadline_id, d.due_at
+         w.status_changed_at, w.version, w.presence, d.deadline_id, d.due_at`;
+export const WORKER_FROM = `
     FROM workers w
     JOIN workspaces ws ON ws.sid = w.workspace_sid
     JOIN activities a ON a.sid = w.activity_sid
     LEFT JOIN deadlines d ON d.worker_sid = w.sid`;
+export const WORKER_SELECT = `SELECT ${WORKER_COLUMNS} ${WORKER_FROM}`;
 
 export class PresenceWriter {
   private readonly q;

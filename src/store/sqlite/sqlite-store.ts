@@ -13,6 +13,7 @@ import { newSecret, newSid } from '../../service/ids.js';
 import type {
   ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store, WorkspaceSeed,
 } from '../../service/ports.js';
+import { createAdminQueries } from './admin-queries.js';
 import { migrate } from './migrations.js';
 import { PresenceWriter, WORKER_SELECT } from './presence-writer.js';
 import {
@@ -76,6 +77,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
 
   const store: Store = {
+    ...createAdminQueries(db, clock, writer),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       db.prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);

@@ -1,0 +1,155 @@
+/**
+ * The REST facade: TaskRouter (`/v1/Workspaces/...`), Flex Configuration (`/v1/Configuration`)
+ * and API keys (`/2010-04-01/Accounts/{AC}/Keys`), as the official `twilio` library calls them
+ * when its `baseUrl` points here. Every request is authenticated with HTTP Basic first; every
+ * handler returns a Result, and refusals become Twilio error bodies through REST_ERRORS alone.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ok, refuse, type Result } from '../../core/errors.js';
+import type { Workspace } from '../../core/resources.js';
+import type { AdminService } from '../../service/admin-service.js';
+import { authenticate, type ApiKeys, type Principal } from '../../service/credentials.js';
+import type { Clock, Log, Store } from '../../service/ports.js';
+import type { StatisticsService } from '../../service/statistics-service.js';
+import type { Params } from './params.js';
+import { errorBody, Links, METHOD_NOT_ALLOWED, REST_ERRORS } from './wire.js';
+
+export interface RestDeps {
+  readonly store: Store;
+  readonly admin: AdminService;
+  readonly statistics: StatisticsService;
+  readonly keys: ApiKeys;
+  readonly clock: Clock;
+  /** `ROLLCALL_PUBLIC_URL`; without it links are built from the request's Host and X-Forwarded-*. */
+  readonly publicUrl: string | null;
+  readonly log: Log;
+}
+
+/** One authenticated request, as a handler sees it. */
+export interface RestCall {
+  readonly principal: Principal;
+  readonly links: Links;
+  /** Path parameters. */
+  readonly path: Readonly<Record<string, string>>;
+  readonly query: Params;
+  readonly body: Params;
+  /** The absolute URL of the request, without its query string. */
+  readonly url: string;
+  /** The If-Match header, if any, unquoted. */
+  readonly ifMatch: string | undefined;
+}
+
+export type RestAnswer =
+  | { readonly status: 200 | 201; readonly body: unknown; readonly etag?: string }
+  | { readonly status: 204 };
+
+export type RestHandler = (call: RestCall, deps: RestDeps) => Promise<Result<RestAnswer>>;
+
+export interface RestRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to the plugin's prefix. */
+  readonly url: string;
+  readonly handler: RestHandler;
+}
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** Registers a group of routes under `prefix` with authentication, errors and 404/405 in Twilio's form. */
+export async function registerRestRoutes(app: FastifyInstance, prefix: string, routes: readonly RestRoute[], deps: RestDeps): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async (req, reply) => {
+      const principal = await principalOf(req, deps);
+      if (!principal) {
+        // The same answer for every failure: nobody learns which part of the credentials was wrong.
+        return reply.code(401).header('www-authenticate', 'Basic realm="Rollcall"').send(errorBody(401, REST_ERRORS.unauthenticated.code, 'Authentication failed'));
+      }
+      principals.set(req, principal);
+    });
+    scope.setErrorHandler((error: { statusCode?: number; message: string }, req, reply) => {
+      const status = error.statusCode ?? 500;
+      if (status === 413) return reply.code(413).send(errorBody(413, REST_ERRORS['payload-too-large'].code, 'The request body is too large'));
+      if (status >= 400 && status < 500) return reply.code(400).send(errorBody(400, REST_ERRORS['invalid-parameter'].code, `The request could not be read: ${error.message}`));
+      deps.log.error({ err: error, url: req.url, method: req.method }, 'REST request failed');
+      return reply.code(500).send(errorBody(500, 20500, 'Internal error'));
+    });
+    scope.setNotFoundHandler((req, reply) => {
+      void reply.code(404).send(errorBody(404, REST_ERRORS['not-found'].code, `The requested resource ${req.url.split('?')[0]} was not found`));
+    });
+    const methodsByUrl = new Map<string, Set<string>>();
+    for (const route of routes) {
+      scope.route({ method: route.method, url: route.url, handler: (req, reply) => run(route.handler, req, reply, deps) });
+      methodsByUrl.set(route.url, (methodsByUrl.get(route.url) ?? new Set()).add(route.method));
+    }
+    for (const [url, methods] of methodsByUrl) {
+      const others = (['GET', 'POST', 'DELETE'] as const).filter((m) => !methods.has(m));
+      if (others.length === 0) continue;
+      scope.route({
+        method: others,
+        url,
+        handler: async (req, reply) => reply.code(METHOD_NOT_ALLOWED.status).header('allow', [...methods].join(', '))
+          .send(errorBody(METHOD_NOT_ALLOWED.status, METHOD_NOT_ALLOWED.code, `${req.method} is not allowed on this resource`)),
+      });
+    }
+  }, { prefix });
+}
+
+async function principalOf(req: FastifyRequest, deps: RestDeps): Promise<Principal | null> {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !/^basic /i.test(header)) return null;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  return authenticate(deps.store, decoded.slice(0, colon), decoded.slice(colon + 1));
+}
+
+/** The public base URL: configured, or the one the client used (through a proxy if any). */
+export function baseUrlOf(req: FastifyRequest, publicUrl: string | null): string {
+  if (publicUrl) return publicUrl;
+  const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+  const proto = first(req.headers['x-forwarded-proto']) ?? req.protocol;
+  const host = first(req.headers['x-forwarded-host']) ?? req.host;
+  return `${proto}://${host}`;
+}
+
+async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyReply, deps: RestDeps): Promise<FastifyReply> {
+  const principal = principals.get(req);
+  if (!principal) throw new Error('REST handler reached without a principal');
+  const base = baseUrlOf(req, deps.publicUrl);
+  const ifMatch = req.headers['if-match'];
+  const call: RestCall = {
+    principal,
+    links: new Links(base),
+    path: (req.params ?? {}) as Record<string, string>,
+    query: (req.query ?? {}) as Params,
+    body: typeof req.body === 'object' && req.body !== null ? (req.body as Params) : {},
+    url: `${base}${req.url.split('?')[0]}`,
+    ifMatch: typeof ifMatch === 'string' ? ifMatch.replace(/^W\//, '').replace(/"/g, '').trim() : undefined,
+  };
+  const result = await handler(call, deps);
+  if (!result.ok) {
+    const { status, code } = REST_ERRORS[result.refusal.code];
+    return reply.code(status).send(errorBody(status, code, result.refusal.message));
+  }
+  const answer = result.value;
+  if (answer.status === 204) return reply.code(204).send();
+  if (answer.etag !== undefined) void reply.header('etag', answer.etag);
+  return reply.code(answer.status).send(answer.body);
+}
+
+/** The workspace named in the path, if it belongs to the caller's account (else not found). */
+export async function workspaceOf(call: RestCall, deps: RestDeps, sid = call.path.workspaceSid ?? ''): Promise<Result<Workspace>> {
+  const workspace = await deps.store.findWorkspace(sid);
+  if (!workspace || workspace.accountSid !== call.principal.accountSid) return refuse('not-found', `Workspace ${sid} was not found`);
+  return ok(workspace);
+}
+
+/** The worker version an If-Match header asks for; a value that is no version can never match. */
+export function ifMatchVersion(call: RestCall): Result<number | undefined> {
+  if (call.ifMatch === undefined || call.ifMatch === '*') return ok(undefined);
+  const version = /^\d{1,15}$/.test(call.ifMatch) ? Number(call.ifMatch) : null;
+  return version === null ? refuse('version-mismatch', `If-Match "${call.ifMatch}" does not match the resource's ETag`) : ok(version);
+}
+
+export const answer = (body: unknown, etag?: string): Result<RestAnswer> => ok(etag === undefined ? { status: 200, body } : { status: 200, body, etag });
+export const created = (body: unknown, etag?: string): Result<RestAnswer> => ok(etag === undefined ? { status: 201, body } : { status: 201, body, etag });
+export const deleted = (): Result<RestAnswer> => ok({ status: 204 });

@@ -1,0 +1,116 @@
+/** `/v1/Workspaces` and `/v1/Workspaces/{WS}/Activities`: parse, call the admin service, render. */
+import { refuse, type Result } from '../../core/errors.js';
+import type { Activity } from '../../core/resources.js';
+import type { WorkspacePatch } from '../../core/workspace-settings.js';
+import { pageArray, pageEnvelope, readPaging } from './paging.js';
+import { ParamReader } from './params.js';
+import { answer, created, deleted, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { restActivity, restWorkspace } from './wire.js';
+
+async function listWorkspaces(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const p = new ParamReader(call.query);
+  const friendlyName = p.string('FriendlyName');
+  const paging = readPaging(p);
+  if (p.refusal) return p.refusal;
+  const all = (await deps.store.listWorkspaces(call.principal.accountSid)).filter((w) => friendlyName === undefined || w.friendlyName === friendlyName);
+  const page = pageArray(all, paging.request);
+  if (!page.ok) return page;
+  const items = await Promise.all(page.value.items.map(async (w) => restWorkspace(w, await deps.store.listActivities(w.sid), call.links)));
+  return answer(pageEnvelope('workspaces', items, page.value, paging, { url: call.url, query: call.query }));
+}
+
+async function fetchWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  return answer(restWorkspace(workspace.value, await deps.store.listActivities(workspace.value.sid), call.links));
+}
+
+async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.body);
+  const patch: WorkspacePatch = {
+    friendlyName: p.string('FriendlyName'),
+    defaultActivitySid: p.sid('activity', 'DefaultActivitySid'),
+    timeoutActivitySid: p.sid('activity', 'TimeoutActivitySid'),
+    eventCallbackUrl: p.string('EventCallbackUrl'),
+    eventsFilter: p.string('EventsFilter'),
+  };
+  // Rollcall routes one task at a time, first in first out; asking for anything else is refused.
+  if (p.boolean('MultiTaskEnabled') === true) p.fail('MultiTaskEnabled', 'MultiTaskEnabled is not supported yet: routing is single-task');
+  const order = p.string('PrioritizeQueueOrder');
+  if (order !== undefined && order !== 'FIFO') p.fail('PrioritizeQueueOrder', 'PrioritizeQueueOrder supports only FIFO for now');
+  if (p.refusal) return p.refusal;
+  const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid);
+  if (!updated.ok) return updated;
+  return answer(restWorkspace(updated.value, await deps.store.listActivities(updated.value.sid), call.links));
+}
+
+async function listActivities(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.query);
+  const friendlyName = p.string('FriendlyName');
+  const available = p.boolean('Available');
+  const paging = readPaging(p);
+  if (p.refusal) return p.refusal;
+  const matches = (a: Activity): boolean => (friendlyName === undefined || a.friendlyName === friendlyName) && (available === undefined || a.available === available);
+  const page = pageArray((await deps.store.listActivities(workspace.value.sid)).filter(matches), paging.request);
+  if (!page.ok) return page;
+  return answer(pageEnvelope('activities', page.value.items.map((a) => restActivity(a, call.links)), page.value, paging, { url: call.url, query: call.query }));
+}
+
+async function createActivity(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.body);
+  const friendlyName = p.required('FriendlyName');
+  // Unavailable unless asked: a new activity never makes workers routable by surprise.
+  const available = p.boolean('Available') ?? false;
+  if (p.refusal) return p.refusal;
+  const result = await deps.admin.createActivity({ workspaceSid: workspace.value.sid, friendlyName, available, actor: call.principal.credentialSid });
+  return result.ok ? created(restActivity(result.value, call.links)) : result;
+}
+
+async function fetchActivity(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const activity = await deps.store.findActivity(workspace.value.sid, call.path.activitySid ?? '');
+  if (!activity) return refuse('not-found', `Activity ${call.path.activitySid} was not found`);
+  return answer(restActivity(activity, call.links));
+}
+
+async function updateActivity(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.body);
+  const friendlyName = p.string('FriendlyName');
+  const available = p.boolean('Available');
+  if (p.refusal) return p.refusal;
+  const result = await deps.admin.updateActivity({
+    workspaceSid: workspace.value.sid, activitySid: call.path.activitySid ?? '', actor: call.principal.credentialSid, friendlyName, available,
+  });
+  return result.ok ? answer(restActivity(result.value, call.links)) : result;
+}
+
+async function deleteActivity(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const result = await deps.admin.deleteActivity({ workspaceSid: workspace.value.sid, activitySid: call.path.activitySid ?? '', actor: call.principal.credentialSid });
+  return result.ok ? deleted() : result;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export const WORKSPACE_ROUTES: readonly RestRoute[] = [
+  { method: 'GET', url: '/Workspaces', handler: listWorkspaces },
+  { method: 'GET', url: '/Workspaces/:workspaceSid', handler: fetchWorkspace },
+  { method: 'POST', url: '/Workspaces/:workspaceSid', handler: updateWorkspace },
+  { method: 'GET', url: '/Workspaces/:workspaceSid/Activities', handler: listActivities },
+  { method: 'POST', url: '/Workspaces/:workspaceSid/Activities', handler: createActivity },
+  { method: 'GET', url: '/Workspaces/:workspaceSid/Activities/:activitySid', handler: fetchActivity },
+  { method: 'POST', url: '/Workspaces/:workspaceSid/Activities/:activitySid', handler: updateActivity },
+  { method: 'DELETE', url: '/Workspaces/:workspaceSid/Activities/:activitySid', handler: deleteActivity },
+];

@@ -1,0 +1,168 @@
+/**
+ * Administration use cases: workspace settings, activities, workers and the Flex logout settings,
+ * as the REST facade (and later the console) asks for them. Each store verb is one transaction;
+ * its events are published only after it committed. Activity changes go through the presence
+ * service, so the presence machine, the activity log, the events and the push to the worker's
+ * sessions happen exactly as for an agent's own change.
+ *
+ * A request that changes several things (a worker's name, attributes and activity) is
+ * validated whole before the first write, so a refusal leaves nothing half-written; the writes
+ * are then separate transactions, the first one guarded by the caller's If-Match version.
+ */
+import { checkAvailableUnchanged, checkFriendlyName } from '../core/activities.js';
+import { ok, refuse, type Result } from '../core/errors.js';
+import type { LogoutSettingsPatch } from '../core/logout-settings.js';
+import type { ActivityCause } from '../core/presence.js';
+import type { Activity, LogoutSettings, Worker, Workspace, WorkspaceEvent } from '../core/resources.js';
+import type { WorkspacePatch } from '../core/workspace-settings.js';
+import type { AdminCommit, Bus, Log, Store, WorkerRemoval } from './ports.js';
+import type { PresenceService } from './presence-service.js';
+
+export interface AdminServiceOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly presence: PresenceService;
+  readonly log: Log;
+}
+
+export interface ActivityUpdate {
+  readonly workspaceSid: string;
+  readonly activitySid: string;
+  readonly actor: string;
+  readonly friendlyName?: string;
+  /** Accepted only when it is the value the activity already has. */
+  readonly available?: boolean;
+}
+
+export interface WorkerCreation {
+  readonly workspaceSid: string;
+  readonly friendlyName: string;
+  readonly attributes: string;
+  readonly activitySid?: string;
+  readonly actor: string;
+}
+
+export interface WorkerUpdate {
+  readonly workspaceSid: string;
+  readonly workerSid: string;
+  readonly actor: string;
+  /** Why the activity changes when one is given: `api` over REST. */
+  readonly cause: ActivityCause;
+  readonly activitySid?: string;
+  readonly rejectPendingReservations: boolean;
+  readonly attributes?: string;
+  readonly friendlyName?: string;
+  readonly ifMatchVersion?: number;
+}
+
+export class AdminService {
+  private readonly store: Store;
+
+  constructor(private readonly options: AdminServiceOptions) {
+    this.store = options.store;
+  }
+
+  async updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string): Promise<Result<Workspace>> {
+    return this.published(await this.store.updateWorkspace(workspaceSid, patch, actor));
+  }
+
+  async createActivity(input: { workspaceSid: string; friendlyName: string; available: boolean; actor: string }): Promise<Result<Activity>> {
+    return this.published(await this.store.createActivity(input));
+  }
+
+  async updateActivity(update: ActivityUpdate): Promise<Result<Activity>> {
+    const activity = await this.store.findActivity(update.workspaceSid, update.activitySid);
+    if (!activity) return refuse('not-found', `Activity ${update.activitySid} was not found`);
+    const unchanged = checkAvailableUnchanged(activity, update.available);
+    if (!unchanged.ok) return unchanged;
+    if (update.friendlyName === undefined) return ok(activity);
+    return this.published(await this.store.renameActivity({ ...update, friendlyName: update.friendlyName }));
+  }
+
+  async deleteActivity(input: { workspaceSid: string; activitySid: string; actor: string }): Promise<Result<Activity>> {
+    return this.published(await this.store.deleteActivity(input));
+  }
+
+  async createWorker(input: WorkerCreation): Promise<Result<Worker>> {
+    const name = checkFriendlyName(input.friendlyName);
+    if (!name.ok) return name;
+    const result = await this.options.presence.createWorker(input);
+    return result.ok ? ok(result.value.worker) : result;
+  }
+
+  async updateWorker(update: WorkerUpdate): Promise<Result<Worker>> {
+    const checked = await this.checkWorkerUpdate(update);
+    if (!checked.ok) return checked;
+    const base = { workspaceSid: update.workspaceSid, workerSid: update.workerSid, actor: update.actor };
+    // Only the first write carries If-Match; the ones after it see the version the first made.
+    let ifMatchVersion = update.ifMatchVersion;
+    let worker = checked.value;
+    if (update.friendlyName !== undefined && update.friendlyName !== worker.friendlyName) {
+      const renamed = this.published(await this.store.renameWorker({ ...base, friendlyName: update.friendlyName, ifMatchVersion }));
+      if (!renamed.ok) return renamed;
+      worker = renamed.value;
+      ifMatchVersion = undefined;
+    }
+    if (update.attributes !== undefined) {
+      const result = await this.options.presence.setAttributes({ ...base, attributes: update.attributes, ifMatchVersion });
+      if (!result.ok) return result;
+      worker = result.value.worker;
+      ifMatchVersion = undefined;
+    }
+    if (update.activitySid !== undefined) {
+      const result = await this.options.presence.setActivity({
+        ...base, activitySid: update.activitySid, cause: update.cause, rejectPendingReservations: update.rejectPendingReservations, ifMatchVersion,
+      });
+      if (!result.ok) return result;
+      worker = result.value.worker;
+    }
+    return ok(worker);
+  }
+
+  async deleteWorker(removal: WorkerRemoval): Promise<Result<Worker>> {
+    return this.published(await this.store.deleteWorker(removal));
+  }
+
+  /** Flex Configuration: validated by core/logout-settings, applied at once to pending disconnections. */
+  async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch): Promise<Result<LogoutSettings>> {
+    return this.options.presence.updateLogoutSettings(workspaceSid, patch);
+  }
+
+  /** Everything a worker update could refuse, checked before the first write. */
+  private async checkWorkerUpdate(update: WorkerUpdate): Promise<Result<Worker>> {
+    const worker = await this.store.findWorker(update.workspaceSid, update.workerSid);
+    if (!worker) return refuse('not-found', `Worker ${update.workerSid} was not found`);
+    if (update.ifMatchVersion !== undefined && update.ifMatchVersion !== worker.version) {
+      return refuse('version-mismatch', `Worker ${worker.sid} is at version ${worker.version}, not ${update.ifMatchVersion}`);
+    }
+    if (update.friendlyName !== undefined) {
+      const name = checkFriendlyName(update.friendlyName);
+      if (!name.ok) return name;
+      const holder = await this.store.findWorkerByName(update.workspaceSid, update.friendlyName);
+      if (holder && holder.sid !== worker.sid) return refuse('conflict', `A worker named ${update.friendlyName} already exists`, 'FriendlyName');
+    }
+    if (update.activitySid !== undefined) {
+      const activity = await this.store.findActivity(update.workspaceSid, update.activitySid);
+      if (!activity) return refuse('invalid-parameter', `ActivitySid ${update.activitySid} is not an activity of this workspace`, 'ActivitySid');
+      if (update.rejectPendingReservations && activity.available) {
+        return refuse('invalid-parameter', 'RejectPendingReservations is only allowed when moving to an unavailable activity', 'RejectPendingReservations');
+      }
+    } else if (update.rejectPendingReservations) {
+      return refuse('invalid-parameter', 'RejectPendingReservations needs an ActivitySid to move to', 'RejectPendingReservations');
+    }
+    return ok(worker);
+  }
+
+  /** Publishes a committed change's events (commit before broadcast) and returns its value. */
+  private published<T>(result: Result<AdminCommit<T>>): Result<T> {
+    if (!result.ok) return result;
+    for (const event of result.value.events) this.publish(event, result.value.value);
+    return ok(result.value.value);
+  }
+
+  private publish(event: WorkspaceEvent, value: unknown): void {
+    const worker = event.resourceType === 'worker' ? (value as Worker) : undefined;
+    this.options.bus.publish(worker ? { event, worker } : { event });
+    this.options.log.info({ eventType: event.eventType, resourceSid: event.resourceSid, actor: event.actorSid }, 'administrative change');
+  }
+}

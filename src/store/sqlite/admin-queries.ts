@@ -1,0 +1,243 @@
+/**
+ * The SQLite side of the administration port (AdminStore): workspace and activity changes,
+ * worker renames and deletions, paged lists, statistics inputs and API key revocation. Every
+ * write is one IMMEDIATE transaction; rules come from core/ and run inside it.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { activityEvent, checkActivityDeletion, checkFriendlyName, workspaceEvent, type ActivityEventType } from '../../core/activities.js';
+import { refuse, ok, type Result } from '../../core/errors.js';
+import { workerEvent } from '../../core/events.js';
+import type { Activity, ApiKey, Worker, Workspace } from '../../core/resources.js';
+import { applyWorkspacePatch } from '../../core/workspace-settings.js';
+import { newSid } from '../../service/ids.js';
+import type { AdminCommit, AdminStore, Clock, PageOf, PageRequest } from '../../service/ports.js';
+import { WORKER_COLUMNS, WORKER_FROM, WORKER_SELECT, type PresenceWriter } from './presence-writer.js';
+import {
+  toActivity, toApiKey, toEvent, toLogEntry, toSettings, toWorker, toWorkspace,
+  type ActivityRow, type ApiKeyRow, type EventRow, type LogRow, type SettingsRow, type WorkerRow, type WorkspaceRow,
+} from './rows.js';
+
+type Cursored<R> = R & { row_cursor: number };
+
+const WORKER_FILTER = `w.workspace_sid = @ws
+  AND (@activitySid IS NULL OR w.activity_sid = @activitySid)
+  AND (@activityName IS NULL OR a.friendly_name = @activityName)
+  AND (@available IS NULL OR a.available = @available)
+  AND (@friendlyName IS NULL OR w.friendly_name = @friendlyName)`;
+
+const EVENT_FILTER = `workspace_sid = @ws
+  AND (@types IS NULL OR event_type IN (SELECT value FROM json_each(@types)))
+  AND (@resourceSid IS NULL OR resource_sid = @resourceSid)
+  AND (@workerSid IS NULL OR (resource_type = 'worker' AND resource_sid = @workerSid))
+  AND (@startAt IS NULL OR at >= @startAt)
+  AND (@endAt IS NULL OR at <= @endAt)`;
+
+const LOG_SCOPE = `l.workspace_sid = @ws AND (@workerSid IS NULL OR l.worker_sid = @workerSid)
+  AND EXISTS (SELECT 1 FROM workers w WHERE w.sid = l.worker_sid)`;
+
+export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, writer: PresenceWriter): AdminStore {
+  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  const read = <T>(fn: () => T): T => db.transaction(fn).deferred();
+  const q = {
+    workspace: db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?'),
+    settings: db.prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
+    activities: db.prepare<[string], ActivityRow>('SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.workspace_sid = ? ORDER BY a.created_at, a.rowid'),
+    activity: db.prepare<[string, string], ActivityRow>('SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.workspace_sid = ? AND a.sid = ?'),
+    activityNamed: db.prepare<[string, string], { sid: string }>('SELECT sid FROM activities WHERE workspace_sid = ? AND friendly_name = ?'),
+    workersIn: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM workers WHERE activity_sid = ?'),
+    worker: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.sid = ?`),
+    workerNamed: db.prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND friendly_name = ?'),
+    workersAfter: db.prepare<Record<string, unknown>, Cursored<WorkerRow>>(`SELECT w.rowid AS row_cursor, ${WORKER_COLUMNS} ${WORKER_FROM} WHERE ${WORKER_FILTER} AND w.rowid > @cursor ORDER BY w.rowid LIMIT @limit`),
+    workersBefore: db.prepare<Record<string, unknown>, Cursored<WorkerRow>>(`SELECT w.rowid AS row_cursor, ${WORKER_COLUMNS} ${WORKER_FROM} WHERE ${WORKER_FILTER} AND w.rowid < @cursor ORDER BY w.rowid DESC LIMIT @limit`),
+    eventsAfter: db.prepare<Record<string, unknown>, Cursored<EventRow>>(`SELECT seq AS row_cursor, * FROM events WHERE ${EVENT_FILTER} AND seq > @cursor ORDER BY seq LIMIT @limit`),
+    eventsBefore: db.prepare<Record<string, unknown>, Cursored<EventRow>>(`SELECT seq AS row_cursor, * FROM events WHERE ${EVENT_FILTER} AND seq < @cursor ORDER BY seq DESC LIMIT @limit`),
+    event: db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE workspace_sid = ? AND sid = ?'),
+    logAtStart: db.prepare<Record<string, unknown>, LogRow>(`SELECT * FROM (
+        SELECT l.*, ROW_NUMBER() OVER (PARTITION BY l.worker_sid ORDER BY l.effective_at DESC, l.id DESC) AS rn
+          FROM activity_log l WHERE ${LOG_SCOPE} AND l.effective_at <= @startAt
+      ) WHERE rn = 1`),
+    logInside: db.prepare<Record<string, unknown>, LogRow>(`SELECT l.* FROM activity_log l WHERE ${LOG_SCOPE} AND l.effective_at > @startAt AND l.effective_at < @endAt`),
+    headcount: db.prepare<[string, string | null, string | null], { activity_sid: string; n: number }>(
+      'SELECT activity_sid, COUNT(*) AS n FROM workers WHERE workspace_sid = ? AND (? IS NULL OR sid = ?) GROUP BY activity_sid'),
+    activeKey: db.prepare<[string, string], ApiKeyRow>('SELECT * FROM api_keys WHERE account_sid = ? AND sid = ? AND revoked_at IS NULL'),
+    apiKey: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE sid = ?'),
+  };
+
+  const workspaceOf = (sid: string): Workspace | null => {
+    const row = q.workspace.get(sid);
+    return row ? toWorkspace(row) : null;
+  };
+  const activityChange = (workspace: Workspace, activity: Activity, type: ActivityEventType, actor: string, at: number): AdminCommit<Activity> => {
+    const event = activityEvent({ sid: newSid('event'), workspace, at, actor }, activity, type);
+    writer.recordEvent(event);
+    return { value: activity, events: [event] };
+  };
+  const checkVersion = (row: WorkerRow, ifMatchVersion: number | undefined): Result<void> =>
+    ifMatchVersion === undefined || ifMatchVersion === row.version
+      ? ok(undefined)
+      : refuse('version-mismatch', `Worker ${row.sid} is at version ${row.version}, not ${ifMatchVersion}`);
+
+  return {
+    async updateWorkspace(workspaceSid, patch, actor) {
+      return tx((): Result<AdminCommit<Workspace>> => {
+        const current = workspaceOf(workspaceSid);
+        if (!current) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
+        const activities = q.activities.all(workspaceSid).map(toActivity);
+        const at = clock.now();
+        const next = applyWorkspacePatch(current, patch, activities, at);
+        if (!next.ok) return next;
+        const w = next.value;
+        db.prepare('UPDATE workspaces SET friendly_name = ?, default_activity_sid = ?, timeout_activity_sid = ?, event_callback_url = ?, events_filter = ?, updated_at = ? WHERE sid = ?')
+          .run(w.friendlyName, w.defaultActivitySid, w.timeoutActivitySid, w.eventCallbackUrl, w.eventsFilter, at, workspaceSid);
+        const event = workspaceEvent({ sid: newSid('event'), workspace: w, at, actor }, activities);
+        writer.recordEvent(event);
+        return ok({ value: w, events: [event] });
+      });
+    },
+    async createActivity(input) {
+      return tx((): Result<AdminCommit<Activity>> => {
+        const workspace = workspaceOf(input.workspaceSid);
+        if (!workspace) return refuse('not-found', `Workspace ${input.workspaceSid} was not found`);
+        const name = checkFriendlyName(input.friendlyName);
+        if (!name.ok) return name;
+        if (q.activityNamed.get(input.workspaceSid, name.value)) return refuse('conflict', `An activity named ${name.value} already exists`, 'FriendlyName');
+        const at = clock.now();
+        const sid = newSid('activity');
+        db.prepare('INSERT INTO activities (sid, workspace_sid, friendly_name, available, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(sid, input.workspaceSid, name.value, input.available ? 1 : 0, at, at);
+        return ok(activityChange(workspace, toActivity(q.activity.get(input.workspaceSid, sid) as ActivityRow), 'activity.created', input.actor, at));
+      });
+    },
+    async renameActivity(input) {
+      return tx((): Result<AdminCommit<Activity>> => {
+        const row = q.activity.get(input.workspaceSid, input.activitySid);
+        if (!row) return refuse('not-found', `Activity ${input.activitySid} was not found`);
+        const name = checkFriendlyName(input.friendlyName);
+        if (!name.ok) return name;
+        const holder = q.activityNamed.get(input.workspaceSid, name.value);
+        if (holder && holder.sid !== row.sid) return refuse('conflict', `An activity named ${name.value} already exists`, 'FriendlyName');
+        const at = clock.now();
+        db.prepare('UPDATE activities SET friendly_name = ?, updated_at = ? WHERE sid = ?').run(name.value, at, row.sid);
+        const workspace = workspaceOf(input.workspaceSid) as Workspace;
+        return ok(activityChange(workspace, toActivity(q.activity.get(input.workspaceSid, row.sid) as ActivityRow), 'activity.updated', input.actor, at));
+      });
+    },
+    async deleteActivity(input) {
+      return tx((): Result<AdminCommit<Activity>> => {
+        const row = q.activity.get(input.workspaceSid, input.activitySid);
+        if (!row) return refuse('not-found', `Activity ${input.activitySid} was not found`);
+        const activity = toActivity(row);
+        const workspace = workspaceOf(input.workspaceSid) as Workspace;
+        const settings = toSettings(q.settings.get(input.workspaceSid) as SettingsRow);
+        const allowed = checkActivityDeletion(activity, { workspace, settings, workersInActivity: q.workersIn.get(activity.sid)?.n ?? 0 });
+        if (!allowed.ok) return allowed;
+        db.prepare('DELETE FROM activities WHERE sid = ?').run(activity.sid);
+        return ok(activityChange(workspace, activity, 'activity.deleted', input.actor, clock.now()));
+      });
+    },
+    async renameWorker(request) {
+      return tx((): Result<AdminCommit<Worker>> => {
+        const row = q.worker.get(request.workspaceSid, request.workerSid);
+        if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
+        const version = checkVersion(row, request.ifMatchVersion);
+        if (!version.ok) return version;
+        const name = checkFriendlyName(request.friendlyName);
+        if (!name.ok) return name;
+        const holder = q.workerNamed.get(request.workspaceSid, name.value);
+        if (holder && holder.sid !== row.sid) return refuse('conflict', `A worker named ${name.value} already exists`, 'FriendlyName');
+        db.prepare('UPDATE workers SET friendly_name = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(name.value, clock.now(), row.sid);
+        return ok({ value: toWorker(q.worker.get(request.workspaceSid, row.sid) as WorkerRow), events: [] });
+      });
+    },
+    async deleteWorker(request) {
+      return tx((): Result<AdminCommit<Worker>> => {
+        const row = q.worker.get(request.workspaceSid, request.workerSid);
+        if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
+        const version = checkVersion(row, request.ifMatchVersion);
+        if (!version.ok) return version;
+        const at = clock.now();
+        const worker = toWorker(row);
+        db.prepare('DELETE FROM connections WHERE worker_sid = ?').run(row.sid);
+        db.prepare('DELETE FROM deadlines WHERE worker_sid = ?').run(row.sid);
+        db.prepare('UPDATE disconnect_episodes SET ended_at = ? WHERE worker_sid = ? AND ended_at IS NULL').run(at, row.sid);
+        db.prepare('DELETE FROM workers WHERE sid = ?').run(row.sid);
+        const event = workerEvent({ sid: newSid('event'), workspace: workspaceOf(request.workspaceSid) as Workspace, at, actor: request.actor }, worker, 'worker.deleted');
+        writer.recordEvent(event);
+        return ok({ value: worker, events: [event] });
+      });
+    },
+    async pageWorkers(workspaceSid, filter, page) {
+      const params = {
+        ws: workspaceSid,
+        activitySid: filter.activitySid ?? null,
+        activityName: filter.activityName ?? null,
+        available: filter.available === undefined ? null : filter.available ? 1 : 0,
+        friendlyName: filter.friendlyName ?? null,
+      };
+      return pageOf(page, params, q.workersAfter, q.workersBefore, toWorker);
+    },
+    async pageEvents(workspaceSid, filter, page) {
+      const params = {
+        ws: workspaceSid,
+        types: filter.eventTypes === undefined ? null : JSON.stringify(filter.eventTypes),
+        resourceSid: filter.resourceSid ?? null,
+        workerSid: filter.workerSid ?? null,
+        startAt: filter.startAt ?? null,
+        endAt: filter.endAt ?? null,
+      };
+      return pageOf(page, params, q.eventsAfter, q.eventsBefore, toEvent);
+    },
+    async findEvent(workspaceSid, sid) {
+      const row = q.event.get(workspaceSid, sid);
+      return row ? toEvent(row) : null;
+    },
+    async activityLogWindow(workspaceSid, window) {
+      const params = { ws: workspaceSid, workerSid: window.workerSid ?? null, startAt: window.startAt, endAt: window.endAt };
+      return read(() => [...q.logAtStart.all(params), ...q.logInside.all(params)].map(toLogEntry));
+    },
+    async workersByActivity(workspaceSid, filter = {}) {
+      const sid = filter.workerSid ?? null;
+      return new Map(q.headcount.all(workspaceSid, sid, sid).map((r) => [r.activity_sid, r.n]));
+    },
+    async revokeApiKey(accountSid, sid) {
+      return tx((): Result<ApiKey> => {
+        if (!q.activeKey.get(accountSid, sid)) return refuse('not-found', `API key ${sid} was not found`);
+        db.prepare('UPDATE api_keys SET revoked_at = ? WHERE sid = ?').run(clock.now(), sid);
+        return ok(toApiKey(q.apiKey.get(sid) as ApiKeyRow));
+      });
+    },
+    async renameApiKey(accountSid, sid, friendlyName) {
+      return tx((): Result<ApiKey> => {
+        if (!q.activeKey.get(accountSid, sid)) return refuse('not-found', `API key ${sid} was not found`);
+        db.prepare('UPDATE api_keys SET friendly_name = ? WHERE sid = ?').run(friendlyName, sid);
+        return ok(toApiKey(q.apiKey.get(sid) as ApiKeyRow));
+      });
+    },
+  };
+}
+
+/** Keyset paging over `rowid`-like integer cursors: one more row than asked tells if there is more. */
+function pageOf<R extends { row_cursor: number }, T>(
+  page: PageRequest,
+  params: Record<string, unknown>,
+  after: BetterSqlite3.Statement<Record<string, unknown>, R>,
+  before: BetterSqlite3.Statement<Record<string, unknown>, R>,
+  map: (row: R) => T,
+): Result<PageOf<T>> {
+  const token = page.after ?? page.before;
+  const cursor = token === undefined ? 0 : /^\d{1,15}$/.test(token) ? Number(token) : null;
+  if (cursor === null) return refuse('invalid-parameter', 'PageToken is not a page token this server issued', 'PageToken');
+  const backward = page.after === undefined && page.before !== undefined;
+  const rows = (backward ? before : after).all({ ...params, cursor, limit: page.limit + 1 });
+  const more = rows.length > page.limit;
+  const kept = rows.slice(0, page.limit);
+  if (backward) kept.reverse();
+  const first = kept[0];
+  const last = kept[kept.length - 1];
+  return ok({
+    items: kept.map(map),
+    firstCursor: first ? String(first.row_cursor) : null,
+    lastCursor: last ? String(last.row_cursor) : null,
+    more,
+  });
+}
