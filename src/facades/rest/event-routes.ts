@@ -1,38 +1,36 @@
 /**
  * `/v1/Workspaces/{WS}/Events`: every committed change, oldest first, with Twilio's fields and
- * our `cause` and `evidence`. Filters: `EventType` (repeated or comma-separated), `ResourceSid`,
- * `WorkerSid`, `StartDate`, `EndDate`, `Minutes` (the last N minutes).
+ * our `cause` and `evidence`. Filters: `EventType` (repeated or comma-separated), `ResourceSid`
+ * (also `ReservationSid`, `TaskSid`), `WorkerSid`, `Sid`, and the time window: `StartDate`,
+ * `EndDate`, or `Minutes`; as on Twilio, without a start the window is the last 15 minutes.
  */
 import { refuse, type Result } from '../../core/errors.js';
+import { DEFAULT_STATISTICS_MINUTES, MAX_STATISTICS_MINUTES } from '../../core/statistics.js';
 import type { EventFilter } from '../../service/ports.js';
-import { pageEnvelope, readPaging } from './paging.js';
+import { pageEnvelope, readPaging, type Paging } from './paging.js';
 import { ParamReader } from './params.js';
 import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
 import { restEvent } from './wire.js';
 
-/** Thirty days, Twilio's limit for `Minutes` on events. */
-const MAX_EVENT_MINUTES = 43_200;
 /** Filters on resources that do not exist before routing: they match no event yet. */
 const ROUTING_FILTERS = ['TaskQueueSid', 'WorkflowSid', 'TaskChannel'];
+const EMPTY = { items: [], firstCursor: null, lastCursor: null, more: false };
 
-function readFilter(p: ParamReader, now: number): EventFilter | null {
+function readFilter(p: ParamReader, now: number): EventFilter {
   const eventTypes = p.list('EventType');
   const resourceSid = p.string('ResourceSid') ?? p.string('ReservationSid') ?? p.string('TaskSid');
   const workerSid = p.string('WorkerSid');
-  const minutes = p.integer('Minutes', 1, MAX_EVENT_MINUTES);
-  let startAt = p.date('StartDate');
+  const minutes = p.integer('Minutes', 1, MAX_STATISTICS_MINUTES);
   const endAt = p.date('EndDate');
-  if (minutes !== undefined) {
-    if (startAt !== undefined) p.fail('Minutes', 'Give either Minutes or StartDate, not both');
-    startAt = now - minutes * 60_000;
-  }
+  let startAt = p.date('StartDate');
+  if (minutes !== undefined && startAt !== undefined) p.fail('Minutes', 'Give either Minutes or StartDate, not both');
   if (startAt !== undefined && endAt !== undefined && startAt > endAt) p.fail('StartDate', 'StartDate must not be after EndDate');
-  if (ROUTING_FILTERS.some((name) => p.has(name))) return null;
+  startAt ??= (minutes === undefined && endAt !== undefined ? endAt : now) - (minutes ?? DEFAULT_STATISTICS_MINUTES) * 60_000;
   return {
+    startAt,
     ...(eventTypes ? { eventTypes } : {}),
     ...(resourceSid !== undefined ? { resourceSid } : {}),
     ...(workerSid !== undefined ? { workerSid } : {}),
-    ...(startAt !== undefined ? { startAt } : {}),
     ...(endAt !== undefined ? { endAt } : {}),
   };
 }
@@ -42,13 +40,23 @@ async function listEvents(call: RestCall, deps: RestDeps): Promise<Result<RestAn
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
   const filter = readFilter(p, deps.clock.now());
+  const sid = p.string('Sid');
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
-  const location = { url: call.url, query: call.query };
-  if (filter === null) return answer(pageEnvelope('events', [], { items: [], firstCursor: null, lastCursor: null, more: false }, paging, location));
+  if (ROUTING_FILTERS.some((name) => p.has(name))) return envelope(call, paging, [], EMPTY);
+  if (sid !== undefined) {
+    // One event by SID, as the library's `sid` filter asks; the other filters do not apply.
+    const event = await deps.store.findEvent(workspace.value.sid, sid);
+    const items = event ? [event] : [];
+    return envelope(call, paging, items.map((e) => restEvent(e, call.links)), { ...EMPTY, items });
+  }
   const page = await deps.store.pageEvents(workspace.value.sid, filter, paging.request);
   if (!page.ok) return page;
-  return answer(pageEnvelope('events', page.value.items.map((e) => restEvent(e, call.links)), page.value, paging, location));
+  return envelope(call, paging, page.value.items.map((e) => restEvent(e, call.links)), page.value);
+}
+
+function envelope(call: RestCall, paging: Paging, items: unknown[], page: Parameters<typeof pageEnvelope>[2]): Result<RestAnswer> {
+  return answer(pageEnvelope('events', items, page, paging, { url: call.url, query: call.query }));
 }
 
 async function fetchEvent(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
