@@ -19,16 +19,18 @@ import { SystemClock } from './service/clocks.js';
 import { ApiKeys } from './service/credentials.js';
 import { ensureInstallation, type Installation } from './service/first-run.js';
 import { newSid } from './service/ids.js';
-import type { Clock, Store } from './service/ports.js';
+import type { Clock } from './service/ports.js';
 import { PresenceService } from './service/presence-service.js';
 import { StatisticsService } from './service/statistics-service.js';
-import { createSqliteStore } from './store/sqlite/sqlite-store.js';
+import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
+import { RoutingService } from './service/routing-service.js';
 
 export interface Rollcall {
   readonly config: Config;
   readonly app: FastifyInstance;
-  readonly store: Store;
+  readonly store: SqliteStore;
   readonly presence: PresenceService;
+  readonly routing: RoutingService;
   readonly channel: AgentChannel;
   readonly installation: Installation;
   readonly log: Logger;
@@ -59,6 +61,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
   await presence.start();
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
+  const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }) });
+  await routing.start();
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
@@ -82,7 +86,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       }
     },
   });
-  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes });
+  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing });
   await registerRestFacade(app, {
     store,
     admin: new AdminService({ store, bus, presence, log }),
@@ -97,7 +101,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   let heartbeat: NodeJS.Timeout | null = null;
   let baseUrl = '';
   const rollcall: Rollcall = {
-    config, app, store, presence, channel, installation, log,
+    config, app, store, presence, routing, channel, installation, log,
     url: () => baseUrl,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
@@ -114,6 +118,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       if (state === 'stopping') return;
       state = 'stopping';
       if (heartbeat) clearInterval(heartbeat);
+      routing.stop();
       await presence.stop('server-restart');
       await channel.close();
       await app.close();

@@ -3,6 +3,7 @@
  * them; only src/main.ts chooses which.
  */
 import type { Result } from '../core/errors.js';
+import type { AgentPush, RoutingCommit } from './routing-ports.js';
 import type { LogoutSettingsPatch } from '../core/logout-settings.js';
 import type { WorkspacePatch } from '../core/workspace-settings.js';
 import type { ActivityCause, DisconnectReason, PresenceOutput } from '../core/presence.js';
@@ -48,7 +49,10 @@ export interface Bus {
 }
 
 export interface BusMessage {
-  readonly event: WorkspaceEvent;
+  /** The committed event; absent for pushes that are not workspace events of their own. */
+  readonly event?: WorkspaceEvent;
+  /** A message for one worker's agent sessions (reservations, tasks, channels). */
+  readonly push?: AgentPush;
   /** The worker after the change, for pushes to its sessions (absent for non-worker events). */
   readonly worker?: Worker;
 }
@@ -58,6 +62,8 @@ export interface PresenceCommit {
   readonly worker: Worker;
   readonly outputs: readonly PresenceOutput[];
   readonly events: readonly WorkspaceEvent[];
+  /** Offers the change ended in the same transaction (a logout rescinds pending reservations). */
+  readonly routing?: RoutingCommit;
 }
 
 export interface ConnectionOpening {

@@ -26,6 +26,7 @@ export class PresenceService {
   private readonly store: Store;
   private readonly bus: Bus;
   private readonly log: Log;
+  private readonly listeners: ((commits: readonly PresenceCommit[]) => void)[] = [];
 
   constructor(private readonly options: PresenceServiceOptions) {
     this.store = options.store;
@@ -108,7 +109,17 @@ export class PresenceService {
     return { ok: true, value: s };
   }
 
-  /** Side effects of committed changes: schedule, log, publish. */
+  /** Tells `listener` about every committed presence change, after it is published. */
+  onCommitted(listener: (commits: readonly PresenceCommit[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Publishes presence changes another service committed (a routing verb moving a worker). */
+  publishCommitted(commits: readonly PresenceCommit[]): void {
+    this.afterCommit(commits);
+  }
+
+  /** Side effects of committed changes: schedule, log, publish, then tell listeners. */
   private afterCommit(commits: readonly PresenceCommit[]): void {
     for (const commit of commits) {
       for (const out of commit.outputs) {
@@ -124,5 +135,6 @@ export class PresenceService {
       }
       for (const event of commit.events) this.bus.publish({ event, worker: commit.worker });
     }
+    if (commits.length > 0) for (const listener of this.listeners) listener(commits);
   }
 }

@@ -15,7 +15,9 @@ import { newSid } from '../../service/ids.js';
 import { Liveness, type Watched } from '../../service/liveness.js';
 import type { Bus, Clock, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
-import { EB_STATUS, ebWorker } from './dialect.js';
+import type { Reservation } from '../../core/routing-resources.js';
+import type { AgentPush } from '../../service/routing-ports.js';
+import { EB_STATUS, ebReservation, ebTask, ebWorker, ebWorkerChannel } from './dialect.js';
 
 export interface AgentChannelOptions {
   readonly store: Store;
@@ -96,10 +98,23 @@ export class AgentChannel {
   start(): void {
     this.ticker = setInterval(() => this.liveness.tick(this.options.clock.now()), this.options.tickMs);
     this.unsubscribe = this.options.bus.subscribe((message) => {
-      if (!message.worker || !PUSHED_EVENTS.has(message.event.eventType)) return;
+      if (message.push) return this.deliver(message.push);
+      if (!message.worker || !message.event || !PUSHED_EVENTS.has(message.event.eventType)) return;
       const payload = ebWorker(message.worker);
       for (const session of this.sessions.get(message.worker.sid) ?? []) session.send(message.event.eventType, payload);
     });
+  }
+
+  /** Sends a reservation, task or channel event to the worker's open sessions. */
+  private deliver(push: AgentPush): void {
+    const sessions = this.sessions.get(push.workerSid);
+    if (!sessions || sessions.size === 0) return;
+    const now = this.options.clock.now();
+    let payload: Record<string, unknown>;
+    if ('channel' in push) payload = ebWorkerChannel(push.channel);
+    else if (push.eventType.startsWith('task')) payload = ebTask(push.task, now);
+    else payload = ebReservation(push.reservation as Reservation, push.task, now);
+    for (const session of sessions) session.send(push.eventType, payload);
   }
 
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */

@@ -4,6 +4,7 @@
  */
 import type { RefusalCode } from '../../core/errors.js';
 import type { Activity, Worker } from '../../core/resources.js';
+import type { Reservation, Task, WorkerChannel } from '../../core/routing-resources.js';
 
 const epochS = (ms: number): number => Math.floor(ms / 1000);
 
@@ -65,3 +66,65 @@ export const EB_STATUS: Readonly<Record<RefusalCode, number>> = {
   conflict: 409,
   'payload-too-large': 413,
 };
+
+export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
+  return {
+    account_sid: t.accountSid,
+    addons: '{}',
+    age: Math.max(0, Math.floor((nowMs - t.createdAt) / 1000)),
+    assignment_status: t.assignmentStatus,
+    attributes: t.attributes,
+    date_created: epochS(t.createdAt),
+    date_updated: epochS(t.updatedAt),
+    priority: t.priority,
+    queue_name: t.queueName,
+    queue_sid: t.queueSid,
+    reason: t.reason,
+    routing_target: null,
+    sid: t.sid,
+    task_channel_sid: t.taskChannelSid,
+    task_channel_unique_name: t.taskChannelUniqueName,
+    timeout: t.timeoutS,
+    workflow_name: t.workflowName,
+    workflow_sid: t.workflowSid,
+    workspace_sid: t.workspaceSid,
+    version: String(t.version),
+    virtual_start_time: epochS(t.createdAt),
+  };
+}
+
+export function ebReservation(r: Reservation, task: Task | null, nowMs: number): Record<string, unknown> {
+  return {
+    account_sid: r.accountSid,
+    date_created: epochS(r.createdAt),
+    date_updated: epochS(r.updatedAt),
+    reservation_status: r.status,
+    reservation_timeout: r.timeoutS,
+    sid: r.sid,
+    task_sid: r.taskSid,
+    worker_name: r.workerName,
+    worker_sid: r.workerSid,
+    workspace_sid: r.workspaceSid,
+    version: String(r.version),
+    ...(task ? { task: ebTask(task, nowMs) } : {}),
+  };
+}
+
+export function ebWorkerChannel(c: WorkerChannel): Record<string, unknown> {
+  const busy = c.reserved + c.assigned;
+  return {
+    account_sid: c.accountSid,
+    assigned_tasks: c.assigned,
+    available: c.available ? 1 : 0,
+    available_capacity_percentage: c.capacity === 0 ? 0 : Math.max(0, Math.round(((c.capacity - busy) / c.capacity) * 100)),
+    configured_capacity: c.capacity,
+    date_created: epochS(c.createdAt),
+    date_updated: epochS(c.updatedAt),
+    last_reserved_time: c.lastReservedAt,
+    sid: c.sid,
+    task_channel_sid: c.taskChannelSid,
+    task_channel_unique_name: c.taskChannelUniqueName,
+    worker_sid: c.workerSid,
+    workspace_sid: c.workspaceSid,
+  };
+}

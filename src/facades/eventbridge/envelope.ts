@@ -10,8 +10,9 @@ import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-to
 import type { Clock, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import { EB_STATUS, ebActivity, ebPage, ebWorker } from './dialect.js';
+import { routeRouting, type RoutingEnvelopeDeps } from './routing-envelope.js';
 
-export interface EnvelopeDeps {
+export interface EnvelopeDeps extends RoutingEnvelopeDeps {
   readonly store: Store;
   readonly presence: PresenceService;
   readonly clock: Clock;
@@ -93,13 +94,11 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
     if (wkSid !== grant.workerSid && grant.role !== 'admin') return refuse('forbidden', `A worker token may only act on its own worker (${grant.workerSid})`);
     if (sub === undefined && env.method === 'GET') return fetchWorker(deps, wsSid, wkSid);
     if (sub === undefined && env.method === 'POST') return updateWorker(deps, grant, wsSid, wkSid, env.params, ifMatch);
-    if ((sub === 'WorkerChannels' || sub === 'Channels' || sub === 'Reservations') && env.method === 'GET') {
-      const found = await deps.store.findWorker(wsSid, wkSid);
-      if (!found) return refuse('not-found', `Worker ${wkSid} was not found`);
-      // Routing (channels, reservations) is not built yet: every worker has none.
-      return { ok: true, value: { contents: [], after_sid: null } };
-    }
   }
+  const ifMatchVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/"/g, ''));
+  if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
+  const routed = await routeRouting(deps, grant, path, { method: env.method, params: env.params, ifMatchVersion });
+  if (routed) return routed;
   const list = WORKSPACE_PATH.exec(path);
   if (list && env.method === 'GET') {
     const [, wsSid = '', resource] = list;

@@ -4,6 +4,7 @@
  * migration: add the next number.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { ROUTING_MIGRATION } from './routing-rows.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: accounts, workspaces, activities, workers and the presence tables.
@@ -138,6 +139,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_by_resource ON events(workspace_sid, resource_sid, seq);
   CREATE INDEX activity_log_by_workspace ON activity_log(workspace_sid, effective_at);
   `,
+  // 3: routing — task channels, worker channels, queues, workflows, tasks, reservations, and the
+  // routing hold setting (rule 8).
+  ROUTING_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

@@ -7,10 +7,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { workerActivityEvent } from '../../core/events.js';
 import { toLogoutPolicy } from '../../core/logout-settings.js';
-import { transition, type PresenceInput, type PresenceOutput, type PresenceState } from '../../core/presence.js';
+import { PERSON_CAUSES, transition, type PresenceInput, type PresenceOutput, type PresenceState } from '../../core/presence.js';
 import type { Activity, Worker, Workspace, WorkspaceEvent } from '../../core/resources.js';
 import { newSid } from '../../service/ids.js';
 import type { PresenceCommit } from '../../service/ports.js';
+import { newEffects, type RoutingEffects, type RoutingWriter } from './routing-writer.js';
 import {
   toActivity, toDeadline, toSettings, toWorker, toWorkspace,
   type ActivityRow, type SettingsRow, type StoredPresence, type WorkerRow, type WorkspaceRow,
@@ -30,6 +31,7 @@ export const WORKER_SELECT = `SELECT ${WORKER_COLUMNS} ${WORKER_FROM}`;
 
 export class PresenceWriter {
   private readonly q;
+  private routing: RoutingWriter | null = null;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.q = {
@@ -50,6 +52,11 @@ export class PresenceWriter {
       event: db.prepare(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at)
                          VALUES (@sid, @accountSid, @workspaceSid, @eventType, @resourceType, @resourceSid, @actorType, @actorSid, @description, @data, @cause, @evidence, @at)`),
     };
+  }
+
+  /** Lets a logout rescind the worker's pending offers in its own transaction (rule 6). */
+  attachRouting(routing: RoutingWriter): void {
+    this.routing = routing;
   }
 
   loadWorker(workerSid: string): Worker | null {
@@ -98,8 +105,11 @@ export class PresenceWriter {
     this.q.saveWorker.run(next.state.activity.sid, next.state.activitySince, JSON.stringify(stored), version, activityChanged ? at : row.updated_at, row.sid);
     const worker = this.loadWorker(row.sid);
     if (!worker) throw new Error(`worker ${row.sid} vanished inside its own transaction`);
-    const events = this.persistOutputs(row, worker, workspace, state, next.outputs, at);
-    return { worker, outputs: next.outputs, events };
+    const effects = newEffects();
+    const events = this.persistOutputs(row, worker, workspace, state, next.outputs, at, effects);
+    if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events };
+    const routing = { events: effects.events, pushes: effects.pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
+    return { worker, outputs: next.outputs, events, routing };
   }
 
   private syncConnections(workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null, at: number): void {
@@ -128,7 +138,7 @@ export class PresenceWriter {
   }
 
   private persistOutputs(
-    row: WorkerRow, worker: Worker, workspace: Workspace, before: PresenceState, outputs: readonly PresenceOutput[], at: number,
+    row: WorkerRow, worker: Worker, workspace: Workspace, before: PresenceState, outputs: readonly PresenceOutput[], at: number, effects: RoutingEffects,
   ): WorkspaceEvent[] {
     const events: WorkspaceEvent[] = [];
     for (const out of outputs) {
@@ -148,7 +158,8 @@ export class PresenceWriter {
         case 'activity-changed': {
           this.q.log.run(row.workspace_sid, row.sid, out.from.sid, out.to.sid, out.cause, out.actor,
             out.evidence ? JSON.stringify(out.evidence) : null, out.effectiveAt, at);
-          if (before.disconnection) this.q.markEpisode.run(out.cause === 'offline-threshold' ? 'logged-out' : 'overridden', row.sid);
+          if (before.disconnection && out.cause === 'offline-threshold') this.q.markEpisode.run('logged-out', row.sid);
+          else if (before.disconnection && PERSON_CAUSES.has(out.cause)) this.q.markEpisode.run('overridden', row.sid);
           const ctx = { sid: newSid('event'), workspace, at, actor: out.actor };
           const event = workerActivityEvent(ctx, worker, this.activity(out.from.sid), before.activitySince, out.cause, out.evidence, out.effectiveAt);
           this.recordEvent(event);
@@ -156,7 +167,8 @@ export class PresenceWriter {
           break;
         }
         case 'offers-rescinded':
-          // Routing (reservations) lands with the routing issue; nothing is offered yet.
+          // Same transaction as the change: no offer outlives a committed logout.
+          this.routing?.endPendingOffers(row.sid, out.cause, at, effects);
           break;
       }
     }

@@ -10,10 +10,14 @@ import { applyLogoutSettingsPatch, type LogoutSettingsPatch } from '../../core/l
 import type { DisconnectReason } from '../../core/presence.js';
 import type { Account, ApiKey, LogoutSettings } from '../../core/resources.js';
 import { newSecret, newSid } from '../../service/ids.js';
+import type { RoutingStore } from '../../service/routing-ports.js';
 import type {
   ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store, WorkspaceSeed,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
+import { createRoutingCatalog } from './routing-catalog.js';
+import { createRoutingTasks } from './routing-tasks.js';
+import { RoutingWriter } from './routing-writer.js';
 import { migrate } from './migrations.js';
 import { PresenceWriter, WORKER_SELECT } from './presence-writer.js';
 import {
@@ -29,7 +33,10 @@ export interface SqliteStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-export function createSqliteStore(options: SqliteStoreOptions): Store {
+/** The whole system of record on SQLite: presence, administration and routing. */
+export type SqliteStore = Store & RoutingStore;
+
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -38,6 +45,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
   const clock = options.clock;
   const writer = new PresenceWriter(db);
+  const routingWriter = new RoutingWriter(db, (event) => writer.recordEvent(event));
+  writer.attachRouting(routingWriter);
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
 
   const q = {
@@ -76,8 +85,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return commits;
   };
 
-  const store: Store = {
+  const store: SqliteStore = {
     ...createAdminQueries(db, clock, writer),
+    ...createRoutingCatalog(db, clock, routingWriter),
+    ...createRoutingTasks(db, clock, writer, routingWriter),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       db.prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);
@@ -151,6 +162,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         const sid = newSid('worker');
         db.prepare('INSERT INTO workers (sid, workspace_sid, friendly_name, attributes, activity_sid, created_at, updated_at, status_changed_at, version, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)')
           .run(sid, input.workspaceSid, input.friendlyName, input.attributes, activitySid, at, at, at, JSON.stringify(INITIAL_STORED_PRESENCE));
+        // One WorkerChannel per TaskChannel of the workspace, capacity 1 and available.
+        db.prepare(`INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)
+          SELECT 'WC' || lower(hex(randomblob(16))), ?, sid, 1, 1, ?, ? FROM task_channels WHERE workspace_sid = ?`).run(sid, at, at, input.workspaceSid);
         db.prepare('INSERT INTO activity_log (workspace_sid, worker_sid, from_activity_sid, to_activity_sid, cause, actor, evidence, effective_at, recorded_at) VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?)')
           .run(input.workspaceSid, sid, activitySid, 'created', input.actor, at, at);
         const worker = toWorker(q.worker.get(input.workspaceSid, sid) as WorkerRow);

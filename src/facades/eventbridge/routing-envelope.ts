@@ -1,0 +1,108 @@
+/**
+ * The routing part of the SDK's HTTP envelope: a worker's channels and reservations, answering an
+ * offer (accept, reject, wrap, complete) and finishing a task. A worker token acts only on its own
+ * reservations and on tasks it holds; an admin token on any in its workspace.
+ */
+import { refuse, type Result } from '../../core/errors.js';
+import type { AssignmentStatus, ReservationStatus } from '../../core/routing-resources.js';
+import { isSid } from '../../core/sids.js';
+import type { TaskRouterGrant } from '../../service/access-tokens.js';
+import type { Clock } from '../../service/ports.js';
+import type { RoutingStore } from '../../service/routing-ports.js';
+import type { RoutingService } from '../../service/routing-service.js';
+import { ebPage, ebReservation, ebTask, ebWorkerChannel } from './dialect.js';
+
+export interface RoutingEnvelopeDeps {
+  readonly routingStore: RoutingStore;
+  readonly routing: RoutingService;
+  readonly clock: Clock;
+}
+
+interface Call {
+  readonly method: 'GET' | 'POST';
+  readonly params: Record<string, unknown>;
+  readonly ifMatchVersion: number | undefined;
+}
+
+const WORKER_SUB = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Workers\/([^/]+)\/(WorkerChannels|Channels|Reservations)(?:\/([^/]+))?\/?$/;
+const TASK = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Tasks\/([^/]+)\/?$/;
+const RESERVATION_STATUSES: readonly ReservationStatus[] = ['accepted', 'rejected', 'wrapping', 'completed'];
+const TASK_STATUSES: readonly AssignmentStatus[] = ['canceled', 'wrapping', 'completed'];
+
+/** Answers the call if it is a routing route; null when the path is not one. */
+export async function routeRouting(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, path: string, call: Call): Promise<Result<unknown> | null> {
+  const sub = WORKER_SUB.exec(path);
+  if (sub) {
+    const [, wsSid = '', wkSid = '', resource = '', itemSid] = sub;
+    if (wsSid !== grant.workspaceSid) return refuse('forbidden', `The token does not grant access to workspace ${wsSid}`);
+    if (wkSid !== grant.workerSid && grant.role !== 'admin') return refuse('forbidden', `A worker token may only act on its own worker (${grant.workerSid})`);
+    if (resource === 'Reservations') return reservations(deps, grant, wsSid, wkSid, itemSid, call);
+    if (call.method !== 'GET' || itemSid !== undefined) return refuse('not-found', `No resource ${call.method} ${path}`);
+    const channels = await deps.routingStore.listWorkerChannels(wsSid, wkSid);
+    return channels.ok ? { ok: true, value: ebPage(channels.value, call.params, ebWorkerChannel) } : channels;
+  }
+  const task = TASK.exec(path);
+  if (task) {
+    const [, wsSid = '', wtSid = ''] = task;
+    if (wsSid !== grant.workspaceSid) return refuse('forbidden', `The token does not grant access to workspace ${wsSid}`);
+    return taskCall(deps, grant, wsSid, wtSid, call);
+  }
+  return null;
+}
+
+async function reservations(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, wsSid: string, wkSid: string, reservationSid: string | undefined, call: Call): Promise<Result<unknown>> {
+  const now = deps.clock.now();
+  if (reservationSid === undefined) {
+    if (call.method !== 'GET') return refuse('not-found', 'Reservations are created by routing, not by clients');
+    const active = call.params.Active === true || call.params.Active === 'true';
+    const list = await deps.routingStore.listReservations(wsSid, { workerSid: wkSid, active });
+    const withTasks = await Promise.all(list.map(async (r) => ({ sid: r.sid, r, task: await deps.routingStore.findTask(wsSid, r.taskSid) })));
+    return { ok: true, value: ebPage(withTasks, call.params, (x) => ebReservation(x.r, x.task, now)) };
+  }
+  if (call.method === 'GET') {
+    const r = await deps.routingStore.findReservation(wsSid, reservationSid);
+    if (!r || r.workerSid !== wkSid) return refuse('not-found', `Reservation ${reservationSid} was not found`);
+    return { ok: true, value: ebReservation(r, await deps.routingStore.findTask(wsSid, r.taskSid), now) };
+  }
+  const status = call.params.ReservationStatus;
+  if (typeof status !== 'string' || !RESERVATION_STATUSES.includes(status as ReservationStatus)) {
+    if (typeof call.params.Instruction === 'string') return refuse('invalid-parameter', `Instruction ${call.params.Instruction} needs voice media, which Rollcall does not handle`, 'Instruction');
+    return refuse('invalid-parameter', `ReservationStatus must be one of ${RESERVATION_STATUSES.join(', ')}`, 'ReservationStatus');
+  }
+  const activity = call.params.WorkerActivitySid;
+  if (activity !== undefined && !isSid('activity', activity)) return refuse('invalid-parameter', 'WorkerActivitySid must be an activity SID', 'WorkerActivitySid');
+  const result = await deps.routing.updateReservation({
+    workspaceSid: wsSid, reservationSid, workerSid: wkSid, status: status as ReservationStatus,
+    ...(activity !== undefined ? { workerActivitySid: activity as string } : {}),
+    ...(call.ifMatchVersion !== undefined ? { ifMatchVersion: call.ifMatchVersion } : {}),
+    actor: grant.workerSid,
+  });
+  if (!result.ok) return result;
+  return { ok: true, value: ebReservation(result.value, await deps.routingStore.findTask(wsSid, result.value.taskSid), now) };
+}
+
+async function taskCall(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, wsSid: string, wtSid: string, call: Call): Promise<Result<unknown>> {
+  const task = await deps.routingStore.findTask(wsSid, wtSid);
+  if (!task) return refuse('not-found', `Task ${wtSid} was not found`);
+  if (grant.role !== 'admin') {
+    const held = await deps.routingStore.listReservations(wsSid, { taskSid: wtSid, workerSid: grant.workerSid, active: true });
+    if (held.length === 0) return refuse('forbidden', `Worker ${grant.workerSid} holds no reservation for task ${wtSid}`);
+  }
+  if (call.method === 'GET') return { ok: true, value: ebTask(task, deps.clock.now()) };
+  const { AssignmentStatus: status, Reason, Attributes, Priority } = call.params;
+  if (status !== undefined && (typeof status !== 'string' || !TASK_STATUSES.includes(status as AssignmentStatus))) {
+    return refuse('invalid-parameter', `AssignmentStatus must be one of ${TASK_STATUSES.join(', ')}`, 'AssignmentStatus');
+  }
+  if (Reason !== undefined && typeof Reason !== 'string') return refuse('invalid-parameter', 'Reason must be a string', 'Reason');
+  const attributes = Attributes === undefined ? undefined : typeof Attributes === 'string' ? Attributes : JSON.stringify(Attributes);
+  const priority = Priority === undefined ? undefined : Number(Priority);
+  const result = await deps.routing.updateTask(wsSid, wtSid, {
+    ...(status !== undefined ? { assignmentStatus: status as AssignmentStatus } : {}),
+    ...(Reason !== undefined ? { reason: Reason as string } : {}),
+    ...(attributes !== undefined ? { attributes } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(call.ifMatchVersion !== undefined ? { ifMatchVersion: call.ifMatchVersion } : {}),
+    actor: grant.workerSid,
+  });
+  return result.ok ? { ok: true, value: ebTask(result.value, deps.clock.now()) } : result;
+}

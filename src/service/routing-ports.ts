@@ -1,0 +1,151 @@
+/**
+ * The routing half of the store port. Same contract as `Store`: every method is one transaction
+ * in its engine, time is the store's, refusals are values, nothing is half-written. The store
+ * re-checks a routing decision under the worker's row (`reserve`), so an offer and a logout of
+ * the same worker are always ordered: no reservation is created after a committed logout.
+ */
+import type { Result } from '../core/errors.js';
+import type { CandidateWorker } from '../core/routing.js';
+import type {
+  AssignmentStatus, Reservation, ReservationStatus, Task, TaskChannel, TaskQueue, Workflow, WorkerChannel,
+} from '../core/routing-resources.js';
+import type { WorkspaceEvent } from '../core/resources.js';
+import type { PresenceCommit } from './ports.js';
+
+/** A message for one worker's agent sessions (the SDK's `reservation.*`, `task.*` and channel events). */
+export type AgentPush =
+  | { readonly workerSid: string; readonly eventType: string; readonly reservation: Reservation | null; readonly task: Task }
+  | { readonly workerSid: string; readonly eventType: 'worker.capacity.update' | 'worker.channel.availability.update'; readonly channel: WorkerChannel };
+
+/** What a routing verb committed. */
+export interface RoutingCommit {
+  readonly events: readonly WorkspaceEvent[];
+  readonly pushes: readonly AgentPush[];
+  /** Activity changes the verb made (reservation, assignment or timeout activity). */
+  readonly presence: readonly PresenceCommit[];
+  /** Workers whose routing view changed (capacity, availability). */
+  readonly touchedWorkers: readonly string[];
+}
+
+export interface TaskQueueInput {
+  readonly friendlyName?: string;
+  readonly targetWorkers?: string;
+  readonly reservationActivitySid?: string | null;
+  readonly assignmentActivitySid?: string | null;
+  readonly maxReservedWorkers?: number;
+  readonly taskOrder?: 'FIFO' | 'LIFO';
+}
+
+export interface WorkflowInput {
+  readonly friendlyName?: string;
+  readonly configuration?: string;
+  readonly taskReservationTimeoutS?: number;
+  readonly assignmentCallbackUrl?: string | null;
+  readonly fallbackAssignmentCallbackUrl?: string | null;
+}
+
+export interface TaskInput {
+  readonly workflowSid?: string;
+  readonly attributes?: string;
+  readonly priority?: number;
+  readonly timeoutS?: number;
+  /** A TaskChannel SID or unique name; `default` when absent. */
+  readonly taskChannel?: string;
+}
+
+export interface TaskUpdate {
+  readonly attributes?: string;
+  readonly priority?: number;
+  readonly assignmentStatus?: AssignmentStatus;
+  readonly reason?: string;
+  readonly ifMatchVersion?: number;
+  readonly actor: string;
+}
+
+export interface ReservationUpdate {
+  readonly workspaceSid: string;
+  readonly reservationSid: string;
+  /** When given, the reservation must belong to this worker (the SDK's and REST's worker path). */
+  readonly workerSid?: string;
+  /** When given, the reservation must belong to this task (REST's task path). */
+  readonly taskSid?: string;
+  readonly status: ReservationStatus;
+  /** The activity to move the worker to along with the change (`WorkerActivitySid`). */
+  readonly workerActivitySid?: string;
+  readonly ifMatchVersion?: number;
+  readonly actor: string;
+}
+
+export interface TaskFilter {
+  readonly assignmentStatus?: readonly AssignmentStatus[];
+  readonly workflowSid?: string;
+  readonly taskQueueSid?: string;
+}
+
+export interface ReservationFilter {
+  readonly taskSid?: string;
+  readonly workerSid?: string;
+  readonly status?: ReservationStatus;
+  /** Only pending, accepted and wrapping ones (the SDK's `Active=true`). */
+  readonly active?: boolean;
+}
+
+export interface RoutingStore {
+  /** Creates the default TaskChannels and every missing WorkerChannel. Idempotent. */
+  ensureChannels(workspaceSid: string): Promise<void>;
+
+  listTaskChannels(workspaceSid: string): Promise<TaskChannel[]>;
+  findTaskChannel(workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel | null>;
+  createTaskChannel(workspaceSid: string, input: { uniqueName: string; friendlyName: string }): Promise<Result<TaskChannel>>;
+  updateTaskChannel(workspaceSid: string, sid: string, input: { friendlyName: string }): Promise<Result<TaskChannel>>;
+  deleteTaskChannel(workspaceSid: string, sid: string): Promise<Result<null>>;
+
+  listWorkerChannels(workspaceSid: string, workerSid: string): Promise<Result<WorkerChannel[]>>;
+  /** `channel` is a WorkerChannel SID, a TaskChannel SID or a unique name. */
+  updateWorkerChannel(workspaceSid: string, workerSid: string, channel: string, input: { capacity?: number; available?: boolean }): Promise<Result<{ channel: WorkerChannel; commit: RoutingCommit }>>;
+
+  listTaskQueues(workspaceSid: string): Promise<TaskQueue[]>;
+  findTaskQueue(workspaceSid: string, sid: string): Promise<TaskQueue | null>;
+  createTaskQueue(workspaceSid: string, input: TaskQueueInput): Promise<Result<TaskQueue>>;
+  updateTaskQueue(workspaceSid: string, sid: string, input: TaskQueueInput): Promise<Result<TaskQueue>>;
+  deleteTaskQueue(workspaceSid: string, sid: string): Promise<Result<null>>;
+
+  listWorkflows(workspaceSid: string): Promise<Workflow[]>;
+  findWorkflow(workspaceSid: string, sid: string): Promise<Workflow | null>;
+  createWorkflow(workspaceSid: string, input: WorkflowInput): Promise<Result<Workflow>>;
+  updateWorkflow(workspaceSid: string, sid: string, input: WorkflowInput): Promise<Result<Workflow>>;
+  deleteWorkflow(workspaceSid: string, sid: string): Promise<Result<null>>;
+
+  createTask(workspaceSid: string, input: TaskInput, actor: string): Promise<Result<{ task: Task; commit: RoutingCommit }>>;
+  listTasks(workspaceSid: string, filter?: TaskFilter): Promise<Task[]>;
+  findTask(workspaceSid: string, sid: string): Promise<Task | null>;
+  updateTask(workspaceSid: string, sid: string, update: TaskUpdate): Promise<Result<{ task: Task; commit: RoutingCommit }>>;
+  deleteTask(workspaceSid: string, sid: string): Promise<Result<RoutingCommit>>;
+
+  listReservations(workspaceSid: string, filter: ReservationFilter): Promise<Reservation[]>;
+  findReservation(workspaceSid: string, sid: string): Promise<Reservation | null>;
+  updateReservation(update: ReservationUpdate): Promise<Result<{ reservation: Reservation; commit: RoutingCommit }>>;
+
+  /** Workspaces with routing, and whether the routing hold (rule 8) is on in each. */
+  routingWorkspaces(): Promise<{ workspaceSid: string; holdDisconnected: boolean }[]>;
+  /** The routing view of every worker of a workspace, or of one worker (null if gone). */
+  routingCandidates(workspaceSid: string): Promise<CandidateWorker[]>;
+  routingCandidate(workerSid: string): Promise<CandidateWorker | null>;
+  /** Tasks waiting for an offer, highest priority first, then oldest. */
+  pendingTasks(workspaceSid: string, limit: number): Promise<Task[]>;
+  /** Moves a pending task on from the target it is in (its `skip_if` held); null if it moved already. */
+  skipTarget(workspaceSid: string, taskSid: string, from: { filterIndex: number; targetIndex: number }): Promise<RoutingCommit | null>;
+  /** Turns the routing hold (rule 8) on or off for a workspace. */
+  setRoutingHold(workspaceSid: string, on: boolean): Promise<void>;
+  /**
+   * Offers a task to a worker: re-checks under the worker's row that it can still take it (the
+   * routing choice was made on a snapshot), then writes the reservation. `stale` means nothing
+   * was written and the caller should refresh its view.
+   */
+  reserve(input: { workspaceSid: string; taskSid: string; workerSid: string; holdDisconnected: boolean }): Promise<Result<{ reservation: Reservation; commit: RoutingCommit }>>;
+
+  /** The earliest reservation timeout, target timeout or task expiry. */
+  nextRoutingDueAt(): Promise<number | null>;
+  /** Times out reservations, moves tasks past timed-out targets, expires tasks: up to `limit`. */
+  claimRoutingDue(limit: number): Promise<RoutingCommit[]>;
+}

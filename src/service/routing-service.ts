@@ -1,0 +1,260 @@
+/**
+ * Routing use cases and the routing loop. The service keeps, per workspace, an in-memory view of
+ * every worker as routing sees it (refreshed from the store after each commit that touches the
+ * worker) and the parsed queues and workflows. A pass takes the waiting tasks in order, chooses a
+ * worker with the pure `chooseWorker`, and asks the store to `reserve`, which re-checks the choice
+ * under the worker's row. Reservation timeouts, target timeouts and task expiry are due work on a
+ * DeadlineScheduler, like logouts.
+ */
+import type { Result } from '../core/errors.js';
+import { parseExpression, type Expression } from '../core/expressions.js';
+import { chooseWorker, shouldSkip, canTake, matches, type CandidateWorker, type RoutingStep } from '../core/routing.js';
+import type { Reservation, Task } from '../core/routing-resources.js';
+import { parseWorkflowConfig, targetAt, type WorkflowConfig } from '../core/workflow-config.js';
+import { DeadlineScheduler } from './deadline-scheduler.js';
+import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
+import type { PresenceService } from './presence-service.js';
+import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpdate } from './routing-ports.js';
+
+interface WorkspaceView {
+  holdDisconnected: boolean;
+  readonly workers: Map<string, CandidateWorker>;
+  readonly queues: Map<string, { targetWorkers: Expression; lifo: boolean }>;
+  readonly workflows: Map<string, WorkflowConfig>;
+  passQueued: boolean;
+  passRunning: boolean;
+  passAgain: boolean;
+}
+
+export interface RoutingServiceOptions {
+  readonly store: RoutingStore;
+  readonly presence: PresenceService;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** Tasks looked at per pass. */
+  readonly passSize?: number;
+}
+
+const MATCH_NOTHING: Expression = { kind: 'or', operands: [] };
+
+export class RoutingService {
+  readonly scheduler: DeadlineScheduler<RoutingCommit>;
+  private readonly views = new Map<string, WorkspaceView>();
+  private readonly store: RoutingStore;
+
+  constructor(private readonly options: RoutingServiceOptions) {
+    this.store = options.store;
+    this.scheduler = new DeadlineScheduler<RoutingCommit>({
+      store: { nextDueAt: () => this.store.nextRoutingDueAt(), claimDueDeadlines: (limit) => this.store.claimRoutingDue(limit) },
+      clock: options.clock,
+      log: options.log,
+      onCommits: (commits) => {
+        for (const c of commits) this.publish(c);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    for (const { workspaceSid, holdDisconnected } of await this.store.routingWorkspaces()) {
+      await this.store.ensureChannels(workspaceSid);
+      const view: WorkspaceView = { holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), passQueued: false, passRunning: false, passAgain: false };
+      this.views.set(workspaceSid, view);
+      for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
+      await this.reloadCatalog(workspaceSid);
+      this.kick(workspaceSid);
+    }
+    this.options.presence.onCommitted((commits) => this.presenceCommitted(commits));
+    await this.scheduler.start();
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+  }
+
+  /** Re-reads queues and workflows (after any change to them). */
+  async reloadCatalog(workspaceSid: string): Promise<void> {
+    const view = this.views.get(workspaceSid);
+    if (!view) return;
+    view.queues.clear();
+    for (const q of await this.store.listTaskQueues(workspaceSid)) {
+      const parsed = parseExpression(q.targetWorkers);
+      view.queues.set(q.sid, { targetWorkers: parsed.ok ? parsed.value : MATCH_NOTHING, lifo: q.taskOrder === 'LIFO' });
+    }
+    view.workflows.clear();
+    for (const wf of await this.store.listWorkflows(workspaceSid)) {
+      const parsed = parseWorkflowConfig(wf.configuration, () => true);
+      if (parsed.ok) view.workflows.set(wf.sid, parsed.value);
+    }
+    this.kick(workspaceSid);
+  }
+
+  async setRoutingHold(workspaceSid: string, on: boolean): Promise<void> {
+    await this.store.setRoutingHold(workspaceSid, on);
+    const view = this.views.get(workspaceSid);
+    if (view) view.holdDisconnected = on;
+    this.kick(workspaceSid);
+  }
+
+  isHoldingDisconnected(workspaceSid: string): boolean {
+    return this.views.get(workspaceSid)?.holdDisconnected ?? true;
+  }
+
+  async createTask(workspaceSid: string, input: TaskInput, actor: string): Promise<Result<Task>> {
+    const result = await this.store.createTask(workspaceSid, input, actor);
+    if (!result.ok) return result;
+    this.publish(result.value.commit);
+    this.kick(workspaceSid);
+    await this.scheduler.start();
+    return { ok: true, value: result.value.task };
+  }
+
+  async updateTask(workspaceSid: string, sid: string, update: TaskUpdate): Promise<Result<Task>> {
+    const result = await this.store.updateTask(workspaceSid, sid, update);
+    if (!result.ok) return result;
+    this.publish(result.value.commit);
+    this.kick(workspaceSid);
+    return { ok: true, value: result.value.task };
+  }
+
+  async deleteTask(workspaceSid: string, sid: string): Promise<Result<null>> {
+    const result = await this.store.deleteTask(workspaceSid, sid);
+    if (!result.ok) return result;
+    this.publish(result.value);
+    this.kick(workspaceSid);
+    return { ok: true, value: null };
+  }
+
+  async updateReservation(update: ReservationUpdate): Promise<Result<Reservation>> {
+    const result = await this.store.updateReservation(update);
+    if (!result.ok) return result;
+    this.publish(result.value.commit);
+    this.kick(update.workspaceSid);
+    return { ok: true, value: result.value.reservation };
+  }
+
+  async updateWorkerChannel(workspaceSid: string, workerSid: string, channel: string, input: { capacity?: number; available?: boolean }) {
+    const result = await this.store.updateWorkerChannel(workspaceSid, workerSid, channel, input);
+    if (!result.ok) return result;
+    this.publish(result.value.commit);
+    this.kick(workspaceSid);
+    return { ok: true as const, value: result.value.channel };
+  }
+
+  /** Schedules a routing pass for a workspace (coalesced: at most one queued at a time). */
+  kick(workspaceSid: string): void {
+    const view = this.views.get(workspaceSid);
+    if (!view) return;
+    if (view.passRunning) {
+      view.passAgain = true;
+      return;
+    }
+    if (view.passQueued) return;
+    view.passQueued = true;
+    setImmediate(() => {
+      view.passQueued = false;
+      void this.pass(workspaceSid, view);
+    });
+  }
+
+  /** Offers waiting tasks, in order, until nothing more can be offered. */
+  private async pass(workspaceSid: string, view: WorkspaceView): Promise<void> {
+    view.passRunning = true;
+    try {
+      do {
+        view.passAgain = false;
+        const tasks = this.order(await this.store.pendingTasks(workspaceSid, this.options.passSize ?? 1000), view);
+        for (const task of tasks) await this.offer(workspaceSid, view, task);
+      } while (view.passAgain);
+    } catch (error) {
+      this.options.log.error({ err: error, workspaceSid }, 'routing pass failed');
+    } finally {
+      view.passRunning = false;
+    }
+  }
+
+  private order(tasks: Task[], view: WorkspaceView): Task[] {
+    return [...tasks].sort((a, b) => {
+      if (a.priority !== b.priority) return b.priority - a.priority;
+      const lifo = a.queueSid !== null && a.queueSid === b.queueSid && view.queues.get(a.queueSid)?.lifo === true;
+      return lifo ? b.createdAt - a.createdAt : a.createdAt - b.createdAt;
+    });
+  }
+
+  private async offer(workspaceSid: string, view: WorkspaceView, task: Task): Promise<void> {
+    const config = view.workflows.get(task.workflowSid);
+    const target = config ? targetAt(config, { filterIndex: task.filterIndex, targetIndex: task.targetIndex }) : null;
+    const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
+    if (!target || !queue) return;
+    const step: RoutingStep = { queueSid: target.queueSid, targetWorkers: queue.targetWorkers, expression: target.expression, orderBy: target.orderBy };
+    const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
+    const options = { holdDisconnected: view.holdDisconnected };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const chosen = chooseWorker(view.workers.values(), routable, step, options);
+      if (!chosen) {
+        if (target.skipIf) {
+          const available = [...view.workers.values()].filter((w) => canTake(w, routable, options) && matches(w, routable, step)).length;
+          if (shouldSkip(target, available)) {
+            const moved = await this.store.skipTarget(workspaceSid, task.sid, { filterIndex: task.filterIndex, targetIndex: task.targetIndex });
+            if (moved) {
+              this.publish(moved);
+              view.passAgain = true;
+            }
+          }
+        }
+        return;
+      }
+      const result = await this.store.reserve({ workspaceSid, taskSid: task.sid, workerSid: chosen.sid, holdDisconnected: view.holdDisconnected });
+      if (result.ok) {
+        this.publish(result.value.commit);
+        return;
+      }
+      // The snapshot was stale: refresh that worker and choose again.
+      await this.refreshWorker(workspaceSid, chosen.sid);
+      if (result.refusal.message.startsWith(`Task ${task.sid}`)) return;
+    }
+  }
+
+  private async refreshWorker(workspaceSid: string, workerSid: string): Promise<void> {
+    const view = this.views.get(workspaceSid);
+    if (!view) return;
+    const fresh = await this.store.routingCandidate(workerSid);
+    if (fresh) view.workers.set(workerSid, fresh);
+    else view.workers.delete(workerSid);
+  }
+
+  private presenceCommitted(commits: readonly PresenceCommit[]): void {
+    void (async () => {
+      for (const commit of commits) {
+        await this.refreshWorker(commit.worker.workspaceSid, commit.worker.sid);
+        if (commit.routing) this.publish(commit.routing);
+        this.kick(commit.worker.workspaceSid);
+      }
+    })().catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not follow a presence change'));
+  }
+
+  /** After a routing commit: events and pushes out, activity changes through presence, views fresh. */
+  private publish(commit: RoutingCommit): void {
+    for (const event of commit.events) this.options.bus.publish({ event });
+    for (const push of commit.pushes) this.options.bus.publish({ push });
+    if (commit.presence.length > 0) this.options.presence.publishCommitted(commit.presence);
+    const workspaces = new Set<string>();
+    for (const e of commit.events) workspaces.add(e.workspaceSid);
+    void (async () => {
+      for (const workerSid of commit.touchedWorkers) for (const ws of this.views.keys()) if (this.views.get(ws)?.workers.has(workerSid)) await this.refreshWorker(ws, workerSid);
+      for (const ws of workspaces) this.kick(ws);
+    })().catch((error: unknown) => this.options.log.error({ err: error }, 'refreshing the routing view failed'));
+    if (commit.events.some((e) => e.eventType === 'reservation.created' || e.eventType === 'task.created')) {
+      void this.scheduler.start().catch((error: unknown) => this.options.log.error({ err: error }, 're-arming routing timers failed'));
+    }
+  }
+}
+
+function parseAttributes(source: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(source);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,164 @@
+/** Row shapes of the routing tables (migration 3) and their mapping to routing records. */
+import type {
+  AssignmentStatus, Reservation, ReservationStatus, Task, TaskChannel, TaskQueue, Workflow, WorkerChannel,
+} from '../../core/routing-resources.js';
+
+export interface TaskChannelRow { sid: string; workspace_sid: string; account_sid: string; unique_name: string; friendly_name: string; created_at: number; updated_at: number }
+export interface WorkerChannelRow {
+  sid: string; workspace_sid: string; account_sid: string; worker_sid: string; task_channel_sid: string; unique_name: string;
+  capacity: number; available: number; reserved: number; assigned: number; last_reserved_at: number | null; created_at: number; updated_at: number;
+}
+export interface TaskQueueRow {
+  sid: string; workspace_sid: string; account_sid: string; friendly_name: string; target_workers: string; reservation_activity_sid: string | null;
+  assignment_activity_sid: string | null; max_reserved_workers: number; task_order: string; created_at: number; updated_at: number;
+}
+export interface WorkflowRow {
+  sid: string; workspace_sid: string; account_sid: string; friendly_name: string; configuration: string; task_reservation_timeout_s: number;
+  assignment_callback_url: string | null; fallback_assignment_callback_url: string | null; created_at: number; updated_at: number;
+}
+export interface TaskRow {
+  sid: string; workspace_sid: string; account_sid: string; workflow_sid: string; workflow_name: string; queue_sid: string | null; queue_name: string | null;
+  task_channel_sid: string; task_channel_unique_name: string; attributes: string; priority: number; timeout_s: number; assignment_status: string;
+  reason: string | null; filter_index: number; target_index: number; target_since: number; target_due_at: number | null; expires_at: number;
+  excluded_workers: string; version: number; created_at: number; updated_at: number;
+}
+export interface ReservationRow {
+  sid: string; workspace_sid: string; account_sid: string; task_sid: string; worker_sid: string; worker_name: string; status: string;
+  timeout_at: number | null; timeout_s: number; version: number; created_at: number; updated_at: number;
+}
+
+export const TASK_CHANNEL_SELECT = 'SELECT tc.*, ws.account_sid FROM task_channels tc JOIN workspaces ws ON ws.sid = tc.workspace_sid';
+export const WORKER_CHANNEL_SELECT = `SELECT wc.*, tc.unique_name, tc.workspace_sid, ws.account_sid FROM worker_channels wc
+  JOIN task_channels tc ON tc.sid = wc.task_channel_sid JOIN workspaces ws ON ws.sid = tc.workspace_sid`;
+export const QUEUE_SELECT = 'SELECT q.*, ws.account_sid FROM task_queues q JOIN workspaces ws ON ws.sid = q.workspace_sid';
+export const WORKFLOW_SELECT = 'SELECT f.*, ws.account_sid FROM workflows f JOIN workspaces ws ON ws.sid = f.workspace_sid';
+export const TASK_SELECT = `SELECT t.*, ws.account_sid, f.friendly_name AS workflow_name, q.friendly_name AS queue_name, tc.unique_name AS task_channel_unique_name
+  FROM tasks t JOIN workspaces ws ON ws.sid = t.workspace_sid JOIN workflows f ON f.sid = t.workflow_sid
+  LEFT JOIN task_queues q ON q.sid = t.queue_sid JOIN task_channels tc ON tc.sid = t.task_channel_sid`;
+export const RESERVATION_SELECT = `SELECT r.*, ws.account_sid, w.friendly_name AS worker_name FROM reservations r
+  JOIN workspaces ws ON ws.sid = r.workspace_sid JOIN workers w ON w.sid = r.worker_sid`;
+
+export const toTaskChannel = (r: TaskChannelRow): TaskChannel => ({
+  sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, uniqueName: r.unique_name, friendlyName: r.friendly_name,
+  createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export const toWorkerChannel = (r: WorkerChannelRow): WorkerChannel => ({
+  sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, workerSid: r.worker_sid, taskChannelSid: r.task_channel_sid,
+  taskChannelUniqueName: r.unique_name, capacity: r.capacity, available: r.available === 1, reserved: r.reserved, assigned: r.assigned,
+  lastReservedAt: r.last_reserved_at, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export const toTaskQueue = (r: TaskQueueRow): TaskQueue => ({
+  sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, friendlyName: r.friendly_name, targetWorkers: r.target_workers,
+  reservationActivitySid: r.reservation_activity_sid, assignmentActivitySid: r.assignment_activity_sid, maxReservedWorkers: r.max_reserved_workers,
+  taskOrder: r.task_order === 'LIFO' ? 'LIFO' : 'FIFO', createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export const toWorkflow = (r: WorkflowRow): Workflow => ({
+  sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, friendlyName: r.friendly_name, configuration: r.configuration,
+  taskReservationTimeoutS: r.task_reservation_timeout_s, assignmentCallbackUrl: r.assignment_callback_url,
+  fallbackAssignmentCallbackUrl: r.fallback_assignment_callback_url, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export const toTask = (r: TaskRow): Task => ({
+  sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, workflowSid: r.workflow_sid, workflowName: r.workflow_name,
+  queueSid: r.queue_sid, queueName: r.queue_name, taskChannelSid: r.task_channel_sid, taskChannelUniqueName: r.task_channel_unique_name,
+  attributes: r.attributes, priority: r.priority, timeoutS: r.timeout_s, assignmentStatus: r.assignment_status as AssignmentStatus,
+  reason: r.reason, filterIndex: r.filter_index, targetIndex: r.target_index, targetSince: r.target_since,
+  excludedWorkers: JSON.parse(r.excluded_workers) as string[], version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export const toReservation = (r: ReservationRow): Reservation => ({
+  sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, taskSid: r.task_sid, workerSid: r.worker_sid, workerName: r.worker_name,
+  status: r.status as ReservationStatus, timeoutAt: r.timeout_at, timeoutS: r.timeout_s, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+export const ROUTING_MIGRATION = `
+  CREATE TABLE task_channels (
+    sid TEXT PRIMARY KEY,
+    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
+    unique_name TEXT NOT NULL,
+    friendly_name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (workspace_sid, unique_name)
+  );
+  CREATE TABLE worker_channels (
+    sid TEXT PRIMARY KEY,
+    worker_sid TEXT NOT NULL REFERENCES workers(sid) ON DELETE CASCADE,
+    task_channel_sid TEXT NOT NULL REFERENCES task_channels(sid) ON DELETE CASCADE,
+    capacity INTEGER NOT NULL,
+    available INTEGER NOT NULL,
+    reserved INTEGER NOT NULL DEFAULT 0,
+    assigned INTEGER NOT NULL DEFAULT 0,
+    last_reserved_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (worker_sid, task_channel_sid)
+  );
+  CREATE TABLE task_queues (
+    sid TEXT PRIMARY KEY,
+    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
+    friendly_name TEXT NOT NULL,
+    target_workers TEXT NOT NULL,
+    reservation_activity_sid TEXT REFERENCES activities(sid),
+    assignment_activity_sid TEXT REFERENCES activities(sid),
+    max_reserved_workers INTEGER NOT NULL,
+    task_order TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (workspace_sid, friendly_name)
+  );
+  CREATE TABLE workflows (
+    sid TEXT PRIMARY KEY,
+    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
+    friendly_name TEXT NOT NULL,
+    configuration TEXT NOT NULL,
+    task_reservation_timeout_s INTEGER NOT NULL,
+    assignment_callback_url TEXT,
+    fallback_assignment_callback_url TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE tasks (
+    sid TEXT PRIMARY KEY,
+    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
+    workflow_sid TEXT NOT NULL REFERENCES workflows(sid),
+    queue_sid TEXT REFERENCES task_queues(sid),
+    task_channel_sid TEXT NOT NULL REFERENCES task_channels(sid),
+    attributes TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    timeout_s INTEGER NOT NULL,
+    assignment_status TEXT NOT NULL,
+    reason TEXT,
+    filter_index INTEGER NOT NULL,
+    target_index INTEGER NOT NULL,
+    target_since INTEGER NOT NULL,
+    target_due_at INTEGER,
+    expires_at INTEGER NOT NULL,
+    excluded_workers TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_waiting ON tasks(workspace_sid, assignment_status, priority DESC, created_at);
+  CREATE INDEX tasks_target_due ON tasks(target_due_at) WHERE target_due_at IS NOT NULL;
+  CREATE INDEX tasks_expiry ON tasks(expires_at) WHERE assignment_status IN ('pending', 'reserved');
+  CREATE TABLE reservations (
+    sid TEXT PRIMARY KEY,
+    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
+    task_sid TEXT NOT NULL REFERENCES tasks(sid) ON DELETE CASCADE,
+    worker_sid TEXT NOT NULL REFERENCES workers(sid) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    timeout_at INTEGER,
+    timeout_s INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX reservations_by_worker ON reservations(worker_sid, status);
+  CREATE INDEX reservations_by_task ON reservations(task_sid, status);
+  CREATE INDEX reservations_due ON reservations(timeout_at) WHERE timeout_at IS NOT NULL;
+  ALTER TABLE logout_settings ADD COLUMN routing_hold INTEGER NOT NULL DEFAULT 1;
+`;
