@@ -114,6 +114,10 @@ export function baseUrlOf(req: FastifyRequest, publicUrl: string | null): string
 async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyReply, deps: RestDeps): Promise<FastifyReply> {
   const principal = principals.get(req);
   if (!principal) throw new Error('REST handler reached without a principal');
+  if (req.body !== undefined && req.body !== null && (typeof req.body !== 'object' || Array.isArray(req.body))) {
+    const { status, code } = REST_ERRORS['invalid-parameter'];
+    return reply.code(status).send(errorBody(status, code, 'The request body must be form parameters or a JSON object'));
+  }
   const base = baseUrlOf(req, deps.publicUrl);
   const ifMatch = req.headers['if-match'];
   const call: RestCall = {
@@ -121,7 +125,7 @@ async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyRepl
     links: new Links(base),
     path: (req.params ?? {}) as Record<string, string>,
     query: (req.query ?? {}) as Params,
-    body: typeof req.body === 'object' && req.body !== null ? (req.body as Params) : {},
+    body: (req.body ?? {}) as Params,
     url: `${base}${req.url.split('?')[0]}`,
     ifMatch: typeof ifMatch === 'string' ? ifMatch.replace(/^W\//, '').replace(/"/g, '').trim() : undefined,
   };
