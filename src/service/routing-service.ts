@@ -7,7 +7,7 @@
  * DeadlineScheduler, like logouts.
  */
 import type { Result } from '../core/errors.js';
-import { parseExpression, type Expression } from '../core/expressions.js';
+import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
 import { chooseWorker, shouldSkip, canTake, matches, type CandidateWorker, type RoutingStep } from '../core/routing.js';
 import type { Reservation, Task } from '../core/routing-resources.js';
 import { parseWorkflowConfig, targetAt, type WorkflowConfig } from '../core/workflow-config.js';
@@ -16,10 +16,17 @@ import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpdate } from './routing-ports.js';
 
+interface QueueView {
+  readonly targetWorkers: Expression;
+  readonly lifo: boolean;
+  /** Workers matching TargetWorkers; null when TargetWorkers reads the task (known per task only). */
+  readonly members: Set<string> | null;
+}
+
 interface WorkspaceView {
   holdDisconnected: boolean;
   readonly workers: Map<string, CandidateWorker>;
-  readonly queues: Map<string, { targetWorkers: Expression; lifo: boolean }>;
+  readonly queues: Map<string, QueueView>;
   readonly workflows: Map<string, WorkflowConfig>;
   passQueued: boolean;
   passRunning: boolean;
@@ -79,7 +86,11 @@ export class RoutingService {
     view.queues.clear();
     for (const q of await this.store.listTaskQueues(workspaceSid)) {
       const parsed = parseExpression(q.targetWorkers);
-      view.queues.set(q.sid, { targetWorkers: parsed.ok ? parsed.value : MATCH_NOTHING, lifo: q.taskOrder === 'LIFO' });
+      const targetWorkers = parsed.ok ? parsed.value : MATCH_NOTHING;
+      const members = referencedScopes(targetWorkers, 'worker').has('task') ? null : new Set<string>();
+      const queue: QueueView = { targetWorkers, lifo: q.taskOrder === 'LIFO', members };
+      view.queues.set(q.sid, queue);
+      for (const w of view.workers.values()) updateMembership(queue, w);
     }
     view.workflows.clear();
     for (const wf of await this.store.listWorkflows(workspaceSid)) {
@@ -187,13 +198,14 @@ export class RoutingService {
     const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
     if (!target || !queue) return;
     const step: RoutingStep = { queueSid: target.queueSid, targetWorkers: queue.targetWorkers, expression: target.expression, orderBy: target.orderBy };
+    const candidates = (): Iterable<CandidateWorker> => (queue.members === null ? view.workers.values() : membersOf(view, queue.members));
     const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
     const options = { holdDisconnected: view.holdDisconnected };
     for (let attempt = 0; attempt < 3; attempt++) {
-      const chosen = chooseWorker(view.workers.values(), routable, step, options);
+      const chosen = chooseWorker(candidates(), routable, step, options);
       if (!chosen) {
         if (target.skipIf) {
-          const available = [...view.workers.values()].filter((w) => canTake(w, routable, options) && matches(w, routable, step)).length;
+          const available = [...candidates()].filter((w) => canTake(w, routable, options) && matches(w, routable, step)).length;
           if (shouldSkip(target, available)) {
             const moved = await this.store.skipTarget(workspaceSid, task.sid, { filterIndex: task.filterIndex, targetIndex: task.targetIndex });
             if (moved) {
@@ -221,6 +233,10 @@ export class RoutingService {
     const fresh = await this.store.routingCandidate(workerSid);
     if (fresh) view.workers.set(workerSid, fresh);
     else view.workers.delete(workerSid);
+    for (const queue of view.queues.values()) {
+      if (fresh) updateMembership(queue, fresh);
+      else queue.members?.delete(workerSid);
+    }
   }
 
   private presenceCommitted(commits: readonly PresenceCommit[]): void {
@@ -247,6 +263,20 @@ export class RoutingService {
     if (commit.events.some((e) => e.eventType === 'reservation.created' || e.eventType === 'task.created')) {
       void this.scheduler.start().catch((error: unknown) => this.options.log.error({ err: error }, 're-arming routing timers failed'));
     }
+  }
+}
+
+/** Keeps a queue's member set right for one worker (TargetWorkers that read only the worker). */
+function updateMembership(queue: QueueView, worker: CandidateWorker): void {
+  if (queue.members === null) return;
+  if (evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.add(worker.sid);
+  else queue.members.delete(worker.sid);
+}
+
+function* membersOf(view: WorkspaceView, members: ReadonlySet<string>): Generator<CandidateWorker> {
+  for (const sid of members) {
+    const worker = view.workers.get(sid);
+    if (worker) yield worker;
   }
 }
 
