@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeStoreContract } from '../contract.js';
+import { describeRoutingContract } from '../routing-contract.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 describeStoreContract('SQLite (a real file per test)', async (clock) => {
@@ -17,6 +18,18 @@ describeStoreContract('SQLite (a real file per test)', async (clock) => {
       store = createSqliteStore({ file, clock });
       return store;
     },
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeRoutingContract('SQLite (a real file per test)', async (clock) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-routing-'));
+  const store = createSqliteStore({ file: path.join(dir, 'rollcall.sqlite'), clock });
+  return {
+    store,
     async dispose() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,135 @@
+/**
+ * The routing half of the store contract: offers and logouts of the same worker are ordered, a
+ * logout rescinds pending offers in its own transaction, and capacity counters stay right.
+ * Not part of the build (see tsconfig.build.json); vitest imports it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Worker } from '../core/resources.js';
+import { ManualClock } from '../service/clocks.js';
+import type { Store } from '../service/ports.js';
+import type { RoutingStore } from '../service/routing-ports.js';
+
+export interface RoutingStoreHandle {
+  readonly store: Store & RoutingStore;
+  dispose(): Promise<void>;
+}
+
+const THRESHOLD_MS = 30_000;
+
+async function world(factory: (clock: ManualClock) => Promise<RoutingStoreHandle>) {
+  const clock = new ManualClock();
+  const handle = await factory(clock);
+  const store = handle.store;
+  const account = await store.createAccount('Contract');
+  const workspace = await store.createWorkspace({
+    accountSid: account.sid, friendlyName: 'Contract', logoutActivityName: 'Offline', thresholdMs: THRESHOLD_MS,
+    activities: [{ friendlyName: 'Offline', available: false }, { friendlyName: 'Available', available: true }, { friendlyName: 'Break', available: false }],
+  });
+  await store.ensureChannels(workspace.sid);
+  const activities = await store.listActivities(workspace.sid);
+  const sidOf = (name: string): string => activities.find((a) => a.friendlyName === name)?.sid ?? '';
+  const queue = await store.createTaskQueue(workspace.sid, { friendlyName: 'All', targetWorkers: '1==1' });
+  if (!queue.ok) throw new Error(queue.refusal.message);
+  const workflow = await store.createWorkflow(workspace.sid, { friendlyName: 'All', configuration: JSON.stringify({ task_routing: { default_filter: { queue: queue.value.sid } } }) });
+  if (!workflow.ok) throw new Error(workflow.refusal.message);
+  await store.registerNode('NDa');
+  const connectedWorker = async (name: string): Promise<Worker> => {
+    const created = await store.createWorker({ workspaceSid: workspace.sid, friendlyName: name, attributes: '{}', activitySid: sidOf('Available'), actor: account.sid });
+    if (!created.ok) throw new Error(created.refusal.message);
+    const opened = await store.openConnection({ workspaceSid: workspace.sid, workerSid: created.value.worker.sid, connectionId: `CN${name}`, nodeId: 'NDa', exempt: false });
+    if (!opened.ok) throw new Error(opened.refusal.message);
+    return created.value.worker;
+  };
+  const task = async (): Promise<string> => {
+    const created = await store.createTask(workspace.sid, { workflowSid: workflow.value.sid, taskChannel: 'voice' }, 'test');
+    if (!created.ok) throw new Error(created.refusal.message);
+    return created.value.task.sid;
+  };
+  const voiceOf = async (workerSid: string) => {
+    const channels = await store.listWorkerChannels(workspace.sid, workerSid);
+    return channels.ok ? channels.value.find((c) => c.taskChannelUniqueName === 'voice') : undefined;
+  };
+  return { clock, handle, store, workspace, connectedWorker, task, voiceOf };
+}
+
+export function describeRoutingContract(engine: string, factory: (clock: ManualClock) => Promise<RoutingStoreHandle>): void {
+  describe(`Routing store contract: ${engine}`, () => {
+    it('never writes an offer for a worker whose logout has committed', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      await w.store.endConnection({ connectionId: 'CNalice', reason: 'closed', lastSeenAt: w.clock.now() });
+      w.clock.advance(THRESHOLD_MS);
+      await w.store.claimDueDeadlines(500);
+      const taskSid = await w.task();
+      const offer = await w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid: alice.sid, holdDisconnected: false });
+      expect(offer.ok ? 'written' : offer.refusal.code).toBe('conflict');
+      expect(await w.store.listReservations(w.workspace.sid, { taskSid })).toEqual([]);
+      await w.handle.dispose();
+    });
+
+    it('holds a disconnected worker back from new offers unless the hold is off', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      await w.store.endConnection({ connectionId: 'CNalice', reason: 'closed', lastSeenAt: w.clock.now() });
+      const taskSid = await w.task();
+      const held = await w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid: alice.sid, holdDisconnected: true });
+      expect(held.ok).toBe(false);
+      const offered = await w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid: alice.sid, holdDisconnected: false });
+      expect(offered.ok).toBe(true);
+      await w.handle.dispose();
+    });
+
+    it('rescinds pending offers in the logout transaction and returns the task to the queue without that worker', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      const taskSid = await w.task();
+      const offer = await w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid: alice.sid, holdDisconnected: true });
+      expect(offer.ok).toBe(true);
+      expect(await w.voiceOf(alice.sid)).toMatchObject({ reserved: 1, assigned: 0 });
+      await w.store.endConnection({ connectionId: 'CNalice', reason: 'heartbeat-lost', lastSeenAt: w.clock.now() });
+      w.clock.advance(THRESHOLD_MS);
+      const [logout] = await w.store.claimDueDeadlines(500);
+      expect(logout?.routing?.events.map((e) => e.eventType)).toEqual(['reservation.rescinded']);
+      const [reservation] = await w.store.listReservations(w.workspace.sid, { taskSid });
+      expect(reservation).toMatchObject({ status: 'rescinded', updatedAt: w.clock.now() });
+      expect(await w.store.findTask(w.workspace.sid, taskSid)).toMatchObject({ assignmentStatus: 'pending', excludedWorkers: [alice.sid] });
+      expect(await w.voiceOf(alice.sid)).toMatchObject({ reserved: 0, assigned: 0 });
+      await w.handle.dispose();
+    });
+
+    it('keeps channel counters right through accept, wrap and complete, and refuses out-of-order changes', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      const taskSid = await w.task();
+      const offer = await w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid: alice.sid, holdDisconnected: true });
+      if (!offer.ok) throw new Error(offer.refusal.message);
+      const sid = offer.value.reservation.sid;
+      const base = { workspaceSid: w.workspace.sid, reservationSid: sid, actor: alice.sid };
+      const early = await w.store.updateReservation({ ...base, status: 'completed' });
+      expect(early.ok ? null : early.refusal.field).toBe('ReservationStatus');
+      expect((await w.store.updateReservation({ ...base, status: 'accepted' })).ok).toBe(true);
+      expect(await w.voiceOf(alice.sid)).toMatchObject({ reserved: 0, assigned: 1 });
+      expect((await w.store.updateTask(w.workspace.sid, taskSid, { assignmentStatus: 'wrapping', actor: alice.sid })).ok).toBe(true);
+      expect((await w.store.updateTask(w.workspace.sid, taskSid, { assignmentStatus: 'completed', reason: 'done', actor: alice.sid })).ok).toBe(true);
+      expect(await w.voiceOf(alice.sid)).toMatchObject({ reserved: 0, assigned: 0 });
+      expect(await w.store.findReservation(w.workspace.sid, sid)).toMatchObject({ status: 'completed' });
+      expect(await w.store.findTask(w.workspace.sid, taskSid)).toMatchObject({ assignmentStatus: 'completed', reason: 'done' });
+      await w.handle.dispose();
+    });
+
+    it('times out a pending offer, moving the worker to the timeout activity', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      const taskSid = await w.task();
+      const offer = await w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid: alice.sid, holdDisconnected: true });
+      if (!offer.ok) throw new Error(offer.refusal.message);
+      expect(await w.store.nextRoutingDueAt()).toBe(offer.value.reservation.timeoutAt);
+      w.clock.advance(120_000);
+      const [commit] = await w.store.claimRoutingDue(100);
+      expect(commit?.events.map((e) => e.eventType)).toEqual(['reservation.timeout']);
+      expect(commit?.presence[0]?.worker).toMatchObject({ sid: alice.sid, activityName: 'Offline' });
+      expect(await w.store.findTask(w.workspace.sid, taskSid)).toMatchObject({ assignmentStatus: 'pending', excludedWorkers: [alice.sid] });
+      await w.handle.dispose();
+    });
+  });
+}
