@@ -17,8 +17,10 @@ const workspace: Workspace = {
 const settings: LogoutSettings = { workspaceSid: 'WS1', logoutActivitySid: 'WAoffline', enabled: true, thresholdMs: 30_000, updatedAt: T0 };
 
 describe('checkActivityDeletion', () => {
-  const cases: { name: string; activity: Activity; workers: number; refusal: RegExp | null }[] = [
+  const cases: { name: string; activity: Activity; workers: number; queues?: string[]; refusal: RegExp | null }[] = [
     { name: 'the logout activity is never deleted', activity: offline, workers: 0, refusal: /Offline is the logout activity: it can be renamed but never deleted/ },
+    { name: 'an activity a task queue names is refused', activity: available, workers: 0, queues: ['Support'], refusal: /^Available is the reservation or assignment activity of task queue Support; change it before/ },
+    { name: 'several queues are all named', activity: available, workers: 2, queues: ['Support', 'Sales'], refusal: /of task queues Support, Sales; change them before/ },
     { name: 'the default activity is refused', activity: unavailable, workers: 0, refusal: /default activity \(DefaultActivitySid\)/ },
     { name: 'the timeout activity is refused', activity: breakActivity, workers: 0, refusal: /timeout activity \(TimeoutActivitySid\)/ },
     { name: 'an activity one worker is in is refused', activity: available, workers: 1, refusal: /^1 worker is in Available; move them/ },
@@ -27,7 +29,7 @@ describe('checkActivityDeletion', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const result = checkActivityDeletion(c.activity, { workspace, settings, workersInActivity: c.workers });
+      const result = checkActivityDeletion(c.activity, { workspace, settings, workersInActivity: c.workers, queuesUsing: c.queues ?? [] });
       if (c.refusal === null) expect(result.ok).toBe(true);
       else {
         expect(result.ok).toBe(false);

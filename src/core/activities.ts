@@ -28,11 +28,14 @@ export interface ActivityReferences {
   readonly settings: LogoutSettings;
   /** How many workers are in the activity now. */
   readonly workersInActivity: number;
+  /** Task queues that name the activity as their reservation or assignment activity. */
+  readonly queuesUsing: readonly string[];
 }
 
 /**
  * Whether an activity may be deleted: never the logout activity, never the workspace's default
- * or timeout activity, never one that a worker is in. Each refusal says what to do instead.
+ * or timeout activity, never one a task queue names, never one that a worker is in. Each
+ * refusal says what to do instead.
  */
 export function checkActivityDeletion(activity: Activity, refs: ActivityReferences): Result<void> {
   const name = activity.friendlyName;
@@ -44,6 +47,10 @@ export function checkActivityDeletion(activity: Activity, refs: ActivityReferenc
   }
   if (activity.sid === refs.workspace.timeoutActivitySid) {
     return refuse('conflict', `${name} is the workspace's timeout activity (TimeoutActivitySid); make another activity the timeout activity before deleting it`);
+  }
+  if (refs.queuesUsing.length > 0) {
+    const queues = refs.queuesUsing.join(', ');
+    return refuse('conflict', `${name} is the reservation or assignment activity of task queue${refs.queuesUsing.length === 1 ? '' : 's'} ${queues}; change ${refs.queuesUsing.length === 1 ? 'it' : 'them'} before deleting it`);
   }
   if (refs.workersInActivity > 0) {
     const who = refs.workersInActivity === 1 ? '1 worker is' : `${refs.workersInActivity} workers are`;

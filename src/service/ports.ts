@@ -211,8 +211,8 @@ export interface WorkerFilter {
 export interface EventFilter {
   readonly eventTypes?: readonly string[];
   readonly resourceSid?: string;
-  /** Events whose resource is this worker. */
-  readonly workerSid?: string;
+  /** `event_data` fields that must have these values, e.g. `{worker_sid: 'WK…'}`. */
+  readonly data?: Readonly<Record<string, string>>;
   readonly startAt?: number;
   readonly endAt?: number;
 }
@@ -240,13 +240,14 @@ export interface AdminStore {
   /** Refuses a name another activity of the workspace has (`conflict`, FriendlyName). */
   createActivity(input: { workspaceSid: string; friendlyName: string; available: boolean; actor: string }): Promise<Result<AdminCommit<Activity>>>;
   renameActivity(input: { workspaceSid: string; activitySid: string; friendlyName: string; actor: string }): Promise<Result<AdminCommit<Activity>>>;
-  /** Applies core/activities `checkActivityDeletion` under the transaction, so no worker slips in between. */
+  /** Applies core/activities `checkActivityDeletion` under the transaction, so no worker or queue slips in between. */
   deleteActivity(input: { workspaceSid: string; activitySid: string; actor: string }): Promise<Result<AdminCommit<Activity>>>;
   /** A new friendly name (unique in the workspace); the version grows. No event: TaskRouter has none. */
   renameWorker(request: WorkerRenaming): Promise<Result<AdminCommit<Worker>>>;
   /**
-   * Deletes a worker with its connections and pending deadline, closes its open disconnection
-   * episode, and records `worker.deleted`. The activity log and events are history and stay.
+   * Deletes a worker with its connections, pending deadline and worker channels, closes its open
+   * disconnection episode, and records `worker.deleted`; refused (`conflict`) while it has active
+   * reservations (core/worker-removal). The activity log and events are history and stay.
    */
   deleteWorker(request: WorkerRemoval): Promise<Result<AdminCommit<Worker>>>;
   /** Workers in creation order. */

@@ -138,6 +138,15 @@ describe('activities', () => {
     expect(await ws.activities(s.activitySid('Available')).remove()).toBe(true);
     expect(await eventTypes(s)).toContain('activity.deleted');
   });
+
+  it('are not deleted while a task queue names them', async () => {
+    const { s, ws } = await start();
+    const lunch = await ws.activities.create({ friendlyName: 'Lunch' });
+    const queue = await s.rollcall.store.createTaskQueue(s.workspaceSid, { friendlyName: 'Support', targetWorkers: '1==1', assignmentActivitySid: lunch.sid });
+    expect(queue.ok).toBe(true);
+    await expectRestError(ws.activities(lunch.sid).remove(), { status: 409, code: 20409, message: /^Lunch is the reservation or assignment activity of task queue Support; change it before deleting it$/ });
+    expect((await ws.activities(lunch.sid).fetch()).friendlyName).toBe('Lunch');
+  });
 });
 
 describe('the logout activity', () => {
@@ -249,9 +258,4 @@ describe('workers', () => {
     expect((await s.rollcall.store.activityLog(s.workspaceSid, { workerSid: s.workerSid('carol') })).length).toBe(2);
   });
 
-  it('have channel and reservation lists, empty until routing', async () => {
-    const { s, ws } = await start();
-    expect(await ws.workers(s.workerSid('alice')).reservations.list()).toEqual([]);
-    expect(await ws.workers(s.workerSid('alice')).workerChannels.list()).toEqual([]);
-  });
 });

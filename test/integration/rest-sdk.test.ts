@@ -2,12 +2,13 @@
  * REST conformance, part 5: REST changes reach the agents. A change made with the `twilio`
  * library reaches a connected `twilio-taskrouter` Worker as an event; a Flex Configuration
  * change applies at once to a pending disconnection (rule 9), and the automatic logout that
- * follows is in the Events API with its cause and evidence.
+ * follows is in the Events API with its cause and evidence; routing events are found by the
+ * task, reservation, queue and worker they pertain to; a worker holding an offer stays.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { sdkWorker, startRollcall, type SdkWorker, type TestRollcall } from '../support/harness.js';
 import { once, waitFor } from '../support/wait.js';
-import { accountCredentials, keyCredentials, restClient } from './rest-support.js';
+import { accountCredentials, expectRestError, keyCredentials, restClient } from './rest-support.js';
 
 let server: TestRollcall | null = null;
 const cleanups: (() => unknown)[] = [];
@@ -93,5 +94,38 @@ describe('REST changes and connected agents', () => {
     await waitFor('the deadline', () => s.rollcall.store.nextDueAt());
     await client.flexApi.v1.configuration().update({ offline_config: { presence: false } });
     expect(await s.rollcall.store.nextDueAt()).toBeNull();
+  });
+
+  it('keeps a worker that holds a reservation, and finds routing events by what they pertain to', async () => {
+    server = await startRollcall();
+    const s = server;
+    const { store, routing } = s.rollcall;
+    const queue = await store.createTaskQueue(s.workspaceSid, { friendlyName: 'Support', targetWorkers: '1==1' });
+    if (!queue.ok) throw new Error(queue.refusal.message);
+    const workflow = await store.createWorkflow(s.workspaceSid, {
+      friendlyName: 'Support', configuration: JSON.stringify({ task_routing: { default_filter: { queue: queue.value.sid } } }), taskReservationTimeoutS: 120,
+    });
+    if (!workflow.ok) throw new Error(workflow.refusal.message);
+    await routing.reloadCatalog(s.workspaceSid);
+    const worker = await connected(s, 'alice');
+    const ws = restClient(s.url, accountCredentials(s)).taskrouter.v1.workspaces(s.workspaceSid);
+    const available = once(worker, 'activityUpdated');
+    await ws.workers(s.workerSid('alice')).update({ activitySid: s.activitySid('Available') });
+    await available;
+    const offered = once<{ sid: string; reject(): Promise<unknown> }>(worker, 'reservationCreated');
+    const task = await routing.createTask(s.workspaceSid, { workflowSid: workflow.value.sid, attributes: '{}' }, 'test');
+    if (!task.ok) throw new Error(task.refusal.message);
+    const reservation = await offered;
+
+    await expectRestError(ws.workers(s.workerSid('alice')).remove(), { status: 409, code: 20409, message: /^Worker alice has 1 active reservation/ });
+    const types = async (filter: Parameters<typeof ws.events.list>[0]) => (await ws.events.list(filter)).map((e) => e.eventType);
+    expect(await types({ reservationSid: reservation.sid })).toEqual(['reservation.created']);
+    expect(await types({ taskSid: task.value.sid })).toEqual(expect.arrayContaining(['task.created', 'reservation.created']));
+    expect(await types({ taskQueueSid: queue.value.sid })).toEqual(expect.arrayContaining(['task.created', 'reservation.created']));
+    expect(await types({ workerSid: s.workerSid('alice') })).toEqual(expect.arrayContaining(['worker.activity.update', 'reservation.created']));
+    expect(await types({ taskQueueSid: `WQ${'0'.repeat(32)}` })).toEqual([]);
+
+    await reservation.reject();
+    expect(await ws.workers(s.workerSid('alice')).remove()).toBe(true);
   });
 });

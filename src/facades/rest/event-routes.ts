@@ -1,7 +1,8 @@
 /**
  * `/v1/Workspaces/{WS}/Events`: every committed change, oldest first, with Twilio's fields and
- * our `cause` and `evidence`. Filters: `EventType` (repeated or comma-separated), `ResourceSid`
- * (also `ReservationSid`, `TaskSid`), `WorkerSid`, `Sid`, and the time window: `StartDate`,
+ * our `cause` and `evidence`. Filters: `EventType` (repeated or comma-separated), `ResourceSid`,
+ * `Sid`, the resources an event pertains to (`WorkerSid`, `TaskSid`, `ReservationSid`,
+ * `TaskQueueSid`, `WorkflowSid`, matched on its `event_data`), and the time window: `StartDate`,
  * `EndDate`, or `Minutes`; as on Twilio, without a start the window is the last 15 minutes.
  */
 import { refuse, type Result } from '../../core/errors.js';
@@ -12,14 +13,25 @@ import { ParamReader } from './params.js';
 import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
 import { restEvent } from './wire.js';
 
-/** Filters on resources that do not exist before routing: they match no event yet. */
-const ROUTING_FILTERS = ['TaskQueueSid', 'WorkflowSid', 'TaskChannel'];
+/** Filter parameters and the `event_data` field each one matches. */
+const DATA_FILTERS = [
+  ['WorkerSid', 'worker_sid'],
+  ['TaskSid', 'task_sid'],
+  ['ReservationSid', 'reservation_sid'],
+  ['TaskQueueSid', 'task_queue_sid'],
+  ['WorkflowSid', 'workflow_sid'],
+  ['TaskChannel', 'task_channel'],
+] as const;
 const EMPTY = { items: [], firstCursor: null, lastCursor: null, more: false };
 
 function readFilter(p: ParamReader, now: number): EventFilter {
   const eventTypes = p.list('EventType');
-  const resourceSid = p.string('ResourceSid') ?? p.string('ReservationSid') ?? p.string('TaskSid');
-  const workerSid = p.string('WorkerSid');
+  const resourceSid = p.string('ResourceSid');
+  const data: Record<string, string> = {};
+  for (const [param, field] of DATA_FILTERS) {
+    const value = p.string(param);
+    if (value !== undefined) data[field] = value;
+  }
   const minutes = p.integer('Minutes', 1, MAX_STATISTICS_MINUTES);
   const endAt = p.date('EndDate');
   let startAt = p.date('StartDate');
@@ -28,9 +40,9 @@ function readFilter(p: ParamReader, now: number): EventFilter {
   startAt ??= (minutes === undefined && endAt !== undefined ? endAt : now) - (minutes ?? DEFAULT_STATISTICS_MINUTES) * 60_000;
   return {
     startAt,
+    data,
     ...(eventTypes ? { eventTypes } : {}),
     ...(resourceSid !== undefined ? { resourceSid } : {}),
-    ...(workerSid !== undefined ? { workerSid } : {}),
     ...(endAt !== undefined ? { endAt } : {}),
   };
 }
@@ -43,7 +55,6 @@ async function listEvents(call: RestCall, deps: RestDeps): Promise<Result<RestAn
   const sid = p.string('Sid');
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
-  if (ROUTING_FILTERS.some((name) => p.has(name))) return envelope(call, paging, [], EMPTY);
   if (sid !== undefined) {
     // One event by SID, as the library's `sid` filter asks; the other filters do not apply.
     const event = await deps.store.findEvent(workspace.value.sid, sid);

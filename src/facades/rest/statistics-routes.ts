@@ -11,7 +11,7 @@ import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, typ
 import { isoDate } from './wire.js';
 
 function readWindow(p: ParamReader): WindowQuery {
-  p.unsupported('TaskChannel', 'task channels arrive with routing');
+  p.unsupported('TaskChannel', 'statistics cover every task channel together');
   const minutes = p.integer('Minutes', 1, MAX_STATISTICS_MINUTES);
   const startAt = p.date('StartDate');
   const endAt = p.date('EndDate');
@@ -53,8 +53,8 @@ async function workerStatistics(call: RestCall, deps: RestDeps): Promise<Result<
 
 /** The workspace-wide scope: every worker, or the one `FriendlyName` names. */
 function readScope(p: ParamReader): WorkerScope {
-  p.unsupported('TaskQueueSid', 'task queues arrive with routing');
-  p.unsupported('TaskQueueName', 'task queues arrive with routing');
+  p.unsupported('TaskQueueSid', 'statistics cover all workers or one FriendlyName');
+  p.unsupported('TaskQueueName', 'statistics cover all workers or one FriendlyName');
   const friendlyName = p.string('FriendlyName');
   return friendlyName === undefined ? { all: true } : { friendlyName };
 }
@@ -93,7 +93,7 @@ async function workersRealTimeStatistics(call: RestCall, deps: RestDeps): Promis
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
-  p.unsupported('TaskChannel', 'task channels arrive with routing');
+  p.unsupported('TaskChannel', 'statistics cover every task channel together');
   if (p.refusal) return p.refusal;
   const stats = await deps.statistics.realTime(workspace.value.sid, { all: true });
   if (!stats.ok) return stats;

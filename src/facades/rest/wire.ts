@@ -123,8 +123,6 @@ export function restWorker(w: Worker, links: Links): Record<string, unknown> {
     workspace_sid: w.workspaceSid,
     url,
     links: {
-      channels: `${url}/Channels`,
-      reservations: `${url}/Reservations`,
       statistics: `${url}/Statistics`,
       activity: links.activity(w.workspaceSid, w.activitySid),
       workspace: links.workspace(w.workspaceSid),

@@ -1,7 +1,7 @@
 /**
  * `/v1/Workspaces/{WS}/Workers`: list with filters, create, fetch, update (activity, attributes,
- * name; `If-Match` against the ETag), delete; the worker's channels and reservations (empty
- * until routing lands). A REST activity change has cause `api` and the key (or account) as actor.
+ * name; `If-Match` against the ETag), delete. A REST activity change has cause `api` and the key
+ * (or account) as actor. (A worker's channels and reservations come with the routing REST API.)
  */
 import { refuse, type Result } from '../../core/errors.js';
 import type { WorkerFilter } from '../../service/ports.js';
@@ -22,9 +22,9 @@ async function listWorkers(call: RestCall, deps: RestDeps): Promise<Result<RestA
     available: p.boolean('Available'),
     friendlyName: p.string('FriendlyName'),
   };
-  p.unsupported('TargetWorkersExpression', 'worker expressions arrive with routing');
-  p.unsupported('TaskQueueSid', 'task queues arrive with routing');
-  p.unsupported('TaskQueueName', 'task queues arrive with routing');
+  p.unsupported('TargetWorkersExpression', 'filter with ActivityName, ActivitySid, Available or FriendlyName');
+  p.unsupported('TaskQueueSid', 'filter with ActivityName, ActivitySid, Available or FriendlyName');
+  p.unsupported('TaskQueueName', 'filter with ActivityName, ActivitySid, Available or FriendlyName');
   p.unsupported('Ordering', 'workers are listed in creation order');
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
@@ -92,25 +92,10 @@ async function deleteWorker(call: RestCall, deps: RestDeps): Promise<Result<Rest
   return result.ok ? deleted() : result;
 }
 
-/** Channels and reservations of a worker: none until routing lands, but the lists exist. */
-function emptyWorkerList(key: 'channels' | 'reservations') {
-  return async (call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> => {
-    const workspace = await workspaceOf(call, deps);
-    if (!workspace.ok) return workspace;
-    if (!(await deps.store.findWorker(workspace.value.sid, call.path.workerSid ?? ''))) return refuse('not-found', `Worker ${call.path.workerSid} was not found`);
-    const p = new ParamReader(call.query);
-    const paging = readPaging(p);
-    if (p.refusal) return p.refusal;
-    return answer(pageEnvelope(key, [], { items: [], firstCursor: null, lastCursor: null, more: false }, paging, { url: call.url, query: call.query }));
-  };
-}
-
 export const WORKER_ROUTES: readonly RestRoute[] = [
   { method: 'GET', url: '/Workspaces/:workspaceSid/Workers', handler: listWorkers },
   { method: 'POST', url: '/Workspaces/:workspaceSid/Workers', handler: createWorker },
   { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/:workerSid', handler: fetchWorker },
   { method: 'POST', url: '/Workspaces/:workspaceSid/Workers/:workerSid', handler: updateWorker },
   { method: 'DELETE', url: '/Workspaces/:workspaceSid/Workers/:workerSid', handler: deleteWorker },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/:workerSid/Channels', handler: emptyWorkerList('channels') },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/:workerSid/Reservations', handler: emptyWorkerList('reservations') },
 ];

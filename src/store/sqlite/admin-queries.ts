@@ -8,6 +8,7 @@ import { activityEvent, checkActivityDeletion, checkFriendlyName, workspaceEvent
 import { refuse, ok, type Result } from '../../core/errors.js';
 import { workerEvent } from '../../core/events.js';
 import type { Activity, ApiKey, Worker, Workspace } from '../../core/resources.js';
+import { checkWorkerDeletion } from '../../core/worker-removal.js';
 import { applyWorkspacePatch } from '../../core/workspace-settings.js';
 import { newSid } from '../../service/ids.js';
 import type { AdminCommit, AdminStore, Clock, PageOf, PageRequest } from '../../service/ports.js';
@@ -28,7 +29,8 @@ const WORKER_FILTER = `w.workspace_sid = @ws
 const EVENT_FILTER = `workspace_sid = @ws
   AND (@types IS NULL OR event_type IN (SELECT value FROM json_each(@types)))
   AND (@resourceSid IS NULL OR resource_sid = @resourceSid)
-  AND (@workerSid IS NULL OR (resource_type = 'worker' AND resource_sid = @workerSid))
+  AND (@data IS NULL OR NOT EXISTS (
+    SELECT 1 FROM json_each(@data) f WHERE json_extract(events.data, '$.' || f.key) IS NOT f.value))
   AND (@startAt IS NULL OR at >= @startAt)
   AND (@endAt IS NULL OR at <= @endAt)`;
 
@@ -45,6 +47,9 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
     activity: db.prepare<[string, string], ActivityRow>('SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.workspace_sid = ? AND a.sid = ?'),
     activityNamed: db.prepare<[string, string], { sid: string }>('SELECT sid FROM activities WHERE workspace_sid = ? AND friendly_name = ?'),
     workersIn: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM workers WHERE activity_sid = ?'),
+    queuesUsing: db.prepare<[string, string], { friendly_name: string }>(
+      'SELECT friendly_name FROM task_queues WHERE reservation_activity_sid = ? OR assignment_activity_sid = ? ORDER BY created_at, rowid'),
+    activeReservations: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM reservations WHERE worker_sid = ? AND status IN ('pending', 'accepted', 'wrapping')"),
     worker: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.sid = ?`),
     workerNamed: db.prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND friendly_name = ?'),
     workersAfter: db.prepare<Record<string, unknown>, Cursored<WorkerRow>>(`SELECT w.rowid AS row_cursor, ${WORKER_COLUMNS} ${WORKER_FROM} WHERE ${WORKER_FILTER} AND w.rowid > @cursor ORDER BY w.rowid LIMIT @limit`),
@@ -129,7 +134,11 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
         const activity = toActivity(row);
         const workspace = workspaceOf(input.workspaceSid) as Workspace;
         const settings = toSettings(q.settings.get(input.workspaceSid) as SettingsRow);
-        const allowed = checkActivityDeletion(activity, { workspace, settings, workersInActivity: q.workersIn.get(activity.sid)?.n ?? 0 });
+        const allowed = checkActivityDeletion(activity, {
+          workspace, settings,
+          workersInActivity: q.workersIn.get(activity.sid)?.n ?? 0,
+          queuesUsing: q.queuesUsing.all(activity.sid, activity.sid).map((r) => r.friendly_name),
+        });
         if (!allowed.ok) return allowed;
         db.prepare('DELETE FROM activities WHERE sid = ?').run(activity.sid);
         return ok(activityChange(workspace, activity, 'activity.deleted', input.actor, clock.now()));
@@ -155,8 +164,11 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
         if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
         const version = checkVersion(row, request.ifMatchVersion);
         if (!version.ok) return version;
-        const at = clock.now();
         const worker = toWorker(row);
+        const allowed = checkWorkerDeletion(worker, q.activeReservations.get(row.sid)?.n ?? 0);
+        if (!allowed.ok) return allowed;
+        const at = clock.now();
+        // Its worker channels and ended reservations go with it (ON DELETE CASCADE).
         db.prepare('DELETE FROM connections WHERE worker_sid = ?').run(row.sid);
         db.prepare('DELETE FROM deadlines WHERE worker_sid = ?').run(row.sid);
         db.prepare('UPDATE disconnect_episodes SET ended_at = ? WHERE worker_sid = ? AND ended_at IS NULL').run(at, row.sid);
@@ -181,7 +193,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
         ws: workspaceSid,
         types: filter.eventTypes === undefined ? null : JSON.stringify(filter.eventTypes),
         resourceSid: filter.resourceSid ?? null,
-        workerSid: filter.workerSid ?? null,
+        data: filter.data === undefined || Object.keys(filter.data).length === 0 ? null : JSON.stringify(filter.data),
         startAt: filter.startAt ?? null,
         endAt: filter.endAt ?? null,
       };
