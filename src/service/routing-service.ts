@@ -49,6 +49,7 @@ export class RoutingService {
   readonly scheduler: DeadlineScheduler<RoutingCommit>;
   private readonly views = new Map<string, WorkspaceView>();
   private readonly store: RoutingStore;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: RoutingServiceOptions) {
     this.store = options.store;
@@ -72,11 +73,17 @@ export class RoutingService {
       this.kick(workspaceSid);
     }
     this.options.presence.onCommitted((commits) => this.presenceCommitted(commits));
+    // Deletions are not presence changes; the view hears of them on the bus.
+    this.unsubscribe = this.options.bus.subscribe((message) => {
+      const e = message.event;
+      if (e?.eventType === 'worker.deleted') void this.refreshWorker(e.workspaceSid, e.resourceSid).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not drop a deleted worker'));
+    });
     await this.scheduler.start();
   }
 
   stop(): void {
     this.scheduler.stop();
+    this.unsubscribe?.();
   }
 
   /** Re-reads queues and workflows (after any change to them). */
