@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activityDurations, headcounts, resolveWindow, type LogPoint } from './statistics.js';
+import { activityDurations, headcounts, reservationTotals, resolveWindow, type LogPoint } from './statistics.js';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -148,5 +148,16 @@ describe('headcounts', () => {
         { sid: 'WAbreak', friendlyName: 'Break', workers: 0 },
       ],
     });
+  });
+});
+
+describe('reservationTotals', () => {
+  it.each([
+    [[], { created: 0, accepted: 0, rejected: 0, timedOut: 0, canceled: 0, rescinded: 0 }],
+    [[['pending', 2]], { created: 2, accepted: 0, rejected: 0, timedOut: 0, canceled: 0, rescinded: 0 }],
+    [[['accepted', 1], ['wrapping', 2], ['completed', 3]], { created: 6, accepted: 6, rejected: 0, timedOut: 0, canceled: 0, rescinded: 0 }],
+    [[['rejected', 1], ['timeout', 2], ['canceled', 3], ['rescinded', 4], ['pending', 5]], { created: 15, accepted: 0, rejected: 1, timedOut: 2, canceled: 3, rescinded: 4 }],
+  ] as [[string, number][], object][])('%j → %j', (counts, expected) => {
+    expect(reservationTotals(new Map(counts))).toEqual(expected);
   });
 });

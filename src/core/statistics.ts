@@ -7,6 +7,9 @@
  * each activity: `total` is the sum of its stays, `min`/`max` the shortest/longest stay, `avg`
  * the total divided by the number of stays. Figures are whole seconds (rounded); activities
  * with no stay report zeros.
+ *
+ * Reservation counters count the reservations *created* in the window, by how they ended so far
+ * (accepted ones include those since wrapped up or completed; pending ones count as created only).
  */
 import { ok, refuse, type Result } from './errors.js';
 
@@ -140,4 +143,28 @@ export function headcounts(workersByActivity: ReadonlyMap<string, number>, activ
   let total = 0;
   for (const n of workersByActivity.values()) total += n;
   return { total, activities: activities.map((a) => ({ sid: a.sid, friendlyName: a.friendlyName, workers: workersByActivity.get(a.sid) ?? 0 })) };
+}
+
+export interface ReservationTotals {
+  readonly created: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly timedOut: number;
+  readonly canceled: number;
+  readonly rescinded: number;
+}
+
+/** TaskRouter's reservation counters from the statuses of the reservations created in a window. */
+export function reservationTotals(byStatus: ReadonlyMap<string, number>): ReservationTotals {
+  const n = (...statuses: string[]): number => statuses.reduce((sum, s) => sum + (byStatus.get(s) ?? 0), 0);
+  let created = 0;
+  for (const count of byStatus.values()) created += count;
+  return {
+    created,
+    accepted: n('accepted', 'wrapping', 'completed'),
+    rejected: n('rejected'),
+    timedOut: n('timeout'),
+    canceled: n('canceled'),
+    rescinded: n('rescinded'),
+  };
 }

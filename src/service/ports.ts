@@ -260,6 +260,8 @@ export interface AdminStore {
    * per worker, the last entry at or before `startAt`, and every entry inside the window.
    */
   activityLogWindow(workspaceSid: string, window: { startAt: number; endAt: number; workerSid?: string }): Promise<ActivityLogEntry[]>;
+  /** Reservations created during `[startAt, endAt)` by their status now (of existing workers). */
+  reservationsByStatus(workspaceSid: string, window: { startAt: number; endAt: number; workerSid?: string }): Promise<Map<string, number>>;
   /** How many workers are in each activity now (activities nobody is in are absent). */
   workersByActivity(workspaceSid: string, filter?: { workerSid?: string }): Promise<Map<string, number>>;
   /** Revokes an active key of the account; revoked and unknown keys are `not-found`. */

@@ -4,13 +4,15 @@
  */
 import { ok, refuse, type Result } from '../core/errors.js';
 import {
-  activityDurations, headcounts, resolveWindow, type ActivityDuration, type ActivityHeadcount, type StatisticsWindow, type WindowQuery,
+  activityDurations, headcounts, reservationTotals, resolveWindow,
+  type ActivityDuration, type ActivityHeadcount, type ReservationTotals, type StatisticsWindow, type WindowQuery,
 } from '../core/statistics.js';
 import type { Clock, Store } from './ports.js';
 
 export interface CumulativeStatistics {
   readonly window: StatisticsWindow;
   readonly durations: readonly ActivityDuration[];
+  readonly reservations: ReservationTotals;
 }
 
 export interface RealTimeStatistics {
@@ -29,10 +31,12 @@ export class StatisticsService {
     if (!window.ok) return window;
     const [activities, workerSid] = await Promise.all([this.options.store.listActivities(workspaceSid), this.resolveScope(workspaceSid, scope)]);
     if (!workerSid.ok) return workerSid;
-    const entries = workerSid.value === null && !('all' in scope)
-      ? []
-      : await this.options.store.activityLogWindow(workspaceSid, { ...window.value, ...(workerSid.value ? { workerSid: workerSid.value } : {}) });
-    return ok({ window: window.value, durations: activityDurations(entries, activities, window.value) });
+    const nobody = workerSid.value === null && !('all' in scope);
+    const scoped = { ...window.value, ...(workerSid.value ? { workerSid: workerSid.value } : {}) };
+    const [entries, reservations] = nobody
+      ? [[], new Map<string, number>()]
+      : await Promise.all([this.options.store.activityLogWindow(workspaceSid, scoped), this.options.store.reservationsByStatus(workspaceSid, scoped)]);
+    return ok({ window: window.value, durations: activityDurations(entries, activities, window.value), reservations: reservationTotals(reservations) });
   }
 
   async realTime(workspaceSid: string, scope: WorkerScope): Promise<Result<RealTimeStatistics>> {

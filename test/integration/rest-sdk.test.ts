@@ -96,7 +96,7 @@ describe('REST changes and connected agents', () => {
     expect(await s.rollcall.store.nextDueAt()).toBeNull();
   });
 
-  it('keeps a worker that holds a reservation, and finds routing events by what they pertain to', async () => {
+  it('keeps a worker that holds a reservation, counts its reservations, and finds routing events by what they pertain to', async () => {
     server = await startRollcall();
     const s = server;
     const { store, routing } = s.rollcall;
@@ -126,6 +126,8 @@ describe('REST changes and connected agents', () => {
     expect(await types({ taskQueueSid: `WQ${'0'.repeat(32)}` })).toEqual([]);
 
     await reservation.reject();
+    const stats = await ws.workers(s.workerSid('alice')).statistics().fetch({ minutes: 5 });
+    expect(stats.cumulative).toMatchObject({ reservations_created: 1, reservations_rejected: 1, reservations_accepted: 0 });
     expect(await ws.workers(s.workerSid('alice')).remove()).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Worker statistics: `Workers/{WK}/Statistics`, `Workers/Statistics`, `Workers/CumulativeStatistics`
  * and `Workers/RealTimeStatistics`. Durations come from the activity log over `Minutes` (15 by
- * default) or `StartDate`/`EndDate`; reservation counters are zero until routing lands.
+ * default) or `StartDate`/`EndDate`; reservation counters from the reservations created then.
  */
 import type { Result } from '../../core/errors.js';
 import { MAX_STATISTICS_MINUTES, type WindowQuery } from '../../core/statistics.js';
@@ -22,12 +22,12 @@ function cumulative(stats: CumulativeStatistics): Record<string, unknown> {
   return {
     start_time: isoDate(stats.window.startAt),
     end_time: isoDate(stats.window.endAt),
-    reservations_created: 0,
-    reservations_accepted: 0,
-    reservations_rejected: 0,
-    reservations_timed_out: 0,
-    reservations_canceled: 0,
-    reservations_rescinded: 0,
+    reservations_created: stats.reservations.created,
+    reservations_accepted: stats.reservations.accepted,
+    reservations_rejected: stats.reservations.rejected,
+    reservations_timed_out: stats.reservations.timedOut,
+    reservations_canceled: stats.reservations.canceled,
+    reservations_rescinded: stats.reservations.rescinded,
     activity_durations: stats.durations.map((d) => ({ sid: d.sid, friendly_name: d.friendlyName, avg: d.avgS, min: d.minS, max: d.maxS, total: d.totalS })),
   };
 }

@@ -64,6 +64,8 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
     logInside: db.prepare<Record<string, unknown>, LogRow>(`SELECT l.* FROM activity_log l WHERE ${LOG_SCOPE} AND l.effective_at > @startAt AND l.effective_at < @endAt`),
     headcount: db.prepare<[string, string | null, string | null], { activity_sid: string; n: number }>(
       'SELECT activity_sid, COUNT(*) AS n FROM workers WHERE workspace_sid = ? AND (? IS NULL OR sid = ?) GROUP BY activity_sid'),
+    reservations: db.prepare<Record<string, unknown>, { status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM reservations
+      WHERE workspace_sid = @ws AND (@workerSid IS NULL OR worker_sid = @workerSid) AND created_at >= @startAt AND created_at < @endAt GROUP BY status`),
     activeKey: db.prepare<[string, string], ApiKeyRow>('SELECT * FROM api_keys WHERE account_sid = ? AND sid = ? AND revoked_at IS NULL'),
     apiKey: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE sid = ?'),
   };
@@ -206,6 +208,10 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
     async activityLogWindow(workspaceSid, window) {
       const params = { ws: workspaceSid, workerSid: window.workerSid ?? null, startAt: window.startAt, endAt: window.endAt };
       return read(() => [...q.logAtStart.all(params), ...q.logInside.all(params)].map(toLogEntry));
+    },
+    async reservationsByStatus(workspaceSid, window) {
+      const rows = q.reservations.all({ ws: workspaceSid, workerSid: window.workerSid ?? null, startAt: window.startAt, endAt: window.endAt });
+      return new Map(rows.map((r) => [r.status, r.n]));
     },
     async workersByActivity(workspaceSid, filter = {}) {
       const sid = filter.workerSid ?? null;
