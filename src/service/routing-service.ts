@@ -206,7 +206,8 @@ export class RoutingService {
     if (!target || !queue) return;
     const step: RoutingStep = { queueSid: target.queueSid, targetWorkers: queue.targetWorkers, expression: target.expression, orderBy: target.orderBy };
     const candidates = (): Iterable<CandidateWorker> => (queue.members === null ? view.workers.values() : membersOf(view, queue.members));
-    const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
+    const excluded = new Set(task.excludedWorkers);
+    const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: excluded };
     const options = { holdDisconnected: view.holdDisconnected };
     for (let attempt = 0; attempt < 3; attempt++) {
       const chosen = chooseWorker(candidates(), routable, step, options);
@@ -228,9 +229,11 @@ export class RoutingService {
         this.publish(result.value.commit);
         return;
       }
-      // The snapshot was stale: refresh that worker and choose again.
-      await this.refreshWorker(workspaceSid, chosen.sid);
       if (result.refusal.message.startsWith(`Task ${task.sid}`)) return;
+      // The snapshot was stale, or the worker already holds this task: refresh it, and for the
+      // rest of this pass choose among the others.
+      await this.refreshWorker(workspaceSid, chosen.sid);
+      excluded.add(chosen.sid);
     }
   }
 

@@ -117,6 +117,31 @@ export function describeRoutingContract(engine: string, factory: (clock: ManualC
       await w.handle.dispose();
     });
 
+    it('offers a task to up to MaxReservedWorkers workers, once each; the first to accept wins', async () => {
+      const w = await world(factory);
+      const [queue] = await w.store.listTaskQueues(w.workspace.sid);
+      await w.store.updateTaskQueue(w.workspace.sid, queue?.sid ?? '', { maxReservedWorkers: 2 });
+      const alice = await w.connectedWorker('alice');
+      const bob = await w.connectedWorker('bob');
+      // Room for two voice tasks: only the once-per-task rule stops a second offer of the same task.
+      expect((await w.store.updateWorkerChannel(w.workspace.sid, alice.sid, 'voice', { capacity: 2 })).ok).toBe(true);
+      const taskSid = await w.task();
+      const reserve = (workerSid: string) => w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid, holdDisconnected: true });
+      const first = await reserve(alice.sid);
+      expect(first.ok).toBe(true);
+      expect((await w.store.findTask(w.workspace.sid, taskSid))?.assignmentStatus).toBe('pending');
+      const again = await reserve(alice.sid);
+      expect(again.ok ? 'written' : again.refusal.message).toMatch(/already holds/);
+      const second = await reserve(bob.sid);
+      if (!first.ok || !second.ok) throw new Error('offers refused');
+      expect((await w.store.findTask(w.workspace.sid, taskSid))?.assignmentStatus).toBe('reserved');
+      await w.store.updateReservation({ workspaceSid: w.workspace.sid, reservationSid: second.value.reservation.sid, status: 'accepted', actor: bob.sid });
+      expect(await w.store.findReservation(w.workspace.sid, first.value.reservation.sid)).toMatchObject({ status: 'canceled' });
+      expect(await w.voiceOf(alice.sid)).toMatchObject({ reserved: 0, assigned: 0 });
+      expect(await w.voiceOf(bob.sid)).toMatchObject({ reserved: 0, assigned: 1 });
+      await w.handle.dispose();
+    });
+
     it('times out a pending offer, moving the worker to the timeout activity', async () => {
       const w = await world(factory);
       const alice = await w.connectedWorker('alice');

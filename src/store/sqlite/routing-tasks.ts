@@ -293,6 +293,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const step = { queueSid: queue.sid, targetWorkers: parsedTarget.ok ? parsedTarget.value : { kind: 'and' as const, operands: [] }, expression: target.expression, orderBy: target.orderBy };
         // The decision was made on a snapshot: check it again under this transaction.
         if (!canTake(worker, routable, { holdDisconnected: input.holdDisconnected }) || !matches(worker, routable, step)) return refuse('conflict', `Worker ${input.workerSid} can no longer take task ${task.sid}`);
+        if (writer.activeReservationsOfTask(task.sid).some((r) => r.workerSid === input.workerSid)) return refuse('conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
         const at = clock.now();
         const workflow = q.workflow.get(input.workspaceSid, task.workflowSid) as WorkflowRow;
         const sid = newSid('reservation');
