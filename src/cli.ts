@@ -1,8 +1,9 @@
 /**
- * The `rollcall` command: `serve` runs the server; `credentials` and `token` read the data
+ * The `rollcall` command: `serve` runs the server; `credentials`, `token` and `keys` use the data
  * directory (safe while a server runs: they never register a node or touch presence).
  */
 import { existsSync } from 'node:fs';
+import { KEYS_USAGE, keysCommand } from './cli-keys.js';
 import { ConfigError, type Config } from './config.js';
 import { configFromEnvironment, createRollcall } from './main.js';
 import { issueAccessToken } from './service/access-tokens.js';
@@ -17,6 +18,7 @@ Commands:
   credentials [--json]           print the account, API key, workspace and workers
   token <worker name or SID> [--ttl SECONDS] [--role worker|admin]
                                  print a worker access token for the agent channel
+${KEYS_USAGE}
 
 Environment: PORT (4000), HOST (127.0.0.1), ROLLCALL_DATA_DIR (./data); see docs/operations.md.`;
 
@@ -30,6 +32,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return withStore(config, (store) => credentials(store, rest.includes('--json')));
     case 'token':
       return withStore(config, (store) => token(store, config, rest));
+    case 'keys':
+      return withStore(config, (store) => keysCommand(store, rest, { out: (line) => console.log(line), err: (line) => console.error(line) }));
     case undefined:
     case 'help':
     case '--help':
