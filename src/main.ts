@@ -91,6 +91,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     store,
     admin: new AdminService({ store, bus, presence, log }),
     statistics: new StatisticsService({ store, clock }),
+    routing,
+    routingStore: store,
     keys: new ApiKeys(store),
     clock,
     publicUrl: config.publicUrl,

@@ -10,6 +10,8 @@ import type { Workspace } from '../../core/resources.js';
 import type { AdminService } from '../../service/admin-service.js';
 import { authenticate, type ApiKeys, type Principal } from '../../service/credentials.js';
 import type { Clock, Log, Store } from '../../service/ports.js';
+import type { RoutingStore } from '../../service/routing-ports.js';
+import type { RoutingService } from '../../service/routing-service.js';
 import type { StatisticsService } from '../../service/statistics-service.js';
 import type { Params } from './params.js';
 import { errorBody, Links, METHOD_NOT_ALLOWED, REST_ERRORS } from './wire.js';
@@ -18,6 +20,10 @@ export interface RestDeps {
   readonly store: Store;
   readonly admin: AdminService;
   readonly statistics: StatisticsService;
+  /** Routing changes (tasks, reservations, worker channels, the hold) go through the service. */
+  readonly routing: RoutingService;
+  /** Reads of routing resources, and catalogue writes followed by `routing.reloadCatalog`. */
+  readonly routingStore: RoutingStore;
   readonly keys: ApiKeys;
   readonly clock: Clock;
   /** `ROLLCALL_PUBLIC_URL`; without it links are built from the request's Host and X-Forwarded-*. */

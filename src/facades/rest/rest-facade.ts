@@ -7,6 +7,7 @@ import { EVENT_ROUTES } from './event-routes.js';
 import { FLEX_ROUTES } from './flex-routes.js';
 import { KEY_ROUTES } from './key-routes.js';
 import { registerRestRoutes, type RestDeps } from './rest-api.js';
+import { ROUTING_ROUTES } from './routing-routes.js';
 import { STATISTICS_ROUTES } from './statistics-routes.js';
 import { WORKER_ROUTES } from './worker-routes.js';
 import { WORKSPACE_ROUTES } from './workspace-routes.js';
@@ -14,6 +15,6 @@ import { WORKSPACE_ROUTES } from './workspace-routes.js';
 export type { RestDeps } from './rest-api.js';
 
 export async function registerRestFacade(app: FastifyInstance, deps: RestDeps): Promise<void> {
-  await registerRestRoutes(app, '/v1', [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES], deps);
+  await registerRestRoutes(app, '/v1', [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES, ...ROUTING_ROUTES], deps);
   await registerRestRoutes(app, '/2010-04-01', KEY_ROUTES, deps);
 }

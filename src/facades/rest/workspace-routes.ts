@@ -1,6 +1,6 @@
 /** `/v1/Workspaces` and `/v1/Workspaces/{WS}/Activities`: parse, call the admin service, render. */
 import { refuse, type Result } from '../../core/errors.js';
-import type { Activity } from '../../core/resources.js';
+import type { Activity, Workspace } from '../../core/resources.js';
 import type { WorkspacePatch } from '../../core/workspace-settings.js';
 import { pageArray, pageEnvelope, readPaging } from './paging.js';
 import { ParamReader } from './params.js';
@@ -15,14 +15,22 @@ async function listWorkspaces(call: RestCall, deps: RestDeps): Promise<Result<Re
   const all = (await deps.store.listWorkspaces(call.principal.accountSid)).filter((w) => friendlyName === undefined || w.friendlyName === friendlyName);
   const page = pageArray(all, paging.request);
   if (!page.ok) return page;
-  const items = await Promise.all(page.value.items.map(async (w) => restWorkspace(w, await deps.store.listActivities(w.sid), call.links)));
+  const items = await Promise.all(page.value.items.map(async (w) => workspaceBody(w, deps, call)));
   return answer(pageEnvelope('workspaces', items, page.value, paging, { url: call.url, query: call.query }));
 }
 
 async function fetchWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  return answer(restWorkspace(workspace.value, await deps.store.listActivities(workspace.value.sid), call.links));
+  return answer(await workspaceBody(workspace.value, deps, call));
+}
+
+/** Twilio's workspace, plus Rollcall's `routing_hold_while_disconnected` (rule 8; docs/protocol.md). */
+async function workspaceBody(workspace: Workspace, deps: RestDeps, call: RestCall): Promise<Record<string, unknown>> {
+  return {
+    ...restWorkspace(workspace, await deps.store.listActivities(workspace.sid), call.links),
+    routing_hold_while_disconnected: deps.routing.isHoldingDisconnected(workspace.sid),
+  };
 }
 
 async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
@@ -40,10 +48,16 @@ async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
   if (p.boolean('MultiTaskEnabled') === true) p.fail('MultiTaskEnabled', 'MultiTaskEnabled is not supported yet: routing is single-task');
   const order = p.string('PrioritizeQueueOrder');
   if (order !== undefined && order !== 'FIFO') p.fail('PrioritizeQueueOrder', 'PrioritizeQueueOrder supports only FIFO for now');
+  const routingHold = p.boolean('RoutingHoldWhileDisconnected');
   if (p.refusal) return p.refusal;
-  const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid);
+  const changes = withoutUndefined(patch);
+  // Only the hold asked for: no workspace.updated event for a setting that lives elsewhere.
+  const updated = Object.keys(changes).length === 0 && routingHold !== undefined
+    ? workspace
+    : await deps.admin.updateWorkspace(workspace.value.sid, changes, call.principal.credentialSid);
   if (!updated.ok) return updated;
-  return answer(restWorkspace(updated.value, await deps.store.listActivities(updated.value.sid), call.links));
+  if (routingHold !== undefined) await deps.routing.setRoutingHold(updated.value.sid, routingHold);
+  return answer(await workspaceBody(updated.value, deps, call));
 }
 
 async function listActivities(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {

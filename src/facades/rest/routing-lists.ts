@@ -1,0 +1,55 @@
+/**
+ * Lists of routing resources. The routing store answers whole lists (a workspace holds at most
+ * thousands of queues, workflows and channels, and tasks are filtered before paging), so a page
+ * is cut here with paging.ts's positional cursors, after filtering and ordering, and wrapped in the
+ * `meta` envelope whose links keep the request's filters.
+ */
+import type { Result } from '../../core/errors.js';
+import { pageArray, pageEnvelope, type Paging } from './paging.js';
+import type { ParamReader } from './params.js';
+import { answer, type RestAnswer, type RestCall } from './rest-api.js';
+
+/** One page of `items` (already filtered and ordered), rendered, under `key`. */
+export function answerPage<T>(call: RestCall, key: string, items: readonly T[], paging: Paging, render: (item: T) => unknown): Result<RestAnswer> {
+  const page = pageArray(items, paging.request);
+  if (!page.ok) return page;
+  return answer(pageEnvelope(key, page.value.items.map(render), page.value, paging, { url: call.url, query: call.query }));
+}
+
+export interface OrderingKey<T> {
+  /** The attribute as Twilio names it in `Ordering` (`DateCreated`, `Priority`). */
+  readonly name: string;
+  readonly value: (item: T) => number;
+}
+
+/**
+ * `Ordering=Attribute:asc|desc[,Attribute:asc|desc]`, as Twilio's lists take it; returns a
+ * comparator, or null (and a refusal in `p`) when the value names something else.
+ */
+export function readOrdering<T>(p: ParamReader, keys: readonly OrderingKey<T>[]): ((a: T, b: T) => number) | null {
+  const source = p.string('Ordering');
+  if (source === undefined || source.trim() === '') return null;
+  const parts: { key: OrderingKey<T>; sign: number }[] = [];
+  for (const raw of source.split(',')) {
+    const [name = '', direction = 'asc', ...rest] = raw.trim().split(':');
+    const key = keys.find((k) => k.name.toLowerCase() === name.trim().toLowerCase());
+    const dir = direction.trim().toLowerCase();
+    if (!key || rest.length > 0 || (dir !== 'asc' && dir !== 'desc')) {
+      p.fail('Ordering', `Ordering must be Attribute:asc or Attribute:desc, comma-separated, with Attribute one of ${keys.map((k) => k.name).join(', ')}`);
+      return null;
+    }
+    parts.push({ key, sign: dir === 'asc' ? 1 : -1 });
+  }
+  return (a, b) => {
+    for (const { key, sign } of parts) {
+      const d = key.value(a) - key.value(b);
+      if (d !== 0) return sign * d;
+    }
+    return 0;
+  };
+}
+
+/** Sorts a copy when a comparator was asked for; the store's order (creation) otherwise. */
+export function ordered<T>(items: readonly T[], compare: ((a: T, b: T) => number) | null): readonly T[] {
+  return compare ? [...items].sort(compare) : items;
+}

@@ -1,0 +1,164 @@
+/**
+ * `/Tasks`: list (filters `AssignmentStatus` (repeatable), `WorkflowSid`, `WorkflowName`,
+ * `TaskQueueSid`, `TaskQueueName`, `Priority`, `EvaluateTaskAttributes`, `HasAddons`, `Ordering`),
+ * create, fetch, update (`Attributes`, `Priority`, `AssignmentStatus` with `Reason`), delete.
+ * Every change goes through the routing service, so routing passes and agent pushes follow. The
+ * ETag is the task's version; `If-Match` with another one is refused with 412.
+ */
+import { refuse, type Result } from '../../core/errors.js';
+import { evaluate, parseExpression } from '../../core/expressions.js';
+import type { AssignmentStatus, Task } from '../../core/routing-resources.js';
+import type { TaskFilter, TaskInput } from '../../service/routing-ports.js';
+import { readPaging } from './paging.js';
+import { ParamReader } from './params.js';
+import {
+  answer, created, deleted, ifMatchVersion, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
+} from './rest-api.js';
+import { answerPage, ordered, readOrdering } from './routing-lists.js';
+import { restTask, versionEtag } from './routing-wire.js';
+
+const STATUSES: readonly AssignmentStatus[] = ['pending', 'reserved', 'assigned', 'canceled', 'wrapping', 'completed'];
+/** What a caller may ask a task to become; the rest are routing's to decide. */
+const REQUESTABLE: readonly AssignmentStatus[] = ['canceled', 'wrapping', 'completed'];
+const MAX_PRIORITY = 2 ** 31 - 1;
+
+function readStatuses(p: ParamReader): AssignmentStatus[] | undefined {
+  const list = p.list('AssignmentStatus');
+  if (list === undefined) return undefined;
+  const bad = list.find((s) => !(STATUSES as readonly string[]).includes(s));
+  if (bad !== undefined) return p.fail('AssignmentStatus', `AssignmentStatus must be one of ${STATUSES.join(', ')} (got ${bad})`);
+  return list as AssignmentStatus[];
+}
+
+/** `EvaluateTaskAttributes`: an expression over task attributes, parsed with its position. */
+function readTaskExpression(p: ParamReader): ((t: Task) => boolean) | null {
+  const source = p.string('EvaluateTaskAttributes');
+  if (source === undefined) return null;
+  const parsed = parseExpression(source);
+  if (!parsed.ok) {
+    p.fail('EvaluateTaskAttributes', `EvaluateTaskAttributes: ${parsed.error.message}`);
+    return null;
+  }
+  return (t) => evaluate(parsed.value, { task: JSON.parse(t.attributes) as Record<string, unknown>, defaultScope: 'task' });
+}
+
+async function listTasks(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.query);
+  const assignmentStatus = readStatuses(p);
+  const filter: TaskFilter = {
+    ...(assignmentStatus ? { assignmentStatus } : {}),
+    ...(p.has('WorkflowSid') ? { workflowSid: p.string('WorkflowSid') ?? '' } : {}),
+    ...(p.has('TaskQueueSid') ? { taskQueueSid: p.string('TaskQueueSid') ?? '' } : {}),
+  };
+  const workflowName = p.string('WorkflowName');
+  const queueName = p.string('TaskQueueName');
+  const priority = p.integer('Priority', 0, MAX_PRIORITY);
+  const hasAddons = p.boolean('HasAddons');
+  const matchesExpression = readTaskExpression(p);
+  p.unsupported('RoutingTarget', 'tasks are routed by their workflow only');
+  const compare = readOrdering<Task>(p, [
+    { name: 'DateCreated', value: (t) => t.createdAt },
+    { name: 'Priority', value: (t) => t.priority },
+    { name: 'VirtualStartTime', value: (t) => t.createdAt },
+  ]);
+  const paging = readPaging(p);
+  if (p.refusal) return p.refusal;
+  const tasks = (await deps.routingStore.listTasks(workspace.value.sid, filter)).filter((t) =>
+    (workflowName === undefined || t.workflowName === workflowName) &&
+    (queueName === undefined || t.queueName === queueName) &&
+    (priority === undefined || t.priority === priority) &&
+    // No task has add-ons here.
+    hasAddons !== true &&
+    (matchesExpression === null || matchesExpression(t)));
+  const now = deps.clock.now();
+  return answerPage(call, 'tasks', ordered(tasks, compare), paging, (t) => restTask(t, now, call.links));
+}
+
+/** Without `WorkflowSid`, the workspace's only workflow, as TaskRouter does; else it is required. */
+async function workflowFor(p: ParamReader, deps: RestDeps, workspaceSid: string): Promise<string | undefined> {
+  const given = p.string('WorkflowSid');
+  if (given !== undefined) return given;
+  const workflows = await deps.routingStore.listWorkflows(workspaceSid);
+  if (workflows.length === 1) return workflows[0]?.sid;
+  return p.fail('WorkflowSid', 'WorkflowSid is required when the workspace does not have exactly one workflow');
+}
+
+async function createTask(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.body);
+  const input: Record<string, unknown> = {
+    workflowSid: await workflowFor(p, deps, workspace.value.sid),
+    attributes: p.attributes(),
+    priority: p.integer('Priority', 0, MAX_PRIORITY),
+    timeoutS: p.integer('Timeout', 1, 365 * 86_400),
+    taskChannel: p.string('TaskChannel'),
+  };
+  for (const name of ['VirtualStartTime', 'RoutingTarget', 'IgnoreCapacity', 'TaskQueueSid']) p.unsupported(name, 'tasks are placed by their workflow, from their creation');
+  if (p.refusal) return p.refusal;
+  const taskInput = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TaskInput;
+  const result = await deps.routing.createTask(workspace.value.sid, taskInput, call.principal.credentialSid);
+  return result.ok ? created(restTask(result.value, deps.clock.now(), call.links), versionEtag(result.value)) : result;
+}
+
+async function fetchTask(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const task = await deps.routingStore.findTask(workspace.value.sid, call.path.taskSid ?? '');
+  if (!task) return refuse('not-found', `Task ${call.path.taskSid} was not found`);
+  return answer(restTask(task, deps.clock.now(), call.links), versionEtag(task));
+}
+
+async function updateTask(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const version = ifMatchVersion(call);
+  const p = new ParamReader(call.body);
+  const attributes = p.attributes();
+  const priority = p.integer('Priority', 0, MAX_PRIORITY);
+  const status = p.string('AssignmentStatus');
+  if (status !== undefined && !(REQUESTABLE as readonly string[]).includes(status)) p.fail('AssignmentStatus', `AssignmentStatus must be one of ${REQUESTABLE.join(', ')}`);
+  const reason = p.string('Reason');
+  p.unsupported('TaskChannel', 'a task keeps the channel it was created on');
+  p.unsupported('VirtualStartTime', 'tasks are ordered by their creation');
+  if (p.refusal) return p.refusal;
+  if (!version.ok) return version;
+  const result = await deps.routing.updateTask(workspace.value.sid, call.path.taskSid ?? '', {
+    ...(attributes !== undefined ? { attributes } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(status !== undefined ? { assignmentStatus: status as AssignmentStatus } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(version.value !== undefined ? { ifMatchVersion: version.value } : {}),
+    actor: call.principal.credentialSid,
+  });
+  return result.ok ? answer(restTask(result.value, deps.clock.now(), call.links), versionEtag(result.value)) : result;
+}
+
+async function deleteTask(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const version = ifMatchVersion(call);
+  if (!version.ok) return version;
+  const sid = call.path.taskSid ?? '';
+  if (version.value !== undefined) {
+    // The store's delete takes no version, so this check and the delete are two steps (see the
+    // report on RoutingStore.deleteTask); a change in between is not caught.
+    const task = await deps.routingStore.findTask(workspace.value.sid, sid);
+    if (!task) return refuse('not-found', `Task ${sid} was not found`);
+    if (task.version !== version.value) return refuse('version-mismatch', `Task ${sid} is at version ${task.version}, not ${version.value}`);
+  }
+  const result = await deps.routing.deleteTask(workspace.value.sid, sid);
+  return result.ok ? deleted() : result;
+}
+
+const WS = '/Workspaces/:workspaceSid';
+
+export const ROUTING_TASK_ROUTES: readonly RestRoute[] = [
+  { method: 'GET', url: `${WS}/Tasks`, handler: listTasks },
+  { method: 'POST', url: `${WS}/Tasks`, handler: createTask },
+  { method: 'GET', url: `${WS}/Tasks/:taskSid`, handler: fetchTask },
+  { method: 'POST', url: `${WS}/Tasks/:taskSid`, handler: updateTask },
+  { method: 'DELETE', url: `${WS}/Tasks/:taskSid`, handler: deleteTask },
+];
