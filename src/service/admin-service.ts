@@ -91,6 +91,14 @@ export class AdminService {
   }
 
   async updateWorker(update: WorkerUpdate): Promise<Result<Worker>> {
+    if (update.activitySid !== undefined && update.attributes === undefined && update.friendlyName === undefined) {
+      // One write only: the store verb checks everything in its own transaction (the hot path).
+      const result = await this.options.presence.setActivity({
+        workspaceSid: update.workspaceSid, workerSid: update.workerSid, actor: update.actor, activitySid: update.activitySid,
+        cause: update.cause, rejectPendingReservations: update.rejectPendingReservations, ifMatchVersion: update.ifMatchVersion,
+      });
+      return result.ok ? ok(result.value.worker) : result;
+    }
     const checked = await this.checkWorkerUpdate(update);
     if (!checked.ok) return checked;
     const base = { workspaceSid: update.workspaceSid, workerSid: update.workerSid, actor: update.actor };

@@ -99,7 +99,9 @@ describe('error bodies and routes', () => {
     await expectRestError(ws.activities(`WA${'f'.repeat(32)}`).fetch(), { status: 404, code: 20404 });
     await expectRestError(ws.events(`EV${'f'.repeat(32)}`).fetch(), { status: 404, code: 20404 });
     await expectRestError(ws.workers(`WK${'f'.repeat(32)}`).statistics().fetch(), { status: 404, code: 20404 });
-    await expectRestError(ws.taskQueues.list(), { status: 404, code: 20404 });
+    const unknown = await client.request({ method: 'get', uri: `${s.url}/v1/Workspaces/${s.workspaceSid}/Nowhere` });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).toMatchObject({ code: 20404, status: 404, more_info: 'https://www.twilio.com/docs/errors/20404' });
   });
 
   it('answers a method a resource does not have with 405/20004', async () => {

@@ -32,7 +32,8 @@ export function errorBody(status: number, code: number, message: string): ErrorB
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
 
-export const isoDate = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** `2026-11-25T14:00:00Z`: seconds, no fraction (the library parses exactly this). */
+export const isoDate = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
 /** `Wed, 25 Nov 2026 14:00:00 +0000`, the 2010 API's date format. */
 export const rfc2822Date = (ms: number): string => new Date(ms).toUTCString().replace(/GMT$/, '+0000');
