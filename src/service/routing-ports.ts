@@ -120,7 +120,8 @@ export interface RoutingStore {
   listTasks(workspaceSid: string, filter?: TaskFilter): Promise<Task[]>;
   findTask(workspaceSid: string, sid: string): Promise<Task | null>;
   updateTask(workspaceSid: string, sid: string, update: TaskUpdate): Promise<Result<{ task: Task; commit: RoutingCommit }>>;
-  deleteTask(workspaceSid: string, sid: string): Promise<Result<RoutingCommit>>;
+  /** Deletes a task (and ends its offers); with `ifMatchVersion`, only if the task is at that version. */
+  deleteTask(workspaceSid: string, sid: string, ifMatchVersion?: number): Promise<Result<RoutingCommit>>;
 
   listReservations(workspaceSid: string, filter: ReservationFilter): Promise<Reservation[]>;
   findReservation(workspaceSid: string, sid: string): Promise<Reservation | null>;

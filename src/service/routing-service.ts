@@ -9,7 +9,7 @@
 import type { Result } from '../core/errors.js';
 import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
 import { chooseWorker, shouldSkip, canTake, matches, type CandidateWorker, type RoutingStep } from '../core/routing.js';
-import type { Reservation, Task } from '../core/routing-resources.js';
+import type { Reservation, Task, TaskChannel } from '../core/routing-resources.js';
 import { parseWorkflowConfig, targetAt, type WorkflowConfig } from '../core/workflow-config.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
@@ -135,8 +135,8 @@ export class RoutingService {
     return { ok: true, value: result.value.task };
   }
 
-  async deleteTask(workspaceSid: string, sid: string): Promise<Result<null>> {
-    const result = await this.store.deleteTask(workspaceSid, sid);
+  async deleteTask(workspaceSid: string, sid: string, ifMatchVersion?: number): Promise<Result<null>> {
+    const result = await this.store.deleteTask(workspaceSid, sid, ifMatchVersion);
     if (!result.ok) return result;
     this.publish(result.value);
     this.kick(workspaceSid);
@@ -157,6 +157,32 @@ export class RoutingService {
     this.publish(result.value.commit);
     this.kick(workspaceSid);
     return { ok: true as const, value: result.value.channel };
+  }
+
+  /** Adds a TaskChannel; every worker gets a WorkerChannel for it, so the whole view is re-read. */
+  async createTaskChannel(workspaceSid: string, input: { uniqueName: string; friendlyName: string }): Promise<Result<TaskChannel>> {
+    const result = await this.store.createTaskChannel(workspaceSid, input);
+    if (result.ok) await this.reloadWorkers(workspaceSid);
+    return result;
+  }
+
+  async deleteTaskChannel(workspaceSid: string, sidOrName: string): Promise<Result<null>> {
+    const result = await this.store.deleteTaskChannel(workspaceSid, sidOrName);
+    if (result.ok) await this.reloadWorkers(workspaceSid);
+    return result;
+  }
+
+  /** Re-reads every worker of a workspace and the queues' member sets. */
+  private async reloadWorkers(workspaceSid: string): Promise<void> {
+    const view = this.views.get(workspaceSid);
+    if (!view) return;
+    view.workers.clear();
+    for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
+    for (const queue of view.queues.values()) {
+      queue.members?.clear();
+      for (const w of view.workers.values()) updateMembership(queue, w);
+    }
+    this.kick(workspaceSid);
   }
 
   /** Schedules a routing pass for a workspace (coalesced: at most one queued at a time). */

@@ -142,6 +142,20 @@ export function describeRoutingContract(engine: string, factory: (clock: ManualC
       await w.handle.dispose();
     });
 
+    it('renames and deletes a TaskChannel named by its unique name, and keeps one with tasks', async () => {
+      const w = await world(factory);
+      const created = await w.store.createTaskChannel(w.workspace.sid, { uniqueName: 'email', friendlyName: 'Email' });
+      expect(created.ok).toBe(true);
+      const renamed = await w.store.updateTaskChannel(w.workspace.sid, 'email', { friendlyName: 'E-mail' });
+      expect(renamed.ok && renamed.value.friendlyName).toBe('E-mail');
+      expect((await w.store.deleteTaskChannel(w.workspace.sid, 'email')).ok).toBe(true);
+      expect(await w.store.findTaskChannel(w.workspace.sid, 'email')).toBeNull();
+      await w.task();
+      const inUse = await w.store.deleteTaskChannel(w.workspace.sid, 'voice');
+      expect(inUse.ok ? 'deleted' : inUse.refusal.code).toBe('conflict');
+      await w.handle.dispose();
+    });
+
     it('times out a pending offer, moving the worker to the timeout activity', async () => {
       const w = await world(factory);
       const alice = await w.connectedWorker('alice');

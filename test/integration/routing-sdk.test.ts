@@ -160,4 +160,15 @@ describe('routing with twilio-taskrouter agents', () => {
     const reservations = await world.s.rollcall.store.listReservations(world.s.workspaceSid, { taskSid });
     expect(reservations.map((r) => [r.workerName, r.status])).toEqual([['alice', 'rejected'], ['bob', 'pending']]);
   });
+
+  it('routes on a TaskChannel created while agents are connected, at once', async () => {
+    const world = await setup();
+    let offered: Promise<SdkReservation> | undefined;
+    await agent(world.s, 'alice', world.s.url, (alice) => (offered = once<SdkReservation>(alice, 'reservationCreated')));
+    const channel = await world.s.rollcall.routing.createTaskChannel(world.s.workspaceSid, { uniqueName: 'email', friendlyName: 'Email' });
+    expect(channel.ok).toBe(true);
+    const task = await world.s.rollcall.routing.createTask(world.s.workspaceSid, { workflowSid: world.workflowSid, taskChannel: 'email' }, 'test');
+    if (!task.ok) throw new Error(task.refusal.message);
+    expect((await offered)?.task.sid).toBe(task.value.sid);
+  });
 });

@@ -44,7 +44,7 @@ async function createTaskChannel(call: RestCall, deps: RestDeps): Promise<Result
   readChannelOptimizedRouting(p);
   if (friendlyName.trim() === '' && !p.refusal) p.fail('FriendlyName', 'FriendlyName must not be empty');
   if (p.refusal) return p.refusal;
-  const result = await deps.routingStore.createTaskChannel(workspace.value.sid, { uniqueName, friendlyName });
+  const result = await deps.routing.createTaskChannel(workspace.value.sid, { uniqueName, friendlyName });
   return result.ok ? created(restTaskChannel(result.value, call.links)) : result;
 }
 
@@ -76,7 +76,7 @@ async function deleteTaskChannel(call: RestCall, deps: RestDeps): Promise<Result
   if (!workspace.ok) return workspace;
   const channel = await taskChannelOf(call, deps, workspace.value.sid);
   if (!channel.ok) return channel;
-  const result = await deps.routingStore.deleteTaskChannel(workspace.value.sid, channel.value.sid);
+  const result = await deps.routing.deleteTaskChannel(workspace.value.sid, channel.value.sid);
   return result.ok ? deleted() : result;
 }
 

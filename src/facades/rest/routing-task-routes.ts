@@ -142,14 +142,8 @@ async function deleteTask(call: RestCall, deps: RestDeps): Promise<Result<RestAn
   const version = ifMatchVersion(call);
   if (!version.ok) return version;
   const sid = call.path.taskSid ?? '';
-  if (version.value !== undefined) {
-    // The store's delete takes no version, so this check and the delete are two steps (see the
-    // report on RoutingStore.deleteTask); a change in between is not caught.
-    const task = await deps.routingStore.findTask(workspace.value.sid, sid);
-    if (!task) return refuse('not-found', `Task ${sid} was not found`);
-    if (task.version !== version.value) return refuse('version-mismatch', `Task ${sid} is at version ${task.version}, not ${version.value}`);
-  }
-  const result = await deps.routing.deleteTask(workspace.value.sid, sid);
+  // The version is checked in the delete's own transaction.
+  const result = await deps.routing.deleteTask(workspace.value.sid, sid, version.value);
   return result.ok ? deleted() : result;
 }
 

@@ -111,18 +111,20 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
         return ok(toTaskChannel(q.channel.get(workspaceSid, sid, sid) as TaskChannelRow));
       });
     },
-    async updateTaskChannel(workspaceSid, sid, input) {
+    async updateTaskChannel(workspaceSid, sidOrName, input) {
       return tx(() => {
-        if (!q.channel.get(workspaceSid, sid, sid)) return refuse('not-found', `TaskChannel ${sid} was not found`);
-        db.prepare('UPDATE task_channels SET friendly_name = ?, updated_at = ? WHERE sid = ?').run(input.friendlyName, clock.now(), sid);
-        return ok(toTaskChannel(q.channel.get(workspaceSid, sid, sid) as TaskChannelRow));
+        const row = q.channel.get(workspaceSid, sidOrName, sidOrName);
+        if (!row) return refuse('not-found', `TaskChannel ${sidOrName} was not found`);
+        db.prepare('UPDATE task_channels SET friendly_name = ?, updated_at = ? WHERE sid = ?').run(input.friendlyName, clock.now(), row.sid);
+        return ok(toTaskChannel(q.channel.get(workspaceSid, row.sid, row.sid) as TaskChannelRow));
       });
     },
-    async deleteTaskChannel(workspaceSid, sid) {
+    async deleteTaskChannel(workspaceSid, sidOrName) {
       return tx(() => {
-        if (!q.channel.get(workspaceSid, sid, sid)) return refuse('not-found', `TaskChannel ${sid} was not found`);
-        if (db.prepare('SELECT 1 FROM tasks WHERE task_channel_sid = ? LIMIT 1').get(sid)) return refuse('conflict', `TaskChannel ${sid} has tasks and cannot be deleted`);
-        db.prepare('DELETE FROM task_channels WHERE sid = ?').run(sid);
+        const row = q.channel.get(workspaceSid, sidOrName, sidOrName);
+        if (!row) return refuse('not-found', `TaskChannel ${sidOrName} was not found`);
+        if (db.prepare('SELECT 1 FROM tasks WHERE task_channel_sid = ? LIMIT 1').get(row.sid)) return refuse('conflict', `TaskChannel ${row.unique_name} has tasks and cannot be deleted`);
+        db.prepare('DELETE FROM task_channels WHERE sid = ?').run(row.sid);
         return ok(null);
       });
     },

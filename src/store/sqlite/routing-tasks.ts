@@ -180,10 +180,11 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         return ok({ task: writer.task(sid) as Task, commit: commitOf(effects) });
       });
     },
-    async deleteTask(workspaceSid, sid) {
+    async deleteTask(workspaceSid, sid, ifMatchVersion) {
       return tx((): Result<RoutingCommit> => {
         const row = q.task.get(workspaceSid, sid);
         if (!row) return refuse('not-found', `Task ${sid} was not found`);
+        if (ifMatchVersion !== undefined && ifMatchVersion !== row.version) return refuse('version-mismatch', `Task ${sid} is at version ${row.version}, not ${ifMatchVersion}`);
         const at = clock.now();
         const effects = newEffects();
         for (const r of writer.activeReservationsOfTask(sid)) writer.setReservationStatus(r, 'canceled', at, effects);
