@@ -1,0 +1,221 @@
+/**
+ * The server side of the presence bench: a real Rollcall (createRollcall, SQLite, the agent
+ * channel) in its own process, plus the instrumentation production does not carry: event-loop
+ * delay, a drift sampler that timestamps stalls, memory and CPU. It talks to the orchestrator
+ * over the fork IPC channel only, so nothing in src/ knows a bench exists.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { createLogger } from '../src/log.js';
+import { configFromEnvironment, createRollcall, type Rollcall } from '../src/main.js';
+import { issueAccessToken } from '../src/service/access-tokens.js';
+
+/** The histogram samples every 10 ms; a sample is the whole interval, so the delay is the excess. */
+const RESOLUTION_MS = 10;
+const BLOCK_RECORD_MS = 50;
+
+export interface LoopStats {
+  /** Event-loop delay from monitorEventLoopDelay, resolution subtracted, ms. */
+  readonly minMs: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly samples: number;
+  /** Stalls seen by a 10 ms interval timer: end time (epoch ms) and length. */
+  readonly stalls: readonly { readonly endAt: number; readonly ms: number }[];
+  readonly maxStallMs: number;
+  /** Garbage-collection pauses in the same window (major = mark-compact). */
+  readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number; readonly major: number; readonly majorMaxMs: number };
+  /** Times the kernel took the CPU away from the server (another process wanted it). */
+  readonly involuntaryContextSwitches: number;
+}
+
+export interface ServerStats {
+  readonly connections: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly externalBytes: number;
+  readonly peakRssKiB: number;
+  readonly loop: LoopStats;
+  /** CPU since the last reset, ms, and the wall time it covers. */
+  readonly cpuMs: number;
+  readonly wallMs: number;
+}
+
+export interface ServerReady {
+  readonly type: 'ready';
+  readonly url: string;
+  readonly databaseFile: string;
+  readonly tokensFile: string;
+  readonly workers: number;
+  readonly setupMs: number;
+}
+
+export type ServerCommand =
+  | { readonly id: number; readonly cmd: 'stats'; readonly gc: boolean }
+  | { readonly id: number; readonly cmd: 'reset' }
+  | { readonly id: number; readonly cmd: 'make-available' }
+  | { readonly id: number; readonly cmd: 'close' };
+
+export type ServerReply = ServerReady | { readonly type: 'reply'; readonly id: number; readonly value?: unknown; readonly error?: string };
+
+class LoopProbe {
+  private readonly histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  private stalls: { endAt: number; ms: number }[] = [];
+  private maxStallMs = 0;
+  private last = performance.now();
+  private cpu = process.cpuUsage();
+  private since = performance.now();
+  private switches = process.resourceUsage().involuntaryContextSwitches;
+  private gc = { count: 0, totalMs: 0, maxMs: 0, major: 0, majorMaxMs: 0 };
+
+  constructor() {
+    this.histogram.enable();
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const major = (entry as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR;
+        this.gc.count++;
+        this.gc.totalMs += entry.duration;
+        this.gc.maxMs = Math.max(this.gc.maxMs, entry.duration);
+        if (major) {
+          this.gc.major++;
+          this.gc.majorMaxMs = Math.max(this.gc.majorMaxMs, entry.duration);
+        }
+      }
+    }).observe({ entryTypes: ['gc'] });
+    setInterval(() => {
+      const now = performance.now();
+      const stall = now - this.last - RESOLUTION_MS;
+      this.last = now;
+      if (stall > this.maxStallMs) this.maxStallMs = stall;
+      if (stall >= BLOCK_RECORD_MS && this.stalls.length < 500) this.stalls.push({ endAt: Date.now(), ms: Math.round(stall) });
+    }, RESOLUTION_MS);
+  }
+
+  reset(): void {
+    this.histogram.reset();
+    this.stalls = [];
+    this.maxStallMs = 0;
+    this.cpu = process.cpuUsage();
+    this.since = performance.now();
+    this.switches = process.resourceUsage().involuntaryContextSwitches;
+    this.gc = { count: 0, totalMs: 0, maxMs: 0, major: 0, majorMaxMs: 0 };
+  }
+
+  read(): { loop: LoopStats; cpuMs: number; wallMs: number } {
+    const h = this.histogram;
+    const ms = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+    const cpu = process.cpuUsage(this.cpu);
+    return {
+      loop: {
+        minMs: ms(h.min), p50Ms: ms(h.percentile(50)), p90Ms: ms(h.percentile(90)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max),
+        samples: h.count, stalls: this.stalls, maxStallMs: Math.max(0, this.maxStallMs),
+        gc: { ...this.gc }, involuntaryContextSwitches: process.resourceUsage().involuntaryContextSwitches - this.switches,
+      },
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs: performance.now() - this.since,
+    };
+  }
+}
+
+function peakRssKiB(): number {
+  // VmHWM is Linux-only; elsewhere the figure is simply absent (0).
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+async function setUp(rollcall: Rollcall, count: number, tokensFile: string): Promise<void> {
+  const { account, apiKey, workspace } = rollcall.installation;
+  const available = (await rollcall.store.listActivities(workspace.sid)).find((a) => a.friendlyName === 'Available');
+  if (!available) throw new Error('the workspace has no Available activity');
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `agent-${i}`;
+    const existing = await rollcall.store.findWorkerByName(workspace.sid, name);
+    let workerSid = existing?.sid;
+    if (!workerSid) {
+      const created = await rollcall.presence.createWorker({ workspaceSid: workspace.sid, friendlyName: name, attributes: '{}', activitySid: available.sid, actor: account.sid });
+      if (!created.ok) throw new Error(`creating ${name} failed: ${created.refusal.message}`);
+      workerSid = created.value.worker.sid;
+    }
+    tokens.push(await issueAccessToken({
+      accountSid: account.sid, apiKeySid: apiKey.sid, apiKeySecret: apiKey.secret, workspaceSid: workspace.sid,
+      workerSid, identity: name, ttlS: 3600, nowMs: Date.now(),
+    }));
+  }
+  writeFileSync(tokensFile, JSON.stringify(tokens));
+}
+
+/** Puts every bench worker back to Available (as an admin would), so the next loss can log them out. */
+async function makeAvailable(rollcall: Rollcall): Promise<number> {
+  const { account, workspace } = rollcall.installation;
+  const available = (await rollcall.store.listActivities(workspace.sid)).find((a) => a.friendlyName === 'Available');
+  if (!available) throw new Error('the workspace has no Available activity');
+  let changed = 0;
+  for (const worker of await rollcall.store.listWorkers(workspace.sid)) {
+    if (worker.activitySid === available.sid) continue;
+    const result = await rollcall.presence.setActivity({
+      workspaceSid: workspace.sid, workerSid: worker.sid, activitySid: available.sid, cause: 'admin', actor: account.sid, rejectPendingReservations: false,
+    });
+    if (!result.ok) throw new Error(`making ${worker.friendlyName} available failed: ${result.refusal.message}`);
+    changed++;
+  }
+  return changed;
+}
+
+async function main(): Promise<void> {
+  const send = (message: ServerReply): void => void process.send?.(message);
+  process.on('disconnect', () => process.exit(2));
+  const startedAt = performance.now();
+  const config = configFromEnvironment();
+  const count = Number(process.env.BENCH_AGENTS ?? 10_000);
+  const logger = createLogger(config.logLevel, pino.destination({ dest: path.join(config.dataDir, 'server.log'), minLength: 0, sync: false, mkdir: true }));
+  const rollcall = await createRollcall(config, { logger });
+  const url = await rollcall.listen();
+  const tokensFile = path.join(config.dataDir, 'tokens.json');
+  await setUp(rollcall, count, tokensFile);
+  const probe = new LoopProbe();
+  const gc = (globalThis as { gc?: () => void }).gc;
+
+  process.on('message', (raw) => {
+    const command = raw as ServerCommand;
+    const reply = (value?: unknown): void => send({ type: 'reply', id: command.id, value });
+    const fail = (error: unknown): void => send({ type: 'reply', id: command.id, error: String(error) });
+    switch (command.cmd) {
+      case 'stats': {
+        if (command.gc && gc) {
+          gc();
+          gc();
+        }
+        const m = process.memoryUsage();
+        const stats: ServerStats = {
+          connections: rollcall.channel.connectionCount, rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external,
+          peakRssKiB: peakRssKiB(), ...probe.read(),
+        };
+        return reply(stats);
+      }
+      case 'reset':
+        probe.reset();
+        return reply();
+      case 'make-available':
+        return void makeAvailable(rollcall).then(reply, fail);
+      case 'close':
+        return void rollcall.close().then(() => {
+          reply();
+          setTimeout(() => process.exit(0), 100);
+        }, fail);
+    }
+  });
+  send({ type: 'ready', url, databaseFile: config.databaseFile, tokensFile, workers: count, setupMs: Math.round(performance.now() - startedAt) });
+}
+
+main().catch((error: unknown) => {
+  console.error('presence-server failed:', error);
+  process.exit(1);
+});
