@@ -11,9 +11,10 @@
  *
  *   npm run bench:rest
  *   node dist/bench/rest-bench.js --workers=2000 --duration-s=10      (after `npm run build`)
+ * Options: --workers --list-rounds --library-rounds --rate --duration-s --warmup-s --sessions --profile=1
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -24,10 +25,10 @@ import type { RestServerCommand, RestServerLoop, RestServerReady } from './rest-
 
 const TARGET = { listPageP99Ms: 50, updateP99Ms: 10 };
 
-interface Options { workers: number; listRounds: number; libraryRounds: number; rate: number; durationS: number; warmupS: number; sessions: number }
+interface Options { workers: number; listRounds: number; libraryRounds: number; rate: number; durationS: number; warmupS: number; sessions: number; profile: number }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { workers: 10_000, listRounds: 30, libraryRounds: 5, rate: 200, durationS: 30, warmupS: 3, sessions: 50 };
+  const o: Options = { workers: 10_000, listRounds: 30, libraryRounds: 5, rate: 200, durationS: 30, warmupS: 3, sessions: 50, profile: 0 };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
     const name = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Options;
@@ -152,9 +153,10 @@ async function updatePhase(server: RestServerReady, auth: string, sessions: Map<
   const startAt = performance.now() + 50;
   for (let i = 0; i < total; i++) {
     const dueAt = startAt + i * intervalMs;
+    // Open loop: each request leaves at its own time whatever the earlier ones are doing (no spin:
+    // on a 2-CPU machine a busy-wait would take CPU from the server it measures).
     const wait = dueAt - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait - 1));
-    while (performance.now() < dueAt) { /* spin the last millisecond for an even rate */ }
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const workerSid = workers[i % workers.length] ?? '';
     const activitySid = current.get(workerSid) === choices[0] ? choices[1] ?? '' : choices[0] ?? '';
     current.set(workerSid, activitySid);
@@ -199,10 +201,25 @@ function nextMessage<T>(child: ChildProcess, type: string, timeoutMs: number): P
   });
 }
 
+/** Load average and, where the kernel has it, CPU pressure (share of time something waited for a CPU). */
+function machineLoad(): string {
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  let pressure = '';
+  try {
+    pressure = `, CPU pressure ${/avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? '?'} % (10 s)`;
+  } catch {
+    // no PSI on this kernel
+  }
+  return `load average ${load}${pressure}`;
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  const startLoad = machineLoad();
+  // --profile=1 writes a CPU profile of the server to .bench-out/profiles (it distorts the timings).
+  const execArgv = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('.bench-out/profiles')}`] : [];
   const child = fork(new URL('./rest-server.js', import.meta.url), [], {
-    env: { ...process.env, BENCH_WORKERS: String(o.workers), BENCH_SESSIONS: String(o.sessions) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_WORKERS: String(o.workers), BENCH_SESSIONS: String(o.sessions) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv,
   });
   const kill = (): void => void child.kill('SIGKILL');
   process.on('exit', kill);
@@ -231,7 +248,8 @@ async function main(): Promise<void> {
     ['  push on the worker\'s session', summarize(updates.push), null],
     ['  client send lag behind schedule', summarize(updates.sendLag), null],
   ];
-  console.log(`\nREST bench — ${o.workers} workers — Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})\n`);
+  console.log(`\nREST bench — ${o.workers} workers — Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
+  console.log(`Machine load at the start: ${startLoad}; at the end: ${machineLoad()}\n`);
   console.log(`${'measure'.padEnd(62)} ${'n'.padStart(6)} ${'p50'.padStart(10)} ${'p90'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}   p99/target`);
   for (const [name, s, target] of rows) {
     const ratio = target === null ? '' : `${(s.p99 / target).toFixed(2)} of ${target} ms ${s.p99 <= target ? 'OK' : 'OVER'}`;
@@ -243,7 +261,7 @@ async function main(): Promise<void> {
   const outDir = path.resolve('.bench-out');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `rest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ options: o, node: process.version, cpus: os.cpus().length, list, library, updates, loop }, null, 1));
+  writeFileSync(file, JSON.stringify({ options: o, node: process.version, cpus: os.cpus().length, machine: { start: startLoad, end: machineLoad() }, list, library, updates, loop }, null, 1));
   console.log(`Raw figures: ${file}`);
   send({ cmd: 'stop' });
   await new Promise((resolve) => child.once('exit', resolve));
