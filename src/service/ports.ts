@@ -142,6 +142,8 @@ export interface Store extends AdminStore {
   openConnection(opening: ConnectionOpening): Promise<Result<PresenceCommit>>;
   /** Null when the connection is unknown (already ended, or reaped). */
   endConnection(ending: ConnectionEnding): Promise<PresenceCommit | null>;
+  /** Ends many connections in one transaction (a mass disconnect); unknown ones are skipped. */
+  endConnections(endings: readonly ConnectionEnding[]): Promise<PresenceCommit[]>;
   setActivity(request: ActivityChangeRequest): Promise<Result<PresenceCommit>>;
   /** Fires up to `limit` deadlines due at the store's now, oldest first, in one transaction. */
   claimDueDeadlines(limit: number): Promise<PresenceCommit[]>;

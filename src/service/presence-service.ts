@@ -36,7 +36,7 @@ export class PresenceService {
       store: options.store,
       clock: options.clock,
       log: options.log,
-      batchSize: options.deadlineBatchSize ?? 500,
+      batchSize: options.deadlineBatchSize ?? 100,
       onCommits: (commits) => this.afterCommit(commits),
     });
   }
@@ -78,6 +78,14 @@ export class PresenceService {
     const commit = await this.store.endConnection(ending);
     if (commit) this.afterCommit([commit]);
     return commit;
+  }
+
+  /** Ends many connections in one transaction; for bursts of closes. */
+  async disconnectMany(endings: readonly ConnectionEnding[]): Promise<PresenceCommit[]> {
+    if (endings.length === 0) return [];
+    const commits = await this.store.endConnections(endings);
+    this.afterCommit(commits);
+    return commits;
   }
 
   async setActivity(request: ActivityChangeRequest): Promise<Result<PresenceCommit>> {

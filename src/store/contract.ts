@@ -127,6 +127,25 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await w.handle.dispose();
     });
 
+    it('ends many connections in one call, each from its own last sign of life, skipping unknown ones', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CNa', nodeId: 'NDa', exempt: false }));
+      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.bob.sid, connectionId: 'CNb', nodeId: 'NDa', exempt: false }));
+      w.clock.advance(10_000);
+      const t = w.clock.now();
+      const commits = await w.store.endConnections([
+        { connectionId: 'CNa', reason: 'closed', lastSeenAt: t - 3000 },
+        { connectionId: 'CNunknown', reason: 'closed', lastSeenAt: t },
+        { connectionId: 'CNb', reason: 'heartbeat-lost', lastSeenAt: t - 7000 },
+      ]);
+      expect(commits.map((c) => c.worker.friendlyName)).toEqual(['alice', 'bob']);
+      const episodes = await w.store.disconnectEpisodes(w.workspace.sid);
+      expect(episodes.map((e) => [e.reason, e.lastSeenAt])).toEqual([['closed', t - 3000], ['heartbeat-lost', t - 7000]]);
+      expect(await w.store.nextDueAt()).toBe(t - 7000 + THRESHOLD_MS);
+      await w.handle.dispose();
+    });
+
     it('refuses bad activity changes with a value and changes nothing', async () => {
       const w = await setup();
       const before = await w.store.activityLog(w.workspace.sid);

@@ -13,7 +13,7 @@ import type { DisconnectReason } from '../../core/presence.js';
 import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness, type Watched } from '../../service/liveness.js';
-import type { Bus, Clock, Log, Store } from '../../service/ports.js';
+import type { Bus, Clock, ConnectionEnding, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import type { Reservation } from '../../core/routing-resources.js';
 import type { AgentPush } from '../../service/routing-ports.js';
@@ -33,6 +33,8 @@ export interface AgentChannelOptions {
 
 /** Close code sent to sessions replaced by `closeExistingSessions=true`. */
 export const CLOSE_REPLACED = 4000;
+/** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
+const END_BATCH_SIZE = 250;
 const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
 
 class AgentSession implements Watched {
@@ -80,6 +82,9 @@ export class AgentChannel {
   private ticker: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private closing = false;
+  private readonly pendingEnds: { session: AgentSession; ending: ConnectionEnding }[] = [];
+  private flushScheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: AgentChannelOptions) {
     this.liveness = new Liveness({
@@ -132,6 +137,7 @@ export class AgentChannel {
     this.unsubscribe?.();
     for (const set of this.sessions.values()) for (const s of set) s.socket.close(1001, 'server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.drained();
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -154,7 +160,7 @@ export class AgentChannel {
     ws.on('pong', () => session.touch());
     ws.on('message', () => session.touch());
     ws.on('error', (error) => slog.debug({ err: error }, 'agent socket error'));
-    ws.on('close', () => void this.ended(session, slog));
+    ws.on('close', () => this.ended(session));
     session.opened = (async () => {
       const result = await presence.connect({ workspaceSid: grant.workspaceSid, workerSid: grant.workerSid, connectionId: session.id, exempt });
       if (!result.ok) {
@@ -197,22 +203,48 @@ export class AgentChannel {
     this.liveness.add(session);
   }
 
-  private async ended(session: AgentSession, slog: Log): Promise<void> {
-    const wasOpened = await session.opened;
+  /**
+   * A socket closed. Everything time-sensitive happens now, in the close handler: the session
+   * leaves the wheels, and the close time is taken (a close is itself a sign of life, rule 4; a
+   * silent loss counts from the last pong). The store write is queued and committed in batches,
+   * so a mass disconnect is a few transactions, not one per socket, and the loop keeps turning.
+   */
+  private ended(session: AgentSession): void {
     this.liveness.remove(session);
     const set = this.sessions.get(session.grant.workerSid);
     set?.delete(session);
     if (set?.size === 0) this.sessions.delete(session.grant.workerSid);
-    if (!wasOpened) return;
-    // A close frame or TCP close is itself a sign of life (rule 4); a silent loss counts from the last pong.
+    // While shutting down, the node was retired first: the store ended these connections already.
+    if (this.closing) return;
     const reason = session.lostReason ?? 'closed';
     const lastSeenAt = session.lostReason ? session.lastSeenAt : this.options.clock.now();
+    this.pendingEnds.push({ session, ending: { connectionId: session.id, reason, lastSeenAt } });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.flushing = new Promise<void>((resolve) => setImmediate(() => void this.flushEnds().finally(resolve)));
+  }
+
+  private async flushEnds(): Promise<void> {
+    const batch = this.pendingEnds.splice(0, END_BATCH_SIZE);
+    // A connection still being committed is ended once its commit lands.
+    const opened = await Promise.all(batch.map((p) => p.session.opened));
+    const endings = batch.filter((_, i) => opened[i]).map((p) => p.ending);
     try {
-      await this.options.presence.disconnect({ connectionId: session.id, reason, lastSeenAt });
-      slog.debug({ reason, lastSeenAt }, 'agent connection ended');
+      await this.options.presence.disconnectMany(endings);
     } catch (error) {
-      slog.error({ err: error }, 'recording the end of a connection failed');
+      this.options.log.error({ err: error, connections: endings.length }, 'recording the end of connections failed');
     }
+    this.flushScheduled = false;
+    if (this.pendingEnds.length > 0) this.scheduleFlush();
+  }
+
+  /** Resolves once every queued connection end is committed. */
+  private async drained(): Promise<void> {
+    while (this.flushScheduled || this.pendingEnds.length > 0) await this.flushing;
   }
 }
 

@@ -215,6 +215,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async endConnection(ending: ConnectionEnding) {
       return tx(() => endOne(ending.connectionId, ending.reason, ending.lastSeenAt, clock.now()));
     },
+    async endConnections(endings: readonly ConnectionEnding[]) {
+      return tx(() => {
+        const at = clock.now();
+        const commits: PresenceCommit[] = [];
+        for (const e of endings) {
+          const commit = endOne(e.connectionId, e.reason, e.lastSeenAt, at);
+          if (commit) commits.push(commit);
+        }
+        return commits;
+      });
+    },
     async setActivity(request: ActivityChangeRequest) {
       return tx((): Result<PresenceCommit> => {
         const row = q.worker.get(request.workspaceSid, request.workerSid);
