@@ -256,7 +256,7 @@ async function main(): Promise<void> {
     console.log(`${name.padEnd(62)} ${String(s.n).padStart(6)} ${fmt(s.p50)} ${fmt(s.p90)} ${fmt(s.p99)} ${fmt(s.max)}   ${ratio}`);
   }
   console.log(`\nUpdate failures (non-200 or no push within 5 s): ${updates.failures}`);
-  console.log(`Server event-loop delay during the update window: p50 ${loop.p50Ms.toFixed(2)} ms, p99 ${loop.p99Ms.toFixed(2)} ms, max ${loop.maxMs.toFixed(2)} ms`);
+  console.log(`Server during the update window: event-loop delay p50 ${loop.p50Ms.toFixed(2)} ms, p99 ${loop.p99Ms.toFixed(2)} ms, max ${loop.maxMs.toFixed(2)} ms; CPU ${(loop.cpuShare * 100).toFixed(0)} % of one core (${(loop.cpuShare * 1000 / o.rate).toFixed(2)} ms per update)`);
 
   const outDir = path.resolve('.bench-out');
   mkdirSync(outDir, { recursive: true });

@@ -30,6 +30,8 @@ export interface RestServerLoop {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** CPU the server used since the reset, as a share of one core. */
+  readonly cpuShare: number;
 }
 
 export type RestServerCommand = { readonly cmd: 'loop-reset' } | { readonly cmd: 'loop' } | { readonly cmd: 'stop' };
@@ -64,11 +66,18 @@ async function main(): Promise<void> {
 
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  let cpuFrom = process.cpuUsage();
+  let wallFrom = performance.now();
   process.on('message', (command: RestServerCommand) => {
-    if (command.cmd === 'loop-reset') loop.reset();
-    else if (command.cmd === 'loop') {
+    if (command.cmd === 'loop-reset') {
+      loop.reset();
+      cpuFrom = process.cpuUsage();
+      wallFrom = performance.now();
+    } else if (command.cmd === 'loop') {
       const ms = (ns: number): number => Math.max(0, ns / 1e6 - 1);
-      const reply: RestServerLoop = { type: 'loop', p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max) };
+      const cpu = process.cpuUsage(cpuFrom);
+      const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wallFrom);
+      const reply: RestServerLoop = { type: 'loop', p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max), cpuShare };
       process.send?.(reply);
     } else if (command.cmd === 'stop') {
       void rollcall.close().finally(() => {
