@@ -95,7 +95,8 @@ async function withStore(config: Config, fn: (store: Store) => Promise<number>):
     console.error(`rollcall: no Rollcall data in ${config.dataDir}; start the server once (npm start) to create it.`);
     return 1;
   }
-  const store = createSqliteStore({ file: config.databaseFile, clock: new SystemClock() });
+  // A short-lived reader: the server's own checkpointer looks after the WAL.
+  const store = createSqliteStore({ file: config.databaseFile, clock: new SystemClock(), checkpointIntervalMs: 0 });
   try {
     return await fn(store);
   } finally {

@@ -55,7 +55,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? new SystemClock();
   if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
-  const store = createSqliteStore({ file: config.databaseFile, clock });
+  const store = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });

@@ -35,7 +35,7 @@ function workerData(worker: Worker, workspace: Workspace): Record<string, string
 export function workerActivityEvent(
   ctx: EventContext,
   worker: Worker,
-  from: Activity | null,
+  from: Pick<Activity, 'sid' | 'friendlyName'> | null,
   previousSince: number,
   cause: ActivityCause,
   evidence: LogoutEvidence | null,

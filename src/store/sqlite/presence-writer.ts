@@ -40,6 +40,12 @@ export class PresenceWriter {
       workspace: db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?'),
       settings: db.prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
       activity: db.prepare<[string], ActivityRow>('SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.sid = ?'),
+      // Everything the machine needs besides the worker, in one statement (a logout burst runs this per worker).
+      context: db.prepare<[string], WorkspaceRow & { s_logout: string; s_enabled: number; s_threshold: number; s_updated: number; a_name: string; a_available: number; a_created: number; a_updated: number }>(
+        `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enabled AS s_enabled, s.threshold_ms AS s_threshold, s.updated_at AS s_updated,
+                a.friendly_name AS a_name, a.available AS a_available, a.created_at AS a_created, a.updated_at AS a_updated
+           FROM workspaces ws JOIN logout_settings s ON s.workspace_sid = ws.sid JOIN activities a ON a.sid = s.logout_activity_sid WHERE ws.sid = ?`),
+      activityName: db.prepare<[string], { friendly_name: string; available: number }>('SELECT friendly_name, available FROM activities WHERE sid = ?'),
       addConnection: db.prepare('INSERT INTO connections (id, worker_sid, node_id, exempt, opened_at) VALUES (?, ?, ?, ?, ?)'),
       removeConnection: db.prepare('DELETE FROM connections WHERE id = ?'),
       saveWorker: db.prepare('UPDATE workers SET activity_sid = ?, status_changed_at = ?, presence = ?, version = ?, updated_at = ? WHERE sid = ?'),
@@ -87,9 +93,10 @@ export class PresenceWriter {
   ): PresenceCommit | null {
     const row = this.q.worker.get(workerSid);
     if (!row) return null;
-    const workspace = toWorkspace(this.mustGet(this.q.workspace.get(row.workspace_sid), `workspace ${row.workspace_sid}`));
-    const settings = toSettings(this.mustGet(this.q.settings.get(row.workspace_sid), `logout settings of ${row.workspace_sid}`));
-    const logoutActivity = toActivity(this.mustGet(this.q.activity.get(settings.logoutActivitySid), `activity ${settings.logoutActivitySid}`));
+    const ctx = this.mustGet(this.q.context.get(row.workspace_sid), `workspace ${row.workspace_sid} with its logout settings`);
+    const workspace = toWorkspace(ctx);
+    const settings = toSettings({ workspace_sid: ctx.sid, logout_activity_sid: ctx.s_logout, enabled: ctx.s_enabled, threshold_ms: ctx.s_threshold, updated_at: ctx.s_updated });
+    const logoutActivity = toActivity({ sid: ctx.s_logout, workspace_sid: ctx.sid, account_sid: ctx.account_sid, friendly_name: ctx.a_name, available: ctx.a_available, created_at: ctx.a_created, updated_at: ctx.a_updated });
     const state = this.loadState(row);
     const resolved = typeof input === 'function' ? input(state) : input;
     if (resolved === null) return { worker: toWorker(row), outputs: [], events: [] };
@@ -102,9 +109,14 @@ export class PresenceWriter {
     };
     this.syncConnections(row.sid, state, next.state, nodeId, at);
     const version = activityChanged ? row.version + 1 : row.version;
-    this.q.saveWorker.run(next.state.activity.sid, next.state.activitySince, JSON.stringify(stored), version, activityChanged ? at : row.updated_at, row.sid);
-    const worker = this.loadWorker(row.sid);
-    if (!worker) throw new Error(`worker ${row.sid} vanished inside its own transaction`);
+    const updatedAt = activityChanged ? at : row.updated_at;
+    this.q.saveWorker.run(next.state.activity.sid, next.state.activitySince, JSON.stringify(stored), version, updatedAt, row.sid);
+    // The worker afterwards, built from what this transaction read and wrote (no second read).
+    let worker = toWorker(row);
+    if (activityChanged) {
+      const to = next.state.activity.sid === logoutActivity.sid ? { friendly_name: logoutActivity.friendlyName } : this.q.activityName.get(next.state.activity.sid);
+      worker = { ...worker, activitySid: next.state.activity.sid, activityName: to?.friendly_name ?? '', available: next.state.activity.available, version, updatedAt, statusChangedAt: next.state.activitySince };
+    }
     const effects = newEffects();
     const events = this.persistOutputs(row, worker, workspace, state, next.outputs, at, effects);
     if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events };
@@ -161,7 +173,8 @@ export class PresenceWriter {
           if (before.disconnection && out.cause === 'offline-threshold') this.q.markEpisode.run('logged-out', row.sid);
           else if (before.disconnection && PERSON_CAUSES.has(out.cause)) this.q.markEpisode.run('overridden', row.sid);
           const ctx = { sid: newSid('event'), workspace, at, actor: out.actor };
-          const event = workerActivityEvent(ctx, worker, this.activity(out.from.sid), before.activitySince, out.cause, out.evidence, out.effectiveAt);
+          const from = out.from.sid === row.activity_sid ? { sid: row.activity_sid, friendlyName: row.activity_name } : this.activity(out.from.sid);
+          const event = workerActivityEvent(ctx, worker, from, before.activitySince, out.cause, out.evidence, out.effectiveAt);
           this.recordEvent(event);
           events.push(event);
           break;

@@ -15,6 +15,7 @@ import type {
   ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store, WorkspaceSeed,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
+import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
 import { RoutingWriter } from './routing-writer.js';
@@ -29,6 +30,10 @@ export interface SqliteStoreOptions {
   /** A file path, or ':memory:' for throwaway stores. */
   readonly file: string;
   readonly clock: Clock;
+  /** Background WAL checkpoints every so often (see checkpointer.ts); 0 leaves them to SQLite. Default 1000. */
+  readonly checkpointIntervalMs?: number;
+  /** Told when a background checkpoint fails (the fallback automatic checkpoint still bounds the WAL). */
+  readonly onCheckpointError?: (message: string) => void;
 }
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
@@ -43,6 +48,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  const interval = options.checkpointIntervalMs ?? 1000;
+  const checkpointer = interval > 0 && options.file !== ':memory:' ? startCheckpointer(db, options.file, interval, options.onCheckpointError ?? (() => undefined)) : null;
   const clock = options.clock;
   const writer = new PresenceWriter(db);
   const routingWriter = new RoutingWriter(db, (event) => writer.recordEvent(event));
@@ -325,6 +332,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null).map(toEvent);
     },
     async close() {
+      await checkpointer?.stop();
       db.close();
     },
   };
