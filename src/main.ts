@@ -120,7 +120,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       if (state === 'stopping') return;
       state = 'stopping';
       if (heartbeat) clearInterval(heartbeat);
-      routing.stop();
+      await routing.stop();
       await presence.stop('server-restart');
       await channel.close();
       await app.close();

@@ -50,6 +50,8 @@ export class RoutingService {
   private readonly views = new Map<string, WorkspaceView>();
   private readonly store: RoutingStore;
   private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly options: RoutingServiceOptions) {
     this.store = options.store;
@@ -81,9 +83,12 @@ export class RoutingService {
     await this.scheduler.start();
   }
 
-  stop(): void {
+  /** Stops timers and passes; resolves once no pass can touch the store any more. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     this.scheduler.stop();
     this.unsubscribe?.();
+    await Promise.all([...this.running]);
   }
 
   /** Re-reads queues and workflows (after any change to them). */
@@ -188,7 +193,7 @@ export class RoutingService {
   /** Schedules a routing pass for a workspace (coalesced: at most one queued at a time). */
   kick(workspaceSid: string): void {
     const view = this.views.get(workspaceSid);
-    if (!view) return;
+    if (!view || this.stopped) return;
     if (view.passRunning) {
       view.passAgain = true;
       return;
@@ -197,7 +202,10 @@ export class RoutingService {
     view.passQueued = true;
     setImmediate(() => {
       view.passQueued = false;
-      void this.pass(workspaceSid, view);
+      if (this.stopped) return;
+      const pass = this.pass(workspaceSid, view);
+      this.running.add(pass);
+      void pass.finally(() => this.running.delete(pass));
     });
   }
 
@@ -208,7 +216,10 @@ export class RoutingService {
       do {
         view.passAgain = false;
         const tasks = this.order(await this.store.pendingTasks(workspaceSid, this.options.passSize ?? 1000), view);
-        for (const task of tasks) await this.offer(workspaceSid, view, task);
+        for (const task of tasks) {
+          if (this.stopped) return;
+          await this.offer(workspaceSid, view, task);
+        }
       } while (view.passAgain);
     } catch (error) {
       this.options.log.error({ err: error, workspaceSid }, 'routing pass failed');
@@ -265,7 +276,7 @@ export class RoutingService {
 
   private async refreshWorker(workspaceSid: string, workerSid: string): Promise<void> {
     const view = this.views.get(workspaceSid);
-    if (!view) return;
+    if (!view || this.stopped) return;
     const fresh = await this.store.routingCandidate(workerSid);
     if (fresh) view.workers.set(workerSid, fresh);
     else view.workers.delete(workerSid);

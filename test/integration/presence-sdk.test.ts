@@ -169,4 +169,20 @@ describe('presence with the official twilio-taskrouter SDK', () => {
     expect(s.rollcall.channel.connectionCount).toBe(1);
     expect(await activityOf(s, 'alice')).toBe('Available');
   });
+
+  it('closes the sessions of a worker deleted over REST', async () => {
+    const s = await start();
+    const worker = sdkWorker(await s.token('carol'), s.url);
+    cleanups.push(() => worker.disconnect());
+    await once(worker, 'ready');
+    const disconnected = once<{ message: string }>(worker, 'disconnected');
+    const { account } = s.rollcall.installation;
+    const res = await fetch(`${s.url}/v1/Workspaces/${s.workspaceSid}/Workers/${s.workerSid('carol')}`, {
+      method: 'DELETE',
+      headers: { authorization: `Basic ${Buffer.from(`${account.sid}:${account.authToken}`).toString('base64')}` },
+    });
+    expect(res.status).toBe(204);
+    expect((await disconnected).message).toBe('Worker deleted');
+    await waitFor('the session to be gone', () => s.rollcall.channel.connectionCount === 0);
+  });
 });

@@ -104,10 +104,16 @@ export class AgentChannel {
     this.ticker = setInterval(() => this.liveness.tick(this.options.clock.now()), this.options.tickMs);
     this.unsubscribe = this.options.bus.subscribe((message) => {
       if (message.push) return this.deliver(message.push);
+      if (message.event?.eventType === 'worker.deleted') return this.closeWorker(message.event.resourceSid, 'Worker deleted');
       if (!message.worker || !message.event || !PUSHED_EVENTS.has(message.event.eventType)) return;
       const payload = ebWorker(message.worker);
       for (const session of this.sessions.get(message.worker.sid) ?? []) session.send(message.event.eventType, payload);
     });
+  }
+
+  /** Closes every session of a worker that no longer exists (4004: the SDK treats it like any close). */
+  private closeWorker(workerSid: string, reason: string): void {
+    for (const session of this.sessions.get(workerSid) ?? []) session.socket.close(4004, reason);
   }
 
   /** Sends a reservation, task or channel event to the worker's open sessions. */

@@ -15,6 +15,7 @@ import {
   QUEUE_SELECT, TASK_CHANNEL_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, toTaskChannel, toTaskQueue, toWorkerChannel, toWorkflow,
   type TaskChannelRow, type TaskQueueRow, type WorkerChannelRow, type WorkflowRow,
 } from './routing-rows.js';
+import { cachedPrepare } from './statement-cache.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 
 type Catalog = Pick<RoutingStore,
@@ -28,17 +29,18 @@ export const MAX_CHANNEL_CAPACITY = 50;
 
 export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, writer: RoutingWriter): Catalog {
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  const prepare = cachedPrepare(db);
   const q = {
-    channels: db.prepare<[string], TaskChannelRow>(`${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ? ORDER BY tc.created_at, tc.rowid`),
-    channel: db.prepare<[string, string, string], TaskChannelRow>(`${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ? AND (tc.sid = ? OR tc.unique_name = ?)`),
-    workerChannels: db.prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ? ORDER BY tc.created_at, tc.rowid`),
-    worker: db.prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND sid = ?'),
-    queues: db.prepare<[string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.workspace_sid = ? ORDER BY q.created_at, q.rowid`),
-    queue: db.prepare<[string, string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.workspace_sid = ? AND q.sid = ?`),
-    workflows: db.prepare<[string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? ORDER BY f.created_at, f.rowid`),
-    workflow: db.prepare<[string, string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? AND f.sid = ?`),
-    activity: db.prepare<[string, string], { sid: string }>('SELECT sid FROM activities WHERE workspace_sid = ? AND sid = ?'),
-    fillWorkerChannels: db.prepare(`INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)
+    channels: prepare<[string], TaskChannelRow>(`${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ? ORDER BY tc.created_at, tc.rowid`),
+    channel: prepare<[string, string, string], TaskChannelRow>(`${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ? AND (tc.sid = ? OR tc.unique_name = ?)`),
+    workerChannels: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ? ORDER BY tc.created_at, tc.rowid`),
+    worker: prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND sid = ?'),
+    queues: prepare<[string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.workspace_sid = ? ORDER BY q.created_at, q.rowid`),
+    queue: prepare<[string, string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.workspace_sid = ? AND q.sid = ?`),
+    workflows: prepare<[string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? ORDER BY f.created_at, f.rowid`),
+    workflow: prepare<[string, string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? AND f.sid = ?`),
+    activity: prepare<[string, string], { sid: string }>('SELECT sid FROM activities WHERE workspace_sid = ? AND sid = ?'),
+    fillWorkerChannels: prepare(`INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)
       SELECT 'WC' || lower(hex(randomblob(16))), w.sid, tc.sid, 1, 1, ?, ? FROM workers w JOIN task_channels tc ON tc.workspace_sid = w.workspace_sid
       WHERE w.workspace_sid = ? AND NOT EXISTS (SELECT 1 FROM worker_channels wc WHERE wc.worker_sid = w.sid AND wc.task_channel_sid = tc.sid)`),
   };
@@ -87,7 +89,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       tx(() => {
         const at = clock.now();
         const have = new Set(q.channels.all(workspaceSid).map((c) => c.unique_name));
-        const insert = db.prepare('INSERT INTO task_channels (sid, workspace_sid, unique_name, friendly_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+        const insert = prepare('INSERT INTO task_channels (sid, workspace_sid, unique_name, friendly_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
         for (const c of DEFAULT_TASK_CHANNELS) if (!have.has(c.uniqueName)) insert.run(newSid('taskChannel'), workspaceSid, c.uniqueName, c.friendlyName, at, at);
         fill(workspaceSid, at);
       });
@@ -105,7 +107,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
         if (q.channel.get(workspaceSid, input.uniqueName, input.uniqueName)) return refuse('conflict', `A TaskChannel named ${input.uniqueName} already exists`, 'UniqueName');
         const at = clock.now();
         const sid = newSid('taskChannel');
-        db.prepare('INSERT INTO task_channels (sid, workspace_sid, unique_name, friendly_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+        prepare('INSERT INTO task_channels (sid, workspace_sid, unique_name, friendly_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
           .run(sid, workspaceSid, input.uniqueName, input.friendlyName || input.uniqueName, at, at);
         fill(workspaceSid, at);
         return ok(toTaskChannel(q.channel.get(workspaceSid, sid, sid) as TaskChannelRow));
@@ -115,7 +117,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       return tx(() => {
         const row = q.channel.get(workspaceSid, sidOrName, sidOrName);
         if (!row) return refuse('not-found', `TaskChannel ${sidOrName} was not found`);
-        db.prepare('UPDATE task_channels SET friendly_name = ?, updated_at = ? WHERE sid = ?').run(input.friendlyName, clock.now(), row.sid);
+        prepare('UPDATE task_channels SET friendly_name = ?, updated_at = ? WHERE sid = ?').run(input.friendlyName, clock.now(), row.sid);
         return ok(toTaskChannel(q.channel.get(workspaceSid, row.sid, row.sid) as TaskChannelRow));
       });
     },
@@ -123,8 +125,8 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       return tx(() => {
         const row = q.channel.get(workspaceSid, sidOrName, sidOrName);
         if (!row) return refuse('not-found', `TaskChannel ${sidOrName} was not found`);
-        if (db.prepare('SELECT 1 FROM tasks WHERE task_channel_sid = ? LIMIT 1').get(row.sid)) return refuse('conflict', `TaskChannel ${row.unique_name} has tasks and cannot be deleted`);
-        db.prepare('DELETE FROM task_channels WHERE sid = ?').run(row.sid);
+        if (prepare('SELECT 1 FROM tasks WHERE task_channel_sid = ? LIMIT 1').get(row.sid)) return refuse('conflict', `TaskChannel ${row.unique_name} has tasks and cannot be deleted`);
+        prepare('DELETE FROM task_channels WHERE sid = ?').run(row.sid);
         return ok(null);
       });
     },
@@ -142,7 +144,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
         if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_CHANNEL_CAPACITY) return refuse('invalid-parameter', `Capacity must be a whole number from 0 to ${MAX_CHANNEL_CAPACITY}`, 'Capacity');
         const available = input.available ?? current.available === 1;
         const at = clock.now();
-        db.prepare('UPDATE worker_channels SET capacity = ?, available = ?, updated_at = ? WHERE sid = ?').run(capacity, available ? 1 : 0, at, current.sid);
+        prepare('UPDATE worker_channels SET capacity = ?, available = ?, updated_at = ? WHERE sid = ?').run(capacity, available ? 1 : 0, at, current.sid);
         const after = toWorkerChannel(q.workerChannels.all(workerSid).find((c) => c.sid === current.sid) as WorkerChannelRow);
         const effects = newEffects();
         effects.touchedWorkers.add(workerSid);
@@ -176,7 +178,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
         if (q.queues.all(workspaceSid).some((x) => x.friendly_name === input.friendlyName)) return refuse('conflict', `A TaskQueue named ${input.friendlyName} already exists`, 'FriendlyName');
         const at = clock.now();
         const sid = newSid('taskQueue');
-        db.prepare(`INSERT INTO task_queues (sid, workspace_sid, friendly_name, target_workers, reservation_activity_sid, assignment_activity_sid, max_reserved_workers, task_order, created_at, updated_at)
+        prepare(`INSERT INTO task_queues (sid, workspace_sid, friendly_name, target_workers, reservation_activity_sid, assignment_activity_sid, max_reserved_workers, task_order, created_at, updated_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(sid, workspaceSid, input.friendlyName, input.targetWorkers ?? '1==1', input.reservationActivitySid ?? null,
           input.assignmentActivitySid ?? null, input.maxReservedWorkers ?? 1, input.taskOrder ?? 'FIFO', at, at);
         return ok(toTaskQueue(q.queue.get(workspaceSid, sid) as TaskQueueRow));
@@ -191,7 +193,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
         if (input.friendlyName !== undefined && q.queues.all(workspaceSid).some((x) => x.friendly_name === input.friendlyName && x.sid !== sid)) {
           return refuse('conflict', `A TaskQueue named ${input.friendlyName} already exists`, 'FriendlyName');
         }
-        db.prepare(`UPDATE task_queues SET friendly_name = ?, target_workers = ?, reservation_activity_sid = ?, assignment_activity_sid = ?, max_reserved_workers = ?, task_order = ?, updated_at = ? WHERE sid = ?`)
+        prepare(`UPDATE task_queues SET friendly_name = ?, target_workers = ?, reservation_activity_sid = ?, assignment_activity_sid = ?, max_reserved_workers = ?, task_order = ?, updated_at = ? WHERE sid = ?`)
           .run(input.friendlyName ?? row.friendly_name, input.targetWorkers ?? row.target_workers,
             input.reservationActivitySid === undefined ? row.reservation_activity_sid : input.reservationActivitySid,
             input.assignmentActivitySid === undefined ? row.assignment_activity_sid : input.assignmentActivitySid,
@@ -202,10 +204,10 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
     async deleteTaskQueue(workspaceSid, sid) {
       return tx(() => {
         if (!q.queue.get(workspaceSid, sid)) return refuse('not-found', `TaskQueue ${sid} was not found`);
-        if (db.prepare(`SELECT 1 FROM tasks WHERE queue_sid = ? AND ${ACTIVE_TASKS} LIMIT 1`).get(sid)) return refuse('conflict', `TaskQueue ${sid} has active tasks and cannot be deleted`);
+        if (prepare(`SELECT 1 FROM tasks WHERE queue_sid = ? AND ${ACTIVE_TASKS} LIMIT 1`).get(sid)) return refuse('conflict', `TaskQueue ${sid} has active tasks and cannot be deleted`);
         if (queueSidsInWorkflows(workspaceSid).has(sid)) return refuse('conflict', `TaskQueue ${sid} is a target of a workflow and cannot be deleted`);
-        db.prepare('UPDATE tasks SET queue_sid = NULL WHERE queue_sid = ?').run(sid);
-        db.prepare('DELETE FROM task_queues WHERE sid = ?').run(sid);
+        prepare('UPDATE tasks SET queue_sid = NULL WHERE queue_sid = ?').run(sid);
+        prepare('DELETE FROM task_queues WHERE sid = ?').run(sid);
         return ok(null);
       });
     },
@@ -223,7 +225,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
         if (!valid.ok) return valid;
         const at = clock.now();
         const sid = newSid('workflow');
-        db.prepare(`INSERT INTO workflows (sid, workspace_sid, friendly_name, configuration, task_reservation_timeout_s, assignment_callback_url, fallback_assignment_callback_url, created_at, updated_at)
+        prepare(`INSERT INTO workflows (sid, workspace_sid, friendly_name, configuration, task_reservation_timeout_s, assignment_callback_url, fallback_assignment_callback_url, created_at, updated_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(sid, workspaceSid, input.friendlyName, input.configuration, input.taskReservationTimeoutS ?? 120,
           input.assignmentCallbackUrl ?? null, input.fallbackAssignmentCallbackUrl ?? null, at, at);
         return ok(toWorkflow(q.workflow.get(workspaceSid, sid) as WorkflowRow));
@@ -235,7 +237,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
         if (!row) return refuse('not-found', `Workflow ${sid} was not found`);
         const valid = validateWorkflow(workspaceSid, input, false);
         if (!valid.ok) return valid;
-        db.prepare(`UPDATE workflows SET friendly_name = ?, configuration = ?, task_reservation_timeout_s = ?, assignment_callback_url = ?, fallback_assignment_callback_url = ?, updated_at = ? WHERE sid = ?`)
+        prepare(`UPDATE workflows SET friendly_name = ?, configuration = ?, task_reservation_timeout_s = ?, assignment_callback_url = ?, fallback_assignment_callback_url = ?, updated_at = ? WHERE sid = ?`)
           .run(input.friendlyName ?? row.friendly_name, input.configuration ?? row.configuration, input.taskReservationTimeoutS ?? row.task_reservation_timeout_s,
             input.assignmentCallbackUrl === undefined ? row.assignment_callback_url : input.assignmentCallbackUrl,
             input.fallbackAssignmentCallbackUrl === undefined ? row.fallback_assignment_callback_url : input.fallbackAssignmentCallbackUrl, clock.now(), sid);
@@ -245,10 +247,10 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
     async deleteWorkflow(workspaceSid, sid) {
       return tx(() => {
         if (!q.workflow.get(workspaceSid, sid)) return refuse('not-found', `Workflow ${sid} was not found`);
-        if (db.prepare(`SELECT 1 FROM tasks WHERE workflow_sid = ? AND ${ACTIVE_TASKS} LIMIT 1`).get(sid)) return refuse('conflict', `Workflow ${sid} has active tasks and cannot be deleted`);
-        db.prepare('DELETE FROM reservations WHERE task_sid IN (SELECT sid FROM tasks WHERE workflow_sid = ?)').run(sid);
-        db.prepare('DELETE FROM tasks WHERE workflow_sid = ?').run(sid);
-        db.prepare('DELETE FROM workflows WHERE sid = ?').run(sid);
+        if (prepare(`SELECT 1 FROM tasks WHERE workflow_sid = ? AND ${ACTIVE_TASKS} LIMIT 1`).get(sid)) return refuse('conflict', `Workflow ${sid} has active tasks and cannot be deleted`);
+        prepare('DELETE FROM reservations WHERE task_sid IN (SELECT sid FROM tasks WHERE workflow_sid = ?)').run(sid);
+        prepare('DELETE FROM tasks WHERE workflow_sid = ?').run(sid);
+        prepare('DELETE FROM workflows WHERE sid = ?').run(sid);
         return ok(null);
       });
     },

@@ -18,6 +18,7 @@ import {
   QUEUE_SELECT, RESERVATION_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, toReservation, toTask, toTaskQueue,
   type ReservationRow, type TaskQueueRow, type TaskRow, type WorkerChannelRow, type WorkflowRow,
 } from './routing-rows.js';
+import { cachedPrepare } from './statement-cache.js';
 import { newEffects, type RoutingEffects, type RoutingWriter } from './routing-writer.js';
 
 type TaskVerbs = Pick<RoutingStore,
@@ -31,19 +32,20 @@ const TTL_REASON = 'Task TTL Exceeded';
 
 export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, presence: PresenceWriter, writer: RoutingWriter): TaskVerbs {
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  const prepare = cachedPrepare(db);
   const q = {
-    task: db.prepare<[string, string], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.sid = ?`),
-    workflow: db.prepare<[string, string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? AND f.sid = ?`),
-    queue: db.prepare<[string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.sid = ?`),
-    channel: db.prepare<[string, string, string], { sid: string }>('SELECT sid FROM task_channels WHERE workspace_sid = ? AND (sid = ? OR unique_name = ?)'),
-    activity: db.prepare<[string, string], { sid: string; available: number }>('SELECT sid, available FROM activities WHERE workspace_sid = ? AND sid = ?'),
-    candidate: db.prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
+    task: prepare<[string, string], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.sid = ?`),
+    workflow: prepare<[string, string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? AND f.sid = ?`),
+    queue: prepare<[string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.sid = ?`),
+    channel: prepare<[string, string, string], { sid: string }>('SELECT sid FROM task_channels WHERE workspace_sid = ? AND (sid = ? OR unique_name = ?)'),
+    activity: prepare<[string, string], { sid: string; available: number }>('SELECT sid, available FROM activities WHERE workspace_sid = ? AND sid = ?'),
+    candidate: prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
       (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid WHERE w.sid = ?`),
-    candidates: db.prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
+    candidates: prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
       (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid WHERE w.workspace_sid = ?`),
-    channelsOf: db.prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ?`),
-    channelsIn: db.prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE tc.workspace_sid = ?`),
-    timeoutActivity: db.prepare<[string], { timeout_activity_sid: string }>('SELECT timeout_activity_sid FROM workspaces WHERE sid = ?'),
+    channelsOf: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ?`),
+    channelsIn: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE tc.workspace_sid = ?`),
+    timeoutActivity: prepare<[string], { timeout_activity_sid: string }>('SELECT timeout_activity_sid FROM workspaces WHERE sid = ?'),
   };
 
   const commitOf = (effects: RoutingEffects, presenceCommits: PresenceCommit[] = []): RoutingCommit => ({
@@ -69,7 +71,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   /** Points a task at a position of its workflow (queue, priority, target timeout). */
   const place = (task: Task, config: WorkflowConfig, position: RoutingPosition, at: number): void => {
     const target = targetAt(config, position);
-    db.prepare('UPDATE tasks SET queue_sid = ?, filter_index = ?, target_index = ?, target_since = ?, target_due_at = ?, priority = ?, version = version + 1, updated_at = ? WHERE sid = ?')
+    prepare('UPDATE tasks SET queue_sid = ?, filter_index = ?, target_index = ?, target_since = ?, target_due_at = ?, priority = ?, version = version + 1, updated_at = ? WHERE sid = ?')
       .run(target?.queueSid ?? null, position.filterIndex, position.targetIndex, at, target?.timeoutS && nextPosition(config, position) ? at + target.timeoutS * 1000 : null,
         target?.priority ?? task.priority, at, task.sid);
   };
@@ -95,7 +97,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   /** Cancels a task and its active reservations. */
   const cancelTask = (task: Task, reason: string, at: number, effects: RoutingEffects): void => {
     for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
-    db.prepare("UPDATE tasks SET assignment_status = 'canceled', reason = ?, target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(reason, at, task.sid);
+    prepare("UPDATE tasks SET assignment_status = 'canceled', reason = ?, target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(reason, at, task.sid);
     writer.announceTask(writer.task(task.sid) as Task, 'task.canceled', at, effects);
   };
 
@@ -126,7 +128,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const at = clock.now();
         const sid = newSid('task');
         const position = initialPosition(config, JSON.parse(attributes) as Record<string, unknown>);
-        db.prepare(`INSERT INTO tasks (sid, workspace_sid, workflow_sid, queue_sid, task_channel_sid, attributes, priority, timeout_s, assignment_status, reason,
+        prepare(`INSERT INTO tasks (sid, workspace_sid, workflow_sid, queue_sid, task_channel_sid, attributes, priority, timeout_s, assignment_status, reason,
           filter_index, target_index, target_since, target_due_at, expires_at, excluded_workers, version, created_at, updated_at)
           VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 'pending', NULL, -1, 0, ?, NULL, ?, '[]', 1, ?, ?)`)
           .run(sid, workspaceSid, input.workflowSid, channel.sid, attributes, priority, timeoutS, at, at + timeoutS * 1000, at, at);
@@ -141,7 +143,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       });
     },
     async listTasks(workspaceSid, filter = {}) {
-      const rows = db.prepare<[string], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? ORDER BY t.created_at, t.rowid`).all(workspaceSid);
+      const rows = prepare<[string], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? ORDER BY t.created_at, t.rowid`).all(workspaceSid);
       return rows.map(toTask).filter((t) =>
         (!filter.assignmentStatus || filter.assignmentStatus.includes(t.assignmentStatus)) &&
         (!filter.workflowSid || t.workflowSid === filter.workflowSid) &&
@@ -166,13 +168,13 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const at = clock.now();
         const effects = newEffects();
         if (update.attributes !== undefined || update.priority !== undefined) {
-          db.prepare('UPDATE tasks SET attributes = ?, priority = ?, version = version + 1, updated_at = ? WHERE sid = ?')
+          prepare('UPDATE tasks SET attributes = ?, priority = ?, version = version + 1, updated_at = ? WHERE sid = ?')
             .run(update.attributes ?? task.attributes, update.priority ?? task.priority, at, sid);
         }
         if (to === 'canceled' && task.assignmentStatus !== 'canceled') cancelTask(task, update.reason ?? 'canceled', at, effects);
         else if ((to === 'wrapping' || to === 'completed') && to !== task.assignmentStatus) {
           for (const r of writer.activeReservationsOfTask(sid)) if (r.status !== 'pending' && r.status !== to) writer.setReservationStatus(r, to, at, effects);
-          db.prepare('UPDATE tasks SET assignment_status = ?, reason = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(to, update.reason ?? task.reason, at, sid);
+          prepare('UPDATE tasks SET assignment_status = ?, reason = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(to, update.reason ?? task.reason, at, sid);
           writer.announceTask(writer.task(sid) as Task, to === 'completed' ? 'task.completed' : 'task.wrapup', at, effects);
         } else if (update.attributes !== undefined || update.priority !== undefined) {
           writer.announceTask(writer.task(sid) as Task, 'task.updated', at, effects);
@@ -189,14 +191,14 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const effects = newEffects();
         for (const r of writer.activeReservationsOfTask(sid)) writer.setReservationStatus(r, 'canceled', at, effects);
         writer.announceTask(toTask(row), 'task.deleted', at, effects);
-        db.prepare('DELETE FROM reservations WHERE task_sid = ?').run(sid);
-        db.prepare('DELETE FROM tasks WHERE sid = ?').run(sid);
+        prepare('DELETE FROM reservations WHERE task_sid = ?').run(sid);
+        prepare('DELETE FROM tasks WHERE sid = ?').run(sid);
         return ok(commitOf(effects));
       });
     },
 
     async listReservations(workspaceSid, filter) {
-      const rows = db.prepare<[string, string | null, string | null, string | null, string | null, string | null, string | null, number], ReservationRow>(
+      const rows = prepare<[string, string | null, string | null, string | null, string | null, string | null, string | null, number], ReservationRow>(
         `${RESERVATION_SELECT} WHERE r.workspace_sid = ? AND (? IS NULL OR r.task_sid = ?) AND (? IS NULL OR r.worker_sid = ?) AND (? IS NULL OR r.status = ?)
          AND (? = 0 OR r.status IN ('pending', 'accepted', 'wrapping')) ORDER BY r.created_at, r.rowid`,
       ).all(workspaceSid, filter.taskSid ?? null, filter.taskSid ?? null, filter.workerSid ?? null, filter.workerSid ?? null, filter.status ?? null, filter.status ?? null, filter.active ? 1 : 0);
@@ -226,13 +228,13 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const after = writer.setReservationStatus(reservation, update.status, at, effects);
         if (update.status === 'accepted') {
           for (const other of writer.activeReservationsOfTask(task.sid)) if (other.sid !== after.sid && other.status === 'pending') writer.setReservationStatus(other, 'canceled', at, effects);
-          db.prepare("UPDATE tasks SET assignment_status = 'assigned', target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(at, task.sid);
+          prepare("UPDATE tasks SET assignment_status = 'assigned', target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(at, task.sid);
           const queue = task.queueSid ? q.queue.get(task.queueSid) : undefined;
           if (queue?.assignment_activity_sid && update.workerActivitySid === undefined) moveWorker(reservation.workerSid, queue.assignment_activity_sid, 'routing', 'rollcall', at, moved);
         } else if (update.status === 'rejected') {
           writer.returnToQueue(task.sid, reservation.workerSid, at);
         } else {
-          db.prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ? AND assignment_status IN (\'assigned\', \'wrapping\')')
+          prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ? AND assignment_status IN (\'assigned\', \'wrapping\')')
             .run(update.status === 'completed' ? 'completed' : 'wrapping', at, task.sid);
         }
         if (update.workerActivitySid !== undefined) moveWorker(reservation.workerSid, update.workerActivitySid, update.actor.startsWith('WK') ? 'agent' : 'api', update.actor, at, moved);
@@ -241,7 +243,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     },
 
     async routingWorkspaces() {
-      return db.prepare<[], { workspace_sid: string; routing_hold: number }>('SELECT workspace_sid, routing_hold FROM logout_settings').all()
+      return prepare<[], { workspace_sid: string; routing_hold: number }>('SELECT workspace_sid, routing_hold FROM logout_settings').all()
         .map((r) => ({ workspaceSid: r.workspace_sid, holdDisconnected: r.routing_hold === 1 }));
     },
     async routingCandidates(workspaceSid) {
@@ -258,7 +260,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       return row ? candidateOf(row, q.channelsOf.all(workerSid)) : null;
     },
     async pendingTasks(workspaceSid, limit) {
-      return db.prepare<[string, number], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.assignment_status = 'pending' AND t.queue_sid IS NOT NULL
+      return prepare<[string, number], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.assignment_status = 'pending' AND t.queue_sid IS NOT NULL
         ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?`).all(workspaceSid, limit).map(toTask);
     },
     async skipTarget(workspaceSid, taskSid, from) {
@@ -277,7 +279,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       });
     },
     async setRoutingHold(workspaceSid, on) {
-      db.prepare('UPDATE logout_settings SET routing_hold = ?, updated_at = ? WHERE workspace_sid = ?').run(on ? 1 : 0, clock.now(), workspaceSid);
+      prepare('UPDATE logout_settings SET routing_hold = ?, updated_at = ? WHERE workspace_sid = ?').run(on ? 1 : 0, clock.now(), workspaceSid);
     },
     async reserve(input) {
       return tx((): Result<{ reservation: Reservation; commit: RoutingCommit }> => {
@@ -298,11 +300,11 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const at = clock.now();
         const workflow = q.workflow.get(input.workspaceSid, task.workflowSid) as WorkflowRow;
         const sid = newSid('reservation');
-        db.prepare(`INSERT INTO reservations (sid, workspace_sid, task_sid, worker_sid, status, timeout_at, timeout_s, version, created_at, updated_at)
+        prepare(`INSERT INTO reservations (sid, workspace_sid, task_sid, worker_sid, status, timeout_at, timeout_s, version, created_at, updated_at)
           VALUES (?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?)`).run(sid, input.workspaceSid, task.sid, input.workerSid, at + workflow.task_reservation_timeout_s * 1000, workflow.task_reservation_timeout_s, at, at);
-        db.prepare('UPDATE worker_channels SET reserved = reserved + 1, last_reserved_at = ?, updated_at = ? WHERE worker_sid = ? AND task_channel_sid = ?').run(at, at, input.workerSid, task.taskChannelSid);
+        prepare('UPDATE worker_channels SET reserved = reserved + 1, last_reserved_at = ?, updated_at = ? WHERE worker_sid = ? AND task_channel_sid = ?').run(at, at, input.workerSid, task.taskChannelSid);
         const stillRoom = writer.activeReservationsOfTask(task.sid).length < toTaskQueue(queue).maxReservedWorkers;
-        db.prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(stillRoom ? 'pending' : 'reserved', at, task.sid);
+        prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(stillRoom ? 'pending' : 'reserved', at, task.sid);
         const effects = newEffects();
         effects.touchedWorkers.add(input.workerSid);
         const reservation = writer.reservation(sid) as Reservation;
@@ -314,7 +316,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     },
 
     async nextRoutingDueAt() {
-      const row = db.prepare<[], { due: number | null }>(`SELECT MIN(due) AS due FROM (
+      const row = prepare<[], { due: number | null }>(`SELECT MIN(due) AS due FROM (
         SELECT MIN(timeout_at) AS due FROM reservations WHERE status = 'pending'
         UNION ALL SELECT MIN(target_due_at) FROM tasks WHERE assignment_status = 'pending'
         UNION ALL SELECT MIN(expires_at) FROM tasks WHERE assignment_status IN ('pending', 'reserved'))`).get();
@@ -324,13 +326,13 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       return tx(() => {
         const at = clock.now();
         const commits: RoutingCommit[] = [];
-        const expired = db.prepare<[number, number], { sid: string; workspace_sid: string }>(`SELECT sid, workspace_sid FROM tasks WHERE assignment_status IN ('pending', 'reserved') AND expires_at <= ? ORDER BY expires_at LIMIT ?`).all(at, limit);
+        const expired = prepare<[number, number], { sid: string; workspace_sid: string }>(`SELECT sid, workspace_sid FROM tasks WHERE assignment_status IN ('pending', 'reserved') AND expires_at <= ? ORDER BY expires_at LIMIT ?`).all(at, limit);
         for (const t of expired) {
           const effects = newEffects();
           cancelTask(writer.task(t.sid) as Task, TTL_REASON, at, effects);
           commits.push(commitOf(effects));
         }
-        const timedOut = db.prepare<[number, number], { sid: string }>(`SELECT sid FROM reservations WHERE status = 'pending' AND timeout_at <= ? ORDER BY timeout_at LIMIT ?`).all(at, limit);
+        const timedOut = prepare<[number, number], { sid: string }>(`SELECT sid FROM reservations WHERE status = 'pending' AND timeout_at <= ? ORDER BY timeout_at LIMIT ?`).all(at, limit);
         for (const r of timedOut) {
           const reservation = writer.reservation(r.sid) as Reservation;
           const effects = newEffects();
@@ -341,7 +343,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
           if (timeoutActivity) moveWorker(reservation.workerSid, timeoutActivity, 'reservation-timeout', 'rollcall', at, moved);
           commits.push(commitOf(effects, moved));
         }
-        const moving = db.prepare<[number, number], { sid: string; workspace_sid: string; filter_index: number; target_index: number }>(
+        const moving = prepare<[number, number], { sid: string; workspace_sid: string; filter_index: number; target_index: number }>(
           `SELECT sid, workspace_sid, filter_index, target_index FROM tasks WHERE assignment_status = 'pending' AND target_due_at <= ? ORDER BY target_due_at LIMIT ?`).all(at, limit);
         for (const t of moving) {
           const task = writer.task(t.sid) as Task;
@@ -352,7 +354,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
             place(task, config, next, at);
             writer.announceTask(writer.task(t.sid) as Task, 'task-queue.moved', at, effects);
           } else {
-            db.prepare('UPDATE tasks SET target_due_at = NULL WHERE sid = ?').run(t.sid);
+            prepare('UPDATE tasks SET target_due_at = NULL WHERE sid = ?').run(t.sid);
           }
           commits.push(commitOf(effects));
         }

@@ -42,6 +42,7 @@ export class RoutingWriter {
       activeOfTask: db.prepare<[string], ReservationRow>(`${RESERVATION_SELECT} WHERE r.task_sid = ? AND r.status IN ('pending', 'accepted', 'wrapping') ORDER BY r.created_at`),
       setReservation: db.prepare('UPDATE reservations SET status = ?, timeout_at = ?, version = version + 1, updated_at = ? WHERE sid = ?'),
       channelDelta: db.prepare('UPDATE worker_channels SET reserved = reserved + ?, assigned = assigned + ?, updated_at = ? WHERE worker_sid = ? AND task_channel_sid = ?'),
+      returnTask: db.prepare("UPDATE tasks SET assignment_status = ?, excluded_workers = ?, version = version + 1, updated_at = ? WHERE sid = ?"),
       workspaceName: db.prepare<[string], { friendly_name: string }>('SELECT friendly_name FROM workspaces WHERE sid = ?'),
     };
   }
@@ -122,8 +123,7 @@ export class RoutingWriter {
     if (!task || task.assignmentStatus !== 'reserved') return;
     const excluded = task.excludedWorkers.includes(workerSid) ? task.excludedWorkers : [...task.excludedWorkers, workerSid];
     const stillHeld = this.activeReservationsOfTask(taskSid).length > 0;
-    this.db.prepare("UPDATE tasks SET assignment_status = ?, excluded_workers = ?, version = version + 1, updated_at = ? WHERE sid = ?")
-      .run(stillHeld ? 'reserved' : 'pending', JSON.stringify(excluded), at, taskSid);
+    this.q.returnTask.run(stillHeld ? 'reserved' : 'pending', JSON.stringify(excluded), at, taskSid);
   }
 
   event(

@@ -20,6 +20,7 @@ import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
 import { RoutingWriter } from './routing-writer.js';
 import { migrate } from './migrations.js';
+import { cachedPrepare } from './statement-cache.js';
 import { PresenceWriter, WORKER_SELECT } from './presence-writer.js';
 import {
   INITIAL_STORED_PRESENCE, toAccount, toActivity, toApiKey, toEpisode, toEvent, toLogEntry, toSettings, toWorker, toWorkspace,
@@ -55,23 +56,24 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const routingWriter = new RoutingWriter(db, (event) => writer.recordEvent(event));
   writer.attachRouting(routingWriter);
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
+  const prepare = cachedPrepare(db);
 
   const q = {
-    account: db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE sid = ?'),
-    apiKey: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE sid = ?'),
-    workspace: db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?'),
-    activities: db.prepare<[string], ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = ? ORDER BY a.created_at, a.rowid`),
-    activity: db.prepare<[string, string], ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = ? AND a.sid = ?`),
-    settings: db.prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
-    worker: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.sid = ?`),
-    workerByName: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.friendly_name = ?`),
-    workers: db.prepare<[string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? ORDER BY w.created_at, w.rowid`),
-    connection: db.prepare<[string], { worker_sid: string; opened_at: number }>('SELECT worker_sid, opened_at FROM connections WHERE id = ?'),
-    dueDeadlines: db.prepare<[number, number], { worker_sid: string; deadline_id: number }>('SELECT worker_sid, deadline_id FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?'),
-    nextDue: db.prepare<[], { due_at: number | null }>('SELECT MIN(due_at) AS due_at FROM deadlines'),
-    disconnectedWorkers: db.prepare<[string], { sid: string }>(`SELECT sid FROM workers WHERE workspace_sid = ? AND json_extract(presence, '$.disconnection') IS NOT NULL`),
-    nodeConnections: db.prepare<[string], { id: string; worker_sid: string }>('SELECT id, worker_sid FROM connections WHERE node_id = ? ORDER BY worker_sid'),
-    otherNodes: db.prepare<[string], { id: string; heartbeat_at: number }>('SELECT id, heartbeat_at FROM nodes WHERE id <> ? AND retired_at IS NULL'),
+    account: prepare<[string], AccountRow>('SELECT * FROM accounts WHERE sid = ?'),
+    apiKey: prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE sid = ?'),
+    workspace: prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?'),
+    activities: prepare<[string], ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = ? ORDER BY a.created_at, a.rowid`),
+    activity: prepare<[string, string], ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = ? AND a.sid = ?`),
+    settings: prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
+    worker: prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.sid = ?`),
+    workerByName: prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.friendly_name = ?`),
+    workers: prepare<[string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? ORDER BY w.created_at, w.rowid`),
+    connection: prepare<[string], { worker_sid: string; opened_at: number }>('SELECT worker_sid, opened_at FROM connections WHERE id = ?'),
+    dueDeadlines: prepare<[number, number], { worker_sid: string; deadline_id: number }>('SELECT worker_sid, deadline_id FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?'),
+    nextDue: prepare<[], { due_at: number | null }>('SELECT MIN(due_at) AS due_at FROM deadlines'),
+    disconnectedWorkers: prepare<[string], { sid: string }>(`SELECT sid FROM workers WHERE workspace_sid = ? AND json_extract(presence, '$.disconnection') IS NOT NULL`),
+    nodeConnections: prepare<[string], { id: string; worker_sid: string }>('SELECT id, worker_sid FROM connections WHERE node_id = ? ORDER BY worker_sid'),
+    otherNodes: prepare<[string], { id: string; heartbeat_at: number }>('SELECT id, heartbeat_at FROM nodes WHERE id <> ? AND retired_at IS NULL'),
   };
 
   /** Removes a connection row and feeds its end to the worker's machine. */
@@ -98,12 +100,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createRoutingTasks(db, clock, writer, routingWriter),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
-      db.prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);
+      prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);
       return account;
     },
     async createApiKey(accountSid, friendlyName) {
       const key: ApiKey = { sid: newSid('apiKey'), accountSid, friendlyName, secret: newSecret(), createdAt: clock.now(), revokedAt: null };
-      db.prepare('INSERT INTO api_keys (sid, account_sid, friendly_name, secret, created_at) VALUES (?, ?, ?, ?, ?)').run(key.sid, accountSid, friendlyName, key.secret, key.createdAt);
+      prepare('INSERT INTO api_keys (sid, account_sid, friendly_name, secret, created_at) VALUES (?, ?, ?, ?, ?)').run(key.sid, accountSid, friendlyName, key.secret, key.createdAt);
       return key;
     },
     async findAccount(sid) {
@@ -115,10 +117,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return row ? toApiKey(row) : null;
     },
     async listAccounts() {
-      return db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, rowid').all().map(toAccount);
+      return prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, rowid').all().map(toAccount);
     },
     async listApiKeys(accountSid) {
-      return db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE account_sid = ? ORDER BY created_at, rowid').all(accountSid).map(toApiKey);
+      return prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE account_sid = ? ORDER BY created_at, rowid').all(accountSid).map(toApiKey);
     },
     async createWorkspace(seed: WorkspaceSeed) {
       return tx(() => {
@@ -127,18 +129,18 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const activities = seed.activities.map((a) => ({ ...a, sid: newSid('activity') }));
         const logout = activities.find((a) => a.friendlyName === seed.logoutActivityName && !a.available);
         if (!logout) throw new Error(`createWorkspace: the seed needs an unavailable activity named ${seed.logoutActivityName}`);
-        db.prepare('INSERT INTO workspaces (sid, account_sid, friendly_name, default_activity_sid, timeout_activity_sid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        prepare('INSERT INTO workspaces (sid, account_sid, friendly_name, default_activity_sid, timeout_activity_sid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(sid, seed.accountSid, seed.friendlyName, logout.sid, logout.sid, at, at);
-        const insert = db.prepare('INSERT INTO activities (sid, workspace_sid, friendly_name, available, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+        const insert = prepare('INSERT INTO activities (sid, workspace_sid, friendly_name, available, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
         for (const a of activities) insert.run(a.sid, sid, a.friendlyName, a.available ? 1 : 0, at, at);
-        db.prepare('INSERT INTO logout_settings (workspace_sid, logout_activity_sid, enabled, threshold_ms, updated_at) VALUES (?, ?, 1, ?, ?)').run(sid, logout.sid, seed.thresholdMs, at);
+        prepare('INSERT INTO logout_settings (workspace_sid, logout_activity_sid, enabled, threshold_ms, updated_at) VALUES (?, ?, 1, ?, ?)').run(sid, logout.sid, seed.thresholdMs, at);
         return toWorkspace(q.workspace.get(sid) as WorkspaceRow);
       });
     },
     async listWorkspaces(accountSid) {
       const rows = accountSid === undefined
-        ? db.prepare<[], WorkspaceRow>('SELECT * FROM workspaces ORDER BY created_at, rowid').all()
-        : db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE account_sid = ? ORDER BY created_at, rowid').all(accountSid);
+        ? prepare<[], WorkspaceRow>('SELECT * FROM workspaces ORDER BY created_at, rowid').all()
+        : prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE account_sid = ? ORDER BY created_at, rowid').all(accountSid);
       return rows.map(toWorkspace);
     },
     async findWorkspace(sid) {
@@ -167,12 +169,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         if (q.workerByName.get(input.workspaceSid, input.friendlyName)) return refuse('conflict', `A worker named ${input.friendlyName} already exists`, 'FriendlyName');
         const at = clock.now();
         const sid = newSid('worker');
-        db.prepare('INSERT INTO workers (sid, workspace_sid, friendly_name, attributes, activity_sid, created_at, updated_at, status_changed_at, version, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)')
+        prepare('INSERT INTO workers (sid, workspace_sid, friendly_name, attributes, activity_sid, created_at, updated_at, status_changed_at, version, presence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)')
           .run(sid, input.workspaceSid, input.friendlyName, input.attributes, activitySid, at, at, at, JSON.stringify(INITIAL_STORED_PRESENCE));
         // One WorkerChannel per TaskChannel of the workspace, capacity 1 and available.
-        db.prepare(`INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)
+        prepare(`INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)
           SELECT 'WC' || lower(hex(randomblob(16))), ?, sid, 1, 1, ?, ? FROM task_channels WHERE workspace_sid = ?`).run(sid, at, at, input.workspaceSid);
-        db.prepare('INSERT INTO activity_log (workspace_sid, worker_sid, from_activity_sid, to_activity_sid, cause, actor, evidence, effective_at, recorded_at) VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?)')
+        prepare('INSERT INTO activity_log (workspace_sid, worker_sid, from_activity_sid, to_activity_sid, cause, actor, evidence, effective_at, recorded_at) VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?)')
           .run(input.workspaceSid, sid, activitySid, 'created', input.actor, at, at);
         const worker = toWorker(q.worker.get(input.workspaceSid, sid) as WorkerRow);
         const event = workerEvent({ sid: newSid('event'), workspace: toWorkspace(workspace), at, actor: input.actor }, worker, 'worker.created');
@@ -199,7 +201,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           return refuse('version-mismatch', `Worker ${request.workerSid} is at version ${row.version}, not ${request.ifMatchVersion}`);
         }
         const at = clock.now();
-        db.prepare('UPDATE workers SET attributes = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(request.attributes, at, row.sid);
+        prepare('UPDATE workers SET attributes = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(request.attributes, at, row.sid);
         const worker = toWorker(q.worker.get(request.workspaceSid, request.workerSid) as WorkerRow);
         const workspace = toWorkspace(q.workspace.get(request.workspaceSid) as WorkspaceRow);
         const event = workerEvent({ sid: newSid('event'), workspace, at, actor: request.actor }, worker, 'worker.attributes.update');
@@ -211,7 +213,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async openConnection(opening: ConnectionOpening) {
       return tx((): Result<PresenceCommit> => {
         if (!q.worker.get(opening.workspaceSid, opening.workerSid)) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
-        const node = db.prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?').get(opening.nodeId);
+        const node = prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?').get(opening.nodeId);
         if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
         const at = clock.now();
         const commit = writer.run(opening.workerSid, at, { type: 'connection-opened', at, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId);
@@ -276,7 +278,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const result = applyLogoutSettingsPatch(toSettings(row), patch, q.activities.all(workspaceSid).map(toActivity), at);
         if (!result.ok) return result;
         const s = result.value;
-        db.prepare('UPDATE logout_settings SET logout_activity_sid = ?, enabled = ?, threshold_ms = ?, updated_at = ? WHERE workspace_sid = ?')
+        prepare('UPDATE logout_settings SET logout_activity_sid = ?, enabled = ?, threshold_ms = ?, updated_at = ? WHERE workspace_sid = ?')
           .run(s.logoutActivitySid, s.enabled ? 1 : 0, s.thresholdMs, at, workspaceSid);
         // Rule 9: the new settings apply at once to every pending disconnection.
         const commits: PresenceCommit[] = [];
@@ -290,10 +292,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     async registerNode(nodeId) {
       const at = clock.now();
-      db.prepare('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)').run(nodeId, at, at);
+      prepare('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)').run(nodeId, at, at);
     },
     async heartbeatNode(nodeId) {
-      db.prepare('UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND retired_at IS NULL').run(clock.now(), nodeId);
+      prepare('UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND retired_at IS NULL').run(clock.now(), nodeId);
     },
     async reapNodes(liveNodeId, reason) {
       return tx(() => {
@@ -302,7 +304,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         for (const node of q.otherNodes.all(liveNodeId)) {
           // Rule 11: a dead process's connections are lost at its last stored heartbeat.
           commits.push(...endNodeConnections(node.id, reason, node.heartbeat_at, at));
-          db.prepare('UPDATE nodes SET retired_at = ? WHERE id = ?').run(at, node.id);
+          prepare('UPDATE nodes SET retired_at = ? WHERE id = ?').run(at, node.id);
         }
         return commits;
       });
@@ -311,23 +313,23 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return tx(() => {
         const at = clock.now();
         const commits = endNodeConnections(nodeId, reason, at, at);
-        db.prepare('UPDATE nodes SET retired_at = ?, heartbeat_at = ? WHERE id = ?').run(at, at, nodeId);
+        prepare('UPDATE nodes SET retired_at = ?, heartbeat_at = ? WHERE id = ?').run(at, at, nodeId);
         return commits;
       });
     },
 
     async activityLog(workspaceSid, filter = {}) {
-      return db.prepare<[string, string | null, string | null, number], LogRow>(
+      return prepare<[string, string | null, string | null, number], LogRow>(
         'SELECT * FROM activity_log WHERE workspace_sid = ? AND (? IS NULL OR worker_sid = ?) AND id > ? ORDER BY id',
       ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null, filter.sinceId ?? 0).map(toLogEntry);
     },
     async disconnectEpisodes(workspaceSid, filter = {}) {
-      return db.prepare<[string, string | null, string | null], EpisodeRow>(
+      return prepare<[string, string | null, string | null], EpisodeRow>(
         'SELECT * FROM disconnect_episodes WHERE workspace_sid = ? AND (? IS NULL OR worker_sid = ?) ORDER BY id',
       ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null).map(toEpisode);
     },
     async events(workspaceSid, filter = {}) {
-      return db.prepare<[string, string | null, string | null], EventRow>(
+      return prepare<[string, string | null, string | null], EventRow>(
         'SELECT * FROM events WHERE workspace_sid = ? AND (? IS NULL OR resource_sid = ?) ORDER BY seq',
       ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null).map(toEvent);
     },
