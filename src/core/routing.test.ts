@@ -36,7 +36,7 @@ describe('canTake: the cheap checks', () => {
     ['an available, connected worker with a free channel', {}, true],
     ['an unavailable activity', { activityAvailable: false }, false],
     ['a worker in the grace period after a disconnection', { presence: 'disconnected' as const }, false],
-    ['a worker who never connected (REST-only integrations)', { presence: 'never-connected' as const }, true],
+    ['a worker who never connected (no agent channel)', { presence: 'never-connected' as const }, false],
     ['a full voice channel', { channels: new Map([[VOICE, { capacity: 1, busy: 1, available: true }]]) }, false],
     ['a voice channel switched off', { channels: new Map([[VOICE, { capacity: 1, busy: 0, available: false }]]) }, false],
     ['no voice channel at all', { channels: new Map([[CHAT, { capacity: 1, busy: 0, available: true }]]) }, false],
@@ -44,8 +44,9 @@ describe('canTake: the cheap checks', () => {
     expect(canTake(worker('WKa', over), task, hold)).toBe(expected);
   });
 
-  it('lets a disconnected worker take work when the hold is off', () => {
+  it('lets a disconnected or never-connected worker take work when the hold is off', () => {
     expect(canTake(worker('WKa', { presence: 'disconnected' }), task, { holdDisconnected: false })).toBe(true);
+    expect(canTake(worker('WKa', { presence: 'never-connected' }), task, { holdDisconnected: false })).toBe(true);
   });
 
   it('never offers a task again to a worker who turned it down', () => {
@@ -116,7 +117,7 @@ describe('chooseWorker properties', () => {
       }
       const channel = chosen.channels.get(VOICE);
       expect(chosen.activityAvailable).toBe(true);
-      if (holdOn) expect(chosen.presence).not.toBe('disconnected');
+      if (holdOn) expect(chosen.presence).toBe('connected');
       expect(channel && channel.available && channel.busy < channel.capacity).toBe(true);
       expect(excluded).not.toContain(chosen.sid);
       expect((chosen.attributes.skills as string[]).includes('support')).toBe(true);

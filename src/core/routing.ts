@@ -5,7 +5,7 @@
  *
  * A worker can take a task when its activity is available, the task's channel is available on it
  * with free capacity (reserved + assigned < capacity), it has not already turned this task down,
- * it is not in the grace period after a disconnection (unless the hold is off, rule 8), and it
+ * it is connected (unless the routing hold is off, rule 8: nothing in the grace period), and it
  * matches the queue's TargetWorkers and the target's expression. Among those, the longest idle
  * goes first, unless the target's `order_by` says otherwise.
  */
@@ -50,14 +50,19 @@ export interface RoutingStep {
 }
 
 export interface RoutingOptions {
-  /** Rule 8: offer nothing new to a worker in the grace period after a disconnection. */
+  /**
+   * Rule 8: offer work only to connected workers — nothing new in the grace period after a
+   * disconnection, and nothing to a worker that has no agent connection at all. Off: any worker
+   * in an available activity can be offered work (integrations that answer offers over REST).
+   */
   readonly holdDisconnected: boolean;
 }
 
 /** The checks that need no expression: cheap, so they run first. */
 export function canTake(worker: CandidateWorker, task: RoutableTask, options: RoutingOptions): boolean {
   if (!worker.activityAvailable) return false;
-  if (options.holdDisconnected && worker.presence === 'disconnected') return false;
+  // By default only connected workers get offers; with the hold off, anyone available does.
+  if (options.holdDisconnected && worker.presence !== 'connected') return false;
   if (task.excludedWorkers.has(worker.sid)) return false;
   const channel = worker.channels.get(task.channelSid);
   return channel !== undefined && channel.available && channel.busy < channel.capacity;

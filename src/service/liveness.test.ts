@@ -76,4 +76,36 @@ describe('Liveness', () => {
     expect(c.pings).toBe(0);
     expect(c.lostAt).toBeNull();
   });
+
+  it('does not count a stall of this process as silence from its connections', () => {
+    const liveness = new Liveness(options);
+    const c = new FakeConnection(0);
+    liveness.add(c);
+    for (let now = 0; now <= 1000; now += 100) {
+      c.lastSeenAt = now;
+      liveness.tick(now);
+    }
+    // The process stalls for 5 s (longer than the 2.1 s timeout); the pongs sent meanwhile are unread.
+    liveness.tick(6000);
+    expect(c.lostAt).toBeNull();
+    // They are read right after the stall, and the connection lives on.
+    for (let now = 6100; now <= 9000; now += 100) {
+      c.lastSeenAt = now;
+      liveness.tick(now);
+    }
+    expect(c.lostAt).toBeNull();
+  });
+
+  it('still finds a connection that went silent before a stall, once a full timeout has passed after it', () => {
+    const liveness = new Liveness(options);
+    const c = new FakeConnection(0);
+    liveness.add(c);
+    for (let now = 0; now <= 500; now += 100) liveness.tick(now);
+    liveness.tick(6000);
+    expect(c.lostAt).toBeNull();
+    for (let now = 6100; now <= 6000 + options.timeoutMs; now += 100) liveness.tick(now);
+    expect(c.lostAt).toBeNull();
+    for (let now = 6000 + options.timeoutMs + 100; now <= 9000; now += 100) liveness.tick(now);
+    expect(c.lostAt).toBe(0);
+  });
 });

@@ -28,6 +28,9 @@ export interface LivenessOptions {
   readonly sweepIntervalMs: number;
 }
 
+/** A tick this many tick-widths late means the process was stalled. */
+const STALL_TICKS = 10;
+
 class Wheel {
   private readonly buckets: Set<Watched>[];
   private readonly slot = new Map<Watched, number>();
@@ -64,6 +67,9 @@ export class Liveness {
   private readonly beats: Wheel;
   private readonly all = new Set<Watched>();
   private nextSweepAt = 0;
+  private lastTickAt: number | null = null;
+  /** The end of the last stall of this process: silence before it is no evidence (see tick). */
+  private resumedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: LivenessOptions) {
     this.pings = new Wheel(Math.round(options.pingIntervalMs / options.tickMs));
@@ -86,13 +92,21 @@ export class Liveness {
     this.beats.remove(w);
   }
 
-  /** One tick: ping one bucket, heartbeat one bucket, and sweep for silence when due. */
+  /**
+   * One tick: ping one bucket, heartbeat one bucket, and sweep for silence when due. A tick that
+   * comes much later than scheduled means this process was stalled (a long GC, a busy loop, a
+   * suspended VM): pongs that arrived meanwhile have not been read yet, so silence is counted only
+   * from the end of the stall. The evidence of a later loss still names the real last pong.
+   */
   tick(now: number): void {
+    if (this.lastTickAt !== null && now - this.lastTickAt > STALL_TICKS * this.options.tickMs) this.resumedAt = now;
+    this.lastTickAt = now;
     for (const w of this.pings.advance()) w.ping();
     for (const w of this.beats.advance()) w.heartbeat();
     if (now < this.nextSweepAt) return;
     this.nextSweepAt = now + this.options.sweepIntervalMs;
     const limit = now - this.options.timeoutMs;
+    if (this.resumedAt >= limit) return;
     const lost: Watched[] = [];
     for (const w of this.all) if (w.lastSeenAt < limit) lost.push(w);
     for (const w of lost) {

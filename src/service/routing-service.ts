@@ -44,6 +44,8 @@ export interface RoutingServiceOptions {
 }
 
 const MATCH_NOTHING: Expression = { kind: 'or', operands: [] };
+/** How long a routing pass may hold the event loop before it yields. */
+const PASS_SLICE_MS = 10;
 
 export class RoutingService {
   readonly scheduler: DeadlineScheduler<RoutingCommit>;
@@ -216,9 +218,15 @@ export class RoutingService {
       do {
         view.passAgain = false;
         const tasks = this.order(await this.store.pendingTasks(workspaceSid, this.options.passSize ?? 1000), view);
+        let sliceStart = this.options.clock.now();
         for (const task of tasks) {
           if (this.stopped) return;
           await this.offer(workspaceSid, view, task);
+          // Store calls are synchronous underneath: let sockets, pongs and timers in every ~10 ms.
+          if (this.options.clock.now() - sliceStart >= PASS_SLICE_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = this.options.clock.now();
+          }
         }
       } while (view.passAgain);
     } catch (error) {
@@ -307,8 +315,8 @@ export class RoutingService {
       for (const workerSid of commit.touchedWorkers) for (const ws of this.views.keys()) if (this.views.get(ws)?.workers.has(workerSid)) await this.refreshWorker(ws, workerSid);
       for (const ws of workspaces) this.kick(ws);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'refreshing the routing view failed'));
-    if (commit.events.some((e) => e.eventType === 'reservation.created' || e.eventType === 'task.created')) {
-      void this.scheduler.start().catch((error: unknown) => this.options.log.error({ err: error }, 're-arming routing timers failed'));
+    for (const push of commit.pushes) {
+      if ('reservation' in push && push.reservation?.status === 'pending' && push.reservation.timeoutAt !== null) this.scheduler.consider(push.reservation.timeoutAt);
     }
   }
 }

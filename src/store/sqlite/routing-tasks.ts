@@ -30,6 +30,25 @@ interface CandidateRow { sid: string; attributes: string; activity_available: nu
 
 const TTL_REASON = 'Task TTL Exceeded';
 
+// Parsing is pure, so results are kept by source text: a burst of offers parses each workflow and
+// TargetWorkers once, not once per reservation. Sources are few (one per workflow and queue).
+const configs = new Map<string, WorkflowConfig | null>();
+const expressions = new Map<string, ReturnType<typeof parseExpression>>();
+function parsedConfig(source: string): WorkflowConfig | null {
+  let config = configs.get(source);
+  if (config === undefined) {
+    const parsed = parseWorkflowConfig(source, () => true);
+    config = parsed.ok ? parsed.value : null;
+    configs.set(source, config);
+  }
+  return config;
+}
+function parsedExpression(source: string): ReturnType<typeof parseExpression> {
+  let parsed = expressions.get(source);
+  if (!parsed) expressions.set(source, (parsed = parseExpression(source)));
+  return parsed;
+}
+
 export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, presence: PresenceWriter, writer: RoutingWriter): TaskVerbs {
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
@@ -55,8 +74,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   const configOf = (workspaceSid: string, workflowSid: string): WorkflowConfig | null => {
     const row = q.workflow.get(workspaceSid, workflowSid);
     if (!row) return null;
-    const parsed = parseWorkflowConfig(row.configuration, () => true);
-    return parsed.ok ? parsed.value : null;
+    return parsedConfig(row.configuration);
   };
 
   /** Moves a worker's activity as part of a routing change (same transaction). */
@@ -291,7 +309,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const row = q.candidate.get(input.workerSid);
         if (!queue || !target || !row) return refuse('conflict', 'The task or the worker changed');
         const worker = candidateOf(row, q.channelsOf.all(input.workerSid));
-        const parsedTarget = parseExpression(queue.target_workers);
+        const parsedTarget = parsedExpression(queue.target_workers);
         const routable = { sid: task.sid, attributes: JSON.parse(task.attributes) as Record<string, unknown>, channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
         const step = { queueSid: queue.sid, targetWorkers: parsedTarget.ok ? parsedTarget.value : { kind: 'and' as const, operands: [] }, expression: target.expression, orderBy: target.orderBy };
         // The decision was made on a snapshot: check it again under this transaction.
@@ -317,8 +335,8 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
 
     async nextRoutingDueAt() {
       const row = prepare<[], { due: number | null }>(`SELECT MIN(due) AS due FROM (
-        SELECT MIN(timeout_at) AS due FROM reservations WHERE status = 'pending'
-        UNION ALL SELECT MIN(target_due_at) FROM tasks WHERE assignment_status = 'pending'
+        SELECT MIN(timeout_at) AS due FROM reservations WHERE timeout_at IS NOT NULL
+        UNION ALL SELECT MIN(target_due_at) FROM tasks WHERE target_due_at IS NOT NULL AND assignment_status = 'pending'
         UNION ALL SELECT MIN(expires_at) FROM tasks WHERE assignment_status IN ('pending', 'reserved'))`).get();
       return row?.due ?? null;
     },
