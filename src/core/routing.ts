@@ -94,6 +94,22 @@ export function chooseWorker(
   return best;
 }
 
+/**
+ * The first worker that can take the task, for candidates already in `compareWorkers` order
+ * (longest idle first) and a step without `order_by`: the same choice as `chooseWorker`, found
+ * without looking past it.
+ */
+export function firstTaker(
+  candidatesInOrder: Iterable<CandidateWorker>,
+  task: RoutableTask,
+  step: RoutingStep,
+  options: RoutingOptions,
+): CandidateWorker | null {
+  if (step.orderBy.length > 0) throw new Error('firstTaker needs a step without order_by');
+  for (const worker of candidatesInOrder) if (canTake(worker, task, options) && matches(worker, task, step)) return worker;
+  return null;
+}
+
 /** Negative when `a` goes before `b`: by `order_by` keys, then longest idle, then SID. */
 export function compareWorkers(a: CandidateWorker, b: CandidateWorker, orderBy: readonly OrderKey[]): number {
   for (const key of orderBy) {

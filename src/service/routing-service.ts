@@ -8,7 +8,8 @@
  */
 import type { Result } from '../core/errors.js';
 import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
-import { chooseWorker, shouldSkip, canTake, matches, type CandidateWorker, type RoutingStep } from '../core/routing.js';
+import { IdleOrder } from '../core/idle-order.js';
+import { chooseWorker, firstTaker, shouldSkip, canTake, matches, type CandidateWorker, type RoutingStep } from '../core/routing.js';
 import type { Reservation, Task, TaskChannel } from '../core/routing-resources.js';
 import { parseWorkflowConfig, targetAt, type WorkflowConfig } from '../core/workflow-config.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
@@ -19,8 +20,8 @@ import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpd
 interface QueueView {
   readonly targetWorkers: Expression;
   readonly lifo: boolean;
-  /** Workers matching TargetWorkers; null when TargetWorkers reads the task (known per task only). */
-  readonly members: Set<string> | null;
+  /** Workers matching TargetWorkers, longest idle first; null when TargetWorkers reads the task. */
+  readonly members: IdleOrder | null;
 }
 
 interface WorkspaceView {
@@ -101,7 +102,7 @@ export class RoutingService {
     for (const q of await this.store.listTaskQueues(workspaceSid)) {
       const parsed = parseExpression(q.targetWorkers);
       const targetWorkers = parsed.ok ? parsed.value : MATCH_NOTHING;
-      const members = referencedScopes(targetWorkers, 'worker').has('task') ? null : new Set<string>();
+      const members = referencedScopes(targetWorkers, 'worker').has('task') ? null : new IdleOrder();
       const queue: QueueView = { targetWorkers, lifo: q.taskOrder === 'LIFO', members };
       view.queues.set(q.sid, queue);
       for (const w of view.workers.values()) updateMembership(queue, w);
@@ -250,12 +251,13 @@ export class RoutingService {
     const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
     if (!target || !queue) return;
     const step: RoutingStep = { queueSid: target.queueSid, targetWorkers: queue.targetWorkers, expression: target.expression, orderBy: target.orderBy };
-    const candidates = (): Iterable<CandidateWorker> => (queue.members === null ? view.workers.values() : membersOf(view, queue.members));
+    const members = queue.members;
+    const candidates = (): Iterable<CandidateWorker> => members?.values() ?? view.workers.values();
     const excluded = new Set(task.excludedWorkers);
     const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: excluded };
     const options = { holdDisconnected: view.holdDisconnected };
     for (let attempt = 0; attempt < 3; attempt++) {
-      const chosen = chooseWorker(candidates(), routable, step, options);
+      const chosen = members && step.orderBy.length === 0 ? firstTaker(members.values(), routable, step, options) : chooseWorker(candidates(), routable, step, options);
       if (!chosen) {
         if (target.skipIf) {
           const available = [...candidates()].filter((w) => canTake(w, routable, options) && matches(w, routable, step)).length;
@@ -290,7 +292,7 @@ export class RoutingService {
     else view.workers.delete(workerSid);
     for (const queue of view.queues.values()) {
       if (fresh) updateMembership(queue, fresh);
-      else queue.members?.delete(workerSid);
+      else queue.members?.remove(workerSid);
     }
   }
 
@@ -321,18 +323,11 @@ export class RoutingService {
   }
 }
 
-/** Keeps a queue's member set right for one worker (TargetWorkers that read only the worker). */
+/** Keeps a queue's members right for one worker (TargetWorkers that read only the worker). */
 function updateMembership(queue: QueueView, worker: CandidateWorker): void {
   if (queue.members === null) return;
-  if (evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.add(worker.sid);
-  else queue.members.delete(worker.sid);
-}
-
-function* membersOf(view: WorkspaceView, members: ReadonlySet<string>): Generator<CandidateWorker> {
-  for (const sid of members) {
-    const worker = view.workers.get(sid);
-    if (worker) yield worker;
-  }
+  if (evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.upsert(worker);
+  else queue.members.remove(worker.sid);
 }
 
 function parseAttributes(source: string): Record<string, unknown> {
