@@ -105,7 +105,7 @@ export class RoutingService {
       const members = referencedScopes(targetWorkers, 'worker').has('task') ? null : new IdleOrder();
       const queue: QueueView = { targetWorkers, lifo: q.taskOrder === 'LIFO', members };
       view.queues.set(q.sid, queue);
-      for (const w of view.workers.values()) updateMembership(queue, w);
+      for (const w of view.workers.values()) updateMembership(queue, w, view.holdDisconnected);
     }
     view.workflows.clear();
     for (const wf of await this.store.listWorkflows(workspaceSid)) {
@@ -119,7 +119,7 @@ export class RoutingService {
     await this.store.setRoutingHold(workspaceSid, on);
     const view = this.views.get(workspaceSid);
     if (view) view.holdDisconnected = on;
-    this.kick(workspaceSid);
+    await this.reloadWorkers(workspaceSid);
   }
 
   isHoldingDisconnected(workspaceSid: string): boolean {
@@ -188,7 +188,7 @@ export class RoutingService {
     for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
     for (const queue of view.queues.values()) {
       queue.members?.clear();
-      for (const w of view.workers.values()) updateMembership(queue, w);
+      for (const w of view.workers.values()) updateMembership(queue, w, view.holdDisconnected);
     }
     this.kick(workspaceSid);
   }
@@ -291,7 +291,7 @@ export class RoutingService {
     if (fresh) view.workers.set(workerSid, fresh);
     else view.workers.delete(workerSid);
     for (const queue of view.queues.values()) {
-      if (fresh) updateMembership(queue, fresh);
+      if (fresh) updateMembership(queue, fresh, view.holdDisconnected);
       else queue.members?.remove(workerSid);
     }
   }
@@ -323,10 +323,15 @@ export class RoutingService {
   }
 }
 
-/** Keeps a queue's members right for one worker (TargetWorkers that read only the worker). */
-function updateMembership(queue: QueueView, worker: CandidateWorker): void {
+/**
+ * Keeps a queue's members right for one worker: those matching TargetWorkers (when it reads only
+ * the worker) who could take work now — an available activity, and connected unless the hold is
+ * off. Anyone else could not be chosen, so a decision need not walk past them.
+ */
+function updateMembership(queue: QueueView, worker: CandidateWorker, holdDisconnected: boolean): void {
   if (queue.members === null) return;
-  if (evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.upsert(worker);
+  const ready = worker.activityAvailable && (worker.presence === 'connected' || !holdDisconnected);
+  if (ready && evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.upsert(worker);
   else queue.members.remove(worker.sid);
 }
 
