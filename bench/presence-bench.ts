@@ -9,13 +9,14 @@
  * (presence-agents.ts). Logout timing is read from the activity log through a read-only SQLite
  * connection of this process, so polling costs the server nothing. See bench/README.md.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { ask, children, nextMessage, sleep, spawn, type Unsent } from './child-processes.js';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentsCommand, AgentsConnected, AgentsStats } from './presence-agents.js';
-import type { ServerCommand, ServerReady, ServerReply, ServerStats } from './presence-server.js';
+import type { ServerCommand, ServerReady, ServerStats } from './presence-server.js';
 
 const TARGET = { rssKiB: 10, heartbeatP99Ms: 10, silentP99Ms: 250, burstMaxMs: 1000, burstStallMs: 100 };
 const HARD_LIMIT_MS = 300_000;
@@ -44,42 +45,9 @@ function parseOptions(argv: readonly string[]): Options {
 
 // ── processes ──
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const children = new Set<ChildProcess>();
-
-function spawn(file: string, env: Record<string, string>, execArgv: string[] = []): ChildProcess {
-  const child = fork(new URL(file, import.meta.url), [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function nextMessage<T>(child: ChildProcess, accept: (m: T) => boolean, what: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown): void => {
-      if (!accept(m as T)) return;
-      done();
-      resolve(m as T);
-    };
-    const onExit = (code: number | null): void => (done(), reject(new Error(`${what}: the child exited (${code}) first`)));
-    const timer = setTimeout(() => (done(), reject(new Error(`${what}: no answer within ${timeoutMs} ms`))), timeoutMs);
-    const done = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage).off('exit', onExit);
-    };
-    child.on('message', onMessage).on('exit', onExit);
-  });
-}
-
-type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
-let nextId = 1;
-
-async function ask<T>(server: ChildProcess, command: Unsent<ServerCommand>, timeoutMs = 60_000): Promise<T> {
-  const id = nextId++;
-  server.send({ ...command, id });
-  const reply = await nextMessage<ServerReply>(server, (m) => m.type === 'reply' && m.id === id, `server ${command.cmd}`, timeoutMs);
-  if (reply.type === 'reply' && reply.error) throw new Error(`server ${command.cmd}: ${reply.error}`);
-  return (reply as { value: T }).value;
+/** Typed request/reply with the server process (plumbing in child-processes.ts). */
+function askServer<T>(server: ChildProcess, command: Unsent<ServerCommand>, timeoutMs?: number): Promise<T> {
+  return ask<T>(server, command, timeoutMs);
 }
 
 async function askAgents(child: ChildProcess): Promise<AgentsStats> {
@@ -192,19 +160,19 @@ interface Bench { readonly o: Options; readonly server: ChildProcess; readonly r
 /** Targets 1 and 2: RSS per connected agent, and event-loop delay over a heartbeat window. */
 async function heartbeatPhase(b: Bench): Promise<ChildProcess> {
   const { o, server, report } = b;
-  await ask(server, { cmd: 'reset' });
+  await askServer(server, { cmd: 'reset' });
   await sleep(5000);
-  const idle = await ask<ServerStats>(server, { cmd: 'stats', gc: true });
+  const idle = await askServer<ServerStats>(server, { cmd: 'stats', gc: true });
   phase(`connecting ${o.agents} agents`);
   const agents = await startAgents(b.ready, o);
   await sleep(2000);
-  const loaded = await ask<ServerStats>(server, { cmd: 'stats', gc: true });
+  const loaded = await askServer<ServerStats>(server, { cmd: 'stats', gc: true });
   if (loaded.connections !== o.agents) throw new Error(`the server holds ${loaded.connections} connections, expected ${o.agents}`);
-  await ask(server, { cmd: 'reset' });
+  await askServer(server, { cmd: 'reset' });
   const before = await askAgents(agents.child);
   phase(`heartbeat window ${o.windowS} s`);
   await sleep(o.windowS * 1000);
-  const beat = await ask<ServerStats>(server, { cmd: 'stats', gc: false });
+  const beat = await askServer<ServerStats>(server, { cmd: 'stats', gc: false });
   const after = await askAgents(agents.child);
   const rssKiB = (loaded.rssBytes - idle.rssBytes) / o.agents / 1024;
   const cpuPct = (beat.cpuMs / beat.wallMs - idle.cpuMs / idle.wallMs) * 100;
@@ -232,12 +200,12 @@ async function heartbeatPhase(b: Bench): Promise<ChildProcess> {
 async function silentLossPhase(b: Bench, agents: ChildProcess): Promise<void> {
   const { o, server, log, report } = b;
   const mark = log.marker();
-  await ask(server, { cmd: 'reset' });
+  await askServer(server, { cmd: 'reset' });
   const stopAt = Date.now();
   phase('SIGSTOP agents (silent loss); waiting for the logouts');
   agents.kill('SIGSTOP');
   const seen = await waitForLogouts(log, mark.log, o.agents, stopAt + o.livenessTimeoutMs + o.thresholdS * 1000 + 15_000);
-  const loop = await ask<ServerStats>(server, { cmd: 'stats', gc: false });
+  const loop = await askServer<ServerStats>(server, { cmd: 'stats', gc: false });
   await stopChild(agents, 'SIGKILL');
   const rows = log.rows(mark.log);
   const late = dist(rows.map((r) => r.recordedAt - (r.lastSeenAt + r.thresholdMs)));
@@ -260,17 +228,17 @@ async function silentLossPhase(b: Bench, agents: ChildProcess): Promise<void> {
 async function burstPhase(b: Bench): Promise<void> {
   const { o, server, log, report } = b;
   phase('making every worker Available again and reconnecting');
-  await ask(server, { cmd: 'make-available' }, 120_000);
+  await askServer(server, { cmd: 'make-available' }, 120_000);
   const agents = await startAgents(b.ready, o);
   await sleep(2000);
   const mark = log.marker();
-  await ask(server, { cmd: 'reset' });
+  await askServer(server, { cmd: 'reset' });
   const killAt = Date.now();
   phase('SIGKILL agents (all sockets dropped at once); waiting for the logouts');
   agents.child.kill('SIGKILL');
   const seen = await waitForLogouts(log, mark.log, o.agents, killAt + o.thresholdS * 1000 + 15_000);
   await sleep(1000);
-  const loop = await ask<ServerStats>(server, { cmd: 'stats', gc: false });
+  const loop = await askServer<ServerStats>(server, { cmd: 'stats', gc: false });
   const rows = log.rows(mark.log);
   const afterDue = dist(rows.map((r) => r.recordedAt - r.dueAt));
   // A FIN is a sign of life at the instant of the drop, so the true due is SIGKILL + threshold.
@@ -312,7 +280,7 @@ async function run(o: Options): Promise<{ report: Report; raw: Record<string, un
     await silentLossPhase(b, agents);
     await burstPhase(b);
     b.log.close();
-    await ask(server, { cmd: 'close' }, 30_000).catch(() => undefined);
+    await askServer(server, { cmd: 'close' }, 30_000).catch(() => undefined);
     await stopChild(server, 'SIGKILL', 15_000);
     return { report: b.report, raw: b.raw };
   } finally {

@@ -12,14 +12,15 @@
  * (routing-agents.ts): "victims" hold the offers that get rescinded, "others" take everything
  * else. Store stamps come from a read-only SQLite connection of this process. See bench/README.md.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { ask, children, nextMessage, sleep, spawn, type Unsent } from './child-processes.js';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentsCommand, AgentsReply, Receipt } from './routing-agents.js';
 import { Report, dist, fmt, machineLine } from './routing-figures.js';
-import type { AgentToken, CreatedTask, LoopWindow, MeterEntry, ServerCommand, ServerReady, ServerReply } from './routing-server.js';
+import type { AgentToken, CreatedTask, LoopWindow, MeterEntry, ServerCommand, ServerReady } from './routing-server.js';
 
 const TARGET = { offersPerS: 500, reofferP99Ms: 100 };
 const HARD_LIMIT_MS = 270_000;
@@ -48,42 +49,9 @@ function parseOptions(argv: readonly string[]): Options {
 
 // ── processes ──
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const children = new Set<ChildProcess>();
-
-function spawn(file: string, env: Record<string, string>, execArgv: string[] = []): ChildProcess {
-  const child = fork(new URL(file, import.meta.url), [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function nextMessage<T>(child: ChildProcess, accept: (m: T) => boolean, what: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown): void => {
-      if (!accept(m as T)) return;
-      done();
-      resolve(m as T);
-    };
-    const onExit = (code: number | null): void => (done(), reject(new Error(`${what}: the child exited (${code}) first`)));
-    const timer = setTimeout(() => (done(), reject(new Error(`${what}: no answer within ${timeoutMs} ms`))), timeoutMs);
-    const done = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage).off('exit', onExit);
-    };
-    child.on('message', onMessage).on('exit', onExit);
-  });
-}
-
-type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
-let nextId = 1;
-
-async function ask<T>(server: ChildProcess, command: Unsent<ServerCommand>, timeoutMs = 60_000): Promise<T> {
-  const id = nextId++;
-  server.send({ ...command, id });
-  const reply = await nextMessage<ServerReply>(server, (m) => m.type === 'reply' && m.id === id, `server ${command.cmd}`, timeoutMs);
-  if (reply.type === 'reply' && reply.error) throw new Error(`server ${command.cmd}: ${reply.error}`);
-  return (reply as { value: T }).value;
+/** Typed request/reply with the server process (plumbing in child-processes.ts). */
+function askServer<T>(server: ChildProcess, command: Unsent<ServerCommand>, timeoutMs?: number): Promise<T> {
+  return ask<T>(server, command, timeoutMs);
 }
 
 async function tell<T extends AgentsReply['type']>(agents: ChildProcess, command: AgentsCommand, type: T, timeoutMs: number): Promise<Extract<AgentsReply, { type: T }>> {
@@ -176,24 +144,24 @@ interface Bench {
 async function holdPhase(b: Bench): Promise<void> {
   const { o, server, victims, receipts } = b;
   phase(`victims 0..${o.victims - 1} Available; ${o.held} tasks offered to them`);
-  await ask(server, { cmd: 'available', from: 0, to: o.victims }, 120_000);
-  const tasks = await ask<CreatedTask[]>(server, { cmd: 'tasks', count: o.held, ratePerS: 0, label: 'held' }, 60_000);
+  await askServer(server, { cmd: 'available', from: 0, to: o.victims }, 120_000);
+  const tasks = await askServer<CreatedTask[]>(server, { cmd: 'tasks', count: o.held, ratePerS: 0, label: 'held' }, 60_000);
   const ok = await waitUntil(receipts, [victims], () => tasks.every((t) => receipts.createdByTask.has(t.sid)), Date.now() + 30_000);
   if (!ok) throw new Error(`only ${tasks.filter((t) => receipts.createdByTask.has(t.sid)).length}/${o.held} held offers reached the victims`);
   phase(`others ${o.victims}..${o.workers - 1} Available`);
-  await ask(server, { cmd: 'available', from: o.victims, to: o.workers }, 180_000);
+  await askServer(server, { cmd: 'available', from: o.victims, to: o.workers }, 180_000);
 }
 
 /** Offers/s and latency for `count` tasks at `ratePerS` (0: created in one go). */
 async function offerPhase(b: Bench, label: string, count: number, ratePerS: number): Promise<void> {
   const { server, others, store, receipts, report } = b;
   phase(`${label}: ${count} tasks ${ratePerS > 0 ? `at ${ratePerS}/s` : 'created back to back'}`);
-  await ask(server, { cmd: 'reset' });
-  const tasks = await ask<CreatedTask[]>(server, { cmd: 'tasks', count, ratePerS, label }, 120_000);
+  await askServer(server, { cmd: 'reset' });
+  const tasks = await askServer<CreatedTask[]>(server, { cmd: 'tasks', count, ratePerS, label }, 120_000);
   const createdFor = (): number => tasks.filter((t) => receipts.createdByTask.has(t.sid)).length;
   const ok = await waitUntil(receipts, [others, b.victims], () => createdFor() === tasks.length, Date.now() + 15_000);
-  const loop = await ask<LoopWindow>(server, { cmd: 'loop' });
-  const meter = await ask<Record<string, MeterEntry>>(server, { cmd: 'meter' });
+  const loop = await askServer<LoopWindow>(server, { cmd: 'loop' });
+  const meter = await askServer<Record<string, MeterEntry>>(server, { cmd: 'meter' });
   const pushed = tasks.map((t) => ({ t, r: receipts.createdByTask.get(t.sid)?.[0] })).filter((x): x is { t: CreatedTask; r: Receipt } => x.r !== undefined);
   const firstAt = Math.min(...tasks.map((t) => t.at));
   const lastCreatedAt = Math.max(...tasks.map((t) => t.at));
@@ -255,30 +223,30 @@ async function reofferFigures(b: Bench, label: string, workers: ReadonlySet<stri
 async function logoutPhase(b: Bench): Promise<void> {
   const { o, server, victims, report } = b;
   phase(`isolated: dropping ${o.isolated} offer holders, one every ${o.dropIntervalMs} ms (threshold ${o.thresholdS} s)`);
-  await ask(server, { cmd: 'reset' });
+  await askServer(server, { cmd: 'reset' });
   const dropped = await tell(victims, { cmd: 'drop', count: o.isolated, intervalMs: o.dropIntervalMs }, 'dropped', 60_000);
   const isolated = new Set(dropped.drops.map((d) => d.workerSid));
   await reofferFigures(b, 'isolated', isolated, isolated.size, Date.now() + o.thresholdS * 1000 + 15_000);
-  const isolatedLoop = await ask<LoopWindow>(server, { cmd: 'loop' });
-  report.notes.push(`isolated: ${loopNote(isolatedLoop)}`, `isolated: ${meterNote(await ask(server, { cmd: 'meter' }), isolatedLoop.wallMs)}`);
+  const isolatedLoop = await askServer<LoopWindow>(server, { cmd: 'loop' });
+  report.notes.push(`isolated: ${loopNote(isolatedLoop)}`, `isolated: ${meterNote(await askServer(server, { cmd: 'meter' }), isolatedLoop.wallMs)}`);
   const { holding } = await tell(victims, { cmd: 'receipts' }, 'receipts', 10_000);
   phase(`mass: SIGKILL of the victims (${holding} offer holders, ${o.victims - isolated.size} sockets)`);
-  await ask(server, { cmd: 'reset' });
+  await askServer(server, { cmd: 'reset' });
   victims.kill('SIGKILL');
   const rest = new Set(b.victimWorkers.filter((w) => !isolated.has(w)));
   await reofferFigures(b, 'mass', rest, holding, Date.now() + o.thresholdS * 1000 + 20_000);
-  const massLoop = await ask<LoopWindow>(server, { cmd: 'loop' });
-  report.notes.push(`mass: ${loopNote(massLoop)}`, `mass: ${meterNote(await ask(server, { cmd: 'meter' }), massLoop.wallMs)}`);
+  const massLoop = await askServer<LoopWindow>(server, { cmd: 'loop' });
+  report.notes.push(`mass: ${loopNote(massLoop)}`, `mass: ${meterNote(await askServer(server, { cmd: 'meter' }), massLoop.wallMs)}`);
 }
 
 /** With `--profile`, the server records a CPU profile of this phase only. */
 async function profiled(b: Bench, name: string, fn: () => Promise<void>): Promise<void> {
   b.phases[name] = Date.now();
   if (!b.o.profile) return fn();
-  await ask(b.server, { cmd: 'profile-start' });
+  await askServer(b.server, { cmd: 'profile-start' });
   await fn();
   const file = path.resolve('.bench-out', 'profiles', `routing-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
-  b.report.notes.push(`profile of ${name}: ${await ask<string>(b.server, { cmd: 'profile-stop', file }, 60_000)}`);
+  b.report.notes.push(`profile of ${name}: ${await askServer<string>(b.server, { cmd: 'profile-stop', file }, 60_000)}`);
 }
 
 async function run(o: Options): Promise<{ report: Report; raw: Record<string, unknown> }> {
@@ -321,7 +289,7 @@ async function run(o: Options): Promise<{ report: Report; raw: Record<string, un
     b.report.target('liveness: logouts of agents never dropped', null, othersLoggedOut, 0, '0', othersLoggedOut === 0, othersLoggedOut);
     b.store.close();
     for (const child of [...children]) if (child !== server) child.kill('SIGKILL');
-    await ask(server, { cmd: 'close' }, 30_000).catch(() => undefined);
+    await askServer(server, { cmd: 'close' }, 30_000).catch(() => undefined);
     // The server exits by itself after closing (and writes its CPU profile, if any).
     await Promise.race([new Promise((resolve) => server.once('exit', resolve)), sleep(10_000)]);
     return { report: b.report, raw: b.raw };
