@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { KEYS_USAGE, keysCommand } from './cli-keys.js';
 import { ConfigError, type Config } from './config.js';
-import { configFromEnvironment, createRollcall } from './main.js';
+import { configFromEnvironment, createRollcall, DataDirLockedError } from './main.js';
 import { issueAccessToken } from './service/access-tokens.js';
 import { SystemClock } from './service/clocks.js';
 import type { Store } from './service/ports.js';
@@ -159,7 +159,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof CliError || error instanceof ConfigError) console.error(`rollcall: ${error.message}`);
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof DataDirLockedError) console.error(`rollcall: ${error.message}`);
     else console.error(error);
     process.exitCode = 1;
   },

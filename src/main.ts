@@ -2,7 +2,8 @@
  * The composition root: the only place that picks concrete adapters (SQLite store, local bus,
  * system clock), reads the environment and wires facades to services.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -55,6 +56,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? new SystemClock();
   if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
+  const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
   const store = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
@@ -125,7 +127,51 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       await channel.close();
       await app.close();
       await store.close();
+      unlock();
     },
   };
   return rollcall;
+}
+
+/** A second Rollcall process was started on a data directory in use. */
+export class DataDirLockedError extends Error {
+  override readonly name = 'DataDirLockedError';
+}
+
+/**
+ * One Rollcall process per data directory: a second one would take the first one's connections
+ * for a dead node's and log its agents out. The lock is a PID file; a file left by a process that
+ * no longer runs (a crash) is taken over, so a restart after kill -9 starts at once.
+ */
+export function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, 'rollcall.pid');
+  const mine = String(process.pid);
+  try {
+    const fd = openSync(file, 'wx');
+    writeSync(fd, mine);
+    closeSync(fd);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const holder = Number(readFileSync(file, 'utf8'));
+    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
+      throw new DataDirLockedError(`Another Rollcall process (pid ${holder}) is using ${dir}; run one process per data directory, or stop that one first.`, { cause: error });
+    }
+    writeFileSync(file, mine);
+  }
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8') === mine) unlinkSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
