@@ -9,9 +9,10 @@
  * (presence-agents.ts). Logout timing is read from the activity log through a read-only SQLite
  * connection of this process, so polling costs the server nothing. See bench/README.md.
  */
+import { dist, fmt as f, printReport, ReportTable, type Dist } from './report.js';
 import { ask, children, nextMessage, sleep, spawn, type Unsent } from './child-processes.js';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,43 +77,15 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs = 
 
 // ── figures ──
 
-interface Dist { readonly n: number; readonly min: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number }
-
-/** Nearest-rank percentiles. */
-function dist(values: readonly number[]): Dist {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number): number => (s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number));
-  return { n: s.length, min: at(0), p50: at(50), p90: at(90), p99: at(99), max: at(100) };
-}
-
-const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-
-interface Row { readonly metric: string; readonly d: Dist | null; readonly value?: number; readonly target: string; readonly verdict: string }
-
-class Report {
-  readonly rows: Row[] = [];
-  readonly notes: string[] = [];
-  readonly misses: string[] = [];
+class Report extends ReportTable {
+  constructor() {
+    super(2);
+  }
 
   /** A target row: `measured` against `budget`, OK when `ok` (default measured ≤ budget). */
   target(metric: string, d: Dist | null, measured: number, budget: number, target: string, ok = measured <= budget, why = ''): void {
     this.rows.push({ metric, d, value: d ? undefined : measured, target, verdict: `${ok ? 'OK' : 'MISS'} ${f(measured / budget, 2)}×` });
     if (!ok) this.misses.push(`${metric}: ${f(measured, 2)} against ${target}${why ? ` (${why})` : ''}`);
-  }
-
-  info(metric: string, d: Dist | null, value?: number, target = ''): void {
-    this.rows.push({ metric, d, value, target, verdict: 'info' });
-  }
-
-  lines(): string[] {
-    const head = ['metric', 'n', 'min', 'p50', 'p90', 'p99', 'max', 'target', 'verdict'];
-    const cells = this.rows.map((r) => [
-      r.metric, r.d ? String(r.d.n) : '', ...(r.d ? [r.d.min, r.d.p50, r.d.p90, r.d.p99, r.d.max].map((x) => f(x)) : ['', '', '', '', f(r.value ?? Number.NaN, 2)]),
-      r.target, r.verdict,
-    ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-    const line = (c: string[]): string => c.map((x, i) => (i === 0 || i >= 7 ? x.padEnd(widths[i] ?? 0) : x.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-    return [line(head), ...cells.map(line)];
   }
 }
 
@@ -302,14 +275,7 @@ async function main(): Promise<void> {
   say(`agents ${o.agents}, threshold ${o.thresholdS} s, ping ${o.pingMs} ms, liveness timeout ${o.livenessTimeoutMs} ms, heartbeat frame ${o.heartbeatFrameMs} ms, tick ${o.tickMs} ms, window ${o.windowS} s`);
   const { report, raw } = await run(o);
   say(`load avg at the end ${load()}\n`);
-  for (const line of report.lines()) say(line);
-  say('');
-  for (const note of report.notes) say(note);
-  say(report.misses.length === 0 ? '\nall targets met' : `\nMISSED:\n${report.misses.map((m) => `  - ${m}`).join('\n')}`);
-  mkdirSync('.bench-out', { recursive: true });
-  const out = path.join('.bench-out', `presence-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(out, JSON.stringify({ machine, rows: report.rows, notes: report.notes, misses: report.misses, ...raw }, null, 1));
-  say(`raw figures: ${out}`);
+  printReport('presence', machine, report, raw, say);
 }
 
 main().then(() => process.exit(0), (error: unknown) => {

@@ -12,9 +12,10 @@
  * (routing-agents.ts): "victims" hold the offers that get rescinded, "others" take everything
  * else. Store stamps come from a read-only SQLite connection of this process. See bench/README.md.
  */
+import { printReport } from './report.js';
 import { ask, children, nextMessage, sleep, spawn, type Unsent } from './child-processes.js';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -311,14 +312,7 @@ async function main(): Promise<void> {
   say(`workers ${o.workers} (victims ${o.victims}, holding ${o.held} offers), steady ${o.ratePerS}/s × ${o.sustainS} s, burst ${o.burst}, threshold ${o.thresholdS} s, isolated drops ${o.isolated} every ${o.dropIntervalMs} ms, ping ${o.pingMs} ms, liveness timeout ${o.livenessTimeoutMs} ms`);
   const { report, raw } = await run(o);
   say(`load avg at the end ${os.loadavg().map((x) => fmt(x, 2)).join(' ')}\n`);
-  for (const line of report.lines()) say(line);
-  say('');
-  for (const note of report.notes) say(note);
-  say(report.misses.length === 0 ? '\nall targets met' : `\nMISSED:\n${report.misses.map((m) => `  - ${m}`).join('\n')}`);
-  mkdirSync('.bench-out', { recursive: true });
-  const out = path.join('.bench-out', `routing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(out, JSON.stringify({ machine, rows: report.rows, notes: report.notes, misses: report.misses, ...raw }, null, 1));
-  say(`raw figures: ${out}`);
+  printReport('routing', machine, report, raw, say);
 }
 
 main().then(() => process.exit(0), (error: unknown) => {
