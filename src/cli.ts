@@ -1,5 +1,5 @@
 /**
- * The `rollcall` command: `serve` runs the server; `credentials`, `token` and `keys` use the data
+ * The `rollcall` command: `serve` runs the server; `credentials`, `token`, `agent-link` and `keys` use the data
  * directory (safe while a server runs: they never register a node or touch presence).
  */
 import { existsSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { configFromEnvironment, createRollcall, DataDirLockedError } from './mai
 import { issueAccessToken } from './service/access-tokens.js';
 import { SystemClock } from './service/clocks.js';
 import type { Store } from './service/ports.js';
-import { createSqliteStore } from './store/sqlite/sqlite-store.js';
+import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
+import { ConsoleService } from './service/console-service.js';
 
 const USAGE = `Usage: rollcall <command>
 
@@ -18,6 +19,8 @@ Commands:
   credentials [--json]           print the account, API key, workspace and workers
   token <worker name or SID> [--ttl SECONDS] [--role worker|admin]
                                  print a worker access token for the agent channel
+  agent-link <worker name or SID>
+                                 print a one-time sign-in link to the agent desktop for that worker
 ${KEYS_USAGE}
 
 Environment: PORT (4000), HOST (127.0.0.1), ROLLCALL_DATA_DIR (./data); see docs/operations.md.`;
@@ -32,6 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return withStore(config, (store) => credentials(store, rest.includes('--json')));
     case 'token':
       return withStore(config, (store) => token(store, config, rest));
+    case 'agent-link':
+      return withStore(config, (store) => agentLink(store, config, rest));
     case 'keys':
       return withStore(config, (store) => keysCommand(store, rest, { out: (line) => console.log(line), err: (line) => console.error(line) }));
     case undefined:
@@ -60,6 +65,9 @@ Rollcall is listening on ${url}  (data: ${config.dataDir})
   API key secret  ${apiKey.secret}
   Workspace       ${workspace.sid}
   Workers         ${workers.map((w) => `${w.friendlyName} (${w.sid})`).join(', ') || 'none yet'}
+
+Console: ${url}/console  (sign in with the Account SID and auth token above)
+Agent desktop for ${example}: npx rollcall agent-link ${example}
 
 Connect an agent with the twilio-taskrouter Worker SDK:
   const token = \`$(npx rollcall token ${example})\`;
@@ -90,7 +98,7 @@ Credentials for scripts: npx rollcall credentials --json
   return new Promise<number>(() => undefined);
 }
 
-async function withStore(config: Config, fn: (store: Store) => Promise<number>): Promise<number> {
+async function withStore(config: Config, fn: (store: SqliteStore) => Promise<number>): Promise<number> {
   if (!existsSync(config.databaseFile)) {
     console.error(`rollcall: no Rollcall data in ${config.dataDir}; start the server once (npm start) to create it.`);
     return 1;
@@ -144,6 +152,21 @@ async function token(store: Store, config: Config, args: readonly string[]): Pro
     accountSid: account.sid, apiKeySid: apiKey.sid, apiKeySecret: apiKey.secret, workspaceSid: workspace.sid,
     workerSid: worker.sid, identity: worker.friendlyName, role, ttlS, nowMs: Date.now(),
   }));
+  return 0;
+}
+
+async function agentLink(store: SqliteStore, config: Config, args: readonly string[]): Promise<number> {
+  const who = args.find((a) => !a.startsWith('--'));
+  if (!who) throw new CliError('agent-link needs a worker name or SID, e.g. rollcall agent-link alice');
+  const { account, workspace } = await firstInstallation(store);
+  const worker = (await store.findWorker(workspace.sid, who)) ?? (await store.findWorkerByName(workspace.sid, who));
+  if (!worker) throw new CliError(`no worker named or with SID ${who} in workspace ${workspace.sid}`);
+  const service = new ConsoleService({ store, clock: new SystemClock(), sessionTtlMs: config.consoleSessionTtlMs, agentLinkTtlMs: config.agentLinkTtlMs, tokenTtlS: config.tokenTtlS });
+  const link = await service.createAgentLink(workspace.sid, worker.sid, account.sid);
+  if (!link.ok) throw new CliError(link.refusal.message);
+  const base = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  console.log(`${base}/console/agent?link=${link.value.token}`);
+  console.error(`One-time link for ${worker.friendlyName}; it expires at ${new Date(link.value.expiresAt).toISOString()}.`);
   return 0;
 }
 

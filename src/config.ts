@@ -24,6 +24,12 @@ const schema = z
     /** The offline threshold a new workspace starts with (the Flex default is 30 s). */
     ROLLCALL_DEFAULT_THRESHOLD_S: int(1, 86_400).default(30),
     ROLLCALL_SHUTDOWN_GRACE_MS: int(0, 60_000).default(5000),
+    /** How long a console sign-in lasts. */
+    ROLLCALL_CONSOLE_SESSION_TTL_S: int(60, 30 * 86_400).default(12 * 3600),
+    /** How long a one-time agent sign-in link can be used. */
+    ROLLCALL_AGENT_LINK_TTL_S: int(30, 7 * 86_400).default(15 * 60),
+    /** The built console (dist/web); defaults to the one beside this installation. */
+    ROLLCALL_CONSOLE_DIR: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
@@ -50,6 +56,10 @@ export interface Config {
   readonly tokenTtlS: number;
   readonly defaultThresholdS: number;
   readonly shutdownGraceMs: number;
+  readonly consoleSessionTtlMs: number;
+  readonly agentLinkTtlMs: number;
+  /** Null: the default, dist/web of this installation. */
+  readonly consoleDir: string | null;
 }
 
 export class ConfigError extends Error {
@@ -83,5 +93,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     tokenTtlS: c.ROLLCALL_TOKEN_TTL_S,
     defaultThresholdS: c.ROLLCALL_DEFAULT_THRESHOLD_S,
     shutdownGraceMs: c.ROLLCALL_SHUTDOWN_GRACE_MS,
+    consoleSessionTtlMs: c.ROLLCALL_CONSOLE_SESSION_TTL_S * 1000,
+    agentLinkTtlMs: c.ROLLCALL_AGENT_LINK_TTL_S * 1000,
+    consoleDir: c.ROLLCALL_CONSOLE_DIR === undefined ? null : path.resolve(c.ROLLCALL_CONSOLE_DIR),
   });
 }

@@ -4,6 +4,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -13,9 +14,12 @@ import { loadConfig, type Config } from './config.js';
 import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
 import { registerOpsRoutes } from './facades/ops/ops-routes.js';
+import { registerConsoleFacade } from './facades/console/console-facade.js';
 import { registerRestFacade } from './facades/rest/rest-facade.js';
 import { createLogger } from './log.js';
 import { AdminService } from './service/admin-service.js';
+import { ConsoleFeed } from './service/console-feed.js';
+import { ConsoleService } from './service/console-service.js';
 import { SystemClock } from './service/clocks.js';
 import { ApiKeys } from './service/credentials.js';
 import { ensureInstallation, type Installation } from './service/first-run.js';
@@ -33,6 +37,7 @@ export interface Rollcall {
   readonly presence: PresenceService;
   readonly routing: RoutingService;
   readonly channel: AgentChannel;
+  readonly consoleFeed: ConsoleFeed;
   readonly installation: Installation;
   readonly log: Logger;
   /** Base URL once listening, e.g. http://127.0.0.1:4000. */
@@ -89,9 +94,17 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     },
   });
   await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing });
+  const admin = new AdminService({ store, bus, presence, log });
+  const consoleFeed = new ConsoleFeed({ store, bus, presence, clock, log: log.child({ part: 'console' }) });
+  consoleFeed.start();
+  const closeConsoleStreams = await registerConsoleFacade(app, {
+    console: new ConsoleService({ store, clock, sessionTtlMs: config.consoleSessionTtlMs, agentLinkTtlMs: config.agentLinkTtlMs, tokenTtlS: config.tokenTtlS }),
+    admin, feed: consoleFeed, clock, log: log.child({ part: 'console' }), publicUrl: config.publicUrl,
+    webDir: config.consoleDir ?? defaultConsoleDir(),
+  });
   await registerRestFacade(app, {
     store,
-    admin: new AdminService({ store, bus, presence, log }),
+    admin,
     statistics: new StatisticsService({ store, clock }),
     routing,
     routingStore: store,
@@ -105,7 +118,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   let heartbeat: NodeJS.Timeout | null = null;
   let baseUrl = '';
   const rollcall: Rollcall = {
-    config, app, store, presence, routing, channel, installation, log,
+    config, app, store, presence, routing, channel, consoleFeed, installation, log,
     url: () => baseUrl,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
@@ -124,6 +137,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       if (heartbeat) clearInterval(heartbeat);
       await routing.stop();
       await presence.stop('server-restart');
+      consoleFeed.stop();
+      closeConsoleStreams();
       await channel.close();
       await app.close();
       await store.close();
@@ -131,6 +146,16 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     },
   };
   return rollcall;
+}
+
+/**
+ * The built console beside this installation: dist/web at the package root, whether this module
+ * runs compiled (dist/src/main.js) or from source under a test runner (src/main.ts).
+ */
+function defaultConsoleDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const root = path.basename(here) === 'src' && path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
+  return path.join(root, 'dist', 'web');
 }
 
 /** A second Rollcall process was started on a data directory in use. */

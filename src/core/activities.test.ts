@@ -14,7 +14,7 @@ const workspace: Workspace = {
   sid: 'WS1', accountSid: 'AC1', friendlyName: 'Rollcall', defaultActivitySid: 'WAunavailable', timeoutActivitySid: 'WAbreak',
   eventCallbackUrl: null, eventsFilter: null, createdAt: T0, updatedAt: T0,
 };
-const settings: LogoutSettings = { workspaceSid: 'WS1', logoutActivitySid: 'WAoffline', enabled: true, thresholdMs: 30_000, updatedAt: T0 };
+const settings: LogoutSettings = { workspaceSid: 'WS1', logoutActivitySid: 'WAoffline', enabled: true, thresholdMs: 30_000, updatedAt: T0, updatedBy: null };
 
 describe('checkActivityDeletion', () => {
   const cases: { name: string; activity: Activity; workers: number; queues?: string[]; refusal: RegExp | null }[] = [

@@ -67,6 +67,8 @@ export interface LogoutSettings {
   /** `offline_config.presence_ttl`, in milliseconds here (whole seconds on the wire). */
   readonly thresholdMs: number;
   readonly updatedAt: number;
+  /** The credential (account, API key) that made the last change; null for the installation's defaults. */
+  readonly updatedBy: string | null;
 }
 
 /** One row of the append-only activity log. */

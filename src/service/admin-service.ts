@@ -10,6 +10,7 @@
  * are then separate transactions, the first one guarded by the caller's If-Match version.
  */
 import { checkAvailableUnchanged, checkFriendlyName } from '../core/activities.js';
+import { checkAttributes } from '../core/attributes.js';
 import { ok, refuse, type Result } from '../core/errors.js';
 import type { LogoutSettingsPatch } from '../core/logout-settings.js';
 import type { ActivityCause } from '../core/presence.js';
@@ -86,6 +87,8 @@ export class AdminService {
   async createWorker(input: WorkerCreation): Promise<Result<Worker>> {
     const name = checkFriendlyName(input.friendlyName);
     if (!name.ok) return name;
+    const attributes = checkAttributes(input.attributes);
+    if (!attributes.ok) return attributes;
     const result = await this.options.presence.createWorker(input);
     return result.ok ? ok(result.value.worker) : result;
   }
@@ -132,8 +135,8 @@ export class AdminService {
   }
 
   /** Flex Configuration: validated by core/logout-settings, applied at once to pending disconnections. */
-  async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch): Promise<Result<LogoutSettings>> {
-    return this.options.presence.updateLogoutSettings(workspaceSid, patch);
+  async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch, actor: string): Promise<Result<LogoutSettings>> {
+    return this.options.presence.updateLogoutSettings(workspaceSid, patch, actor);
   }
 
   /** Everything a worker update could refuse, checked before the first write. */
@@ -142,6 +145,10 @@ export class AdminService {
     if (!worker) return refuse('not-found', `Worker ${update.workerSid} was not found`);
     if (update.ifMatchVersion !== undefined && update.ifMatchVersion !== worker.version) {
       return refuse('version-mismatch', `Worker ${worker.sid} is at version ${worker.version}, not ${update.ifMatchVersion}`);
+    }
+    if (update.attributes !== undefined) {
+      const attributes = checkAttributes(update.attributes);
+      if (!attributes.ok) return attributes;
     }
     if (update.friendlyName !== undefined) {
       const name = checkFriendlyName(update.friendlyName);

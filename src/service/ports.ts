@@ -55,6 +55,8 @@ export interface BusMessage {
   readonly push?: AgentPush;
   /** The worker after the change, for pushes to its sessions (absent for non-worker events). */
   readonly worker?: Worker;
+  /** A workspace's logout settings after a change to them (Flex Configuration or the console). */
+  readonly settings?: LogoutSettings;
 }
 
 /** What a presence verb committed: the worker afterwards, the machine's outputs and the events. */
@@ -149,8 +151,11 @@ export interface Store extends AdminStore {
   claimDueDeadlines(limit: number): Promise<PresenceCommit[]>;
   /** The earliest pending due time, or null. */
   nextDueAt(): Promise<number | null>;
-  /** Validates and stores new logout settings, then applies them to pending disconnections. */
-  updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch): Promise<Result<{ settings: LogoutSettings; commits: PresenceCommit[] }>>;
+  /**
+   * Validates and stores new logout settings, then applies them to pending disconnections.
+   * `actor` (a credential SID) is kept as who made the change.
+   */
+  updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch, actor: string): Promise<Result<{ settings: LogoutSettings; commits: PresenceCommit[] }>>;
 
   // ── nodes (one per server process) ──
   registerNode(nodeId: string): Promise<void>;

@@ -106,12 +106,13 @@ export class PresenceService {
     return result;
   }
 
-  async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch): Promise<Result<LogoutSettings>> {
-    const result = await this.store.updateLogoutSettings(workspaceSid, patch);
+  async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch, actor: string): Promise<Result<LogoutSettings>> {
+    const result = await this.store.updateLogoutSettings(workspaceSid, patch, actor);
     if (!result.ok) return result;
     const s = result.value.settings;
-    this.log.info({ workspaceSid, enabled: s.enabled, thresholdMs: s.thresholdMs, logoutActivitySid: s.logoutActivitySid, pendingAffected: result.value.commits.length }, 'logout settings changed');
+    this.log.info({ workspaceSid, enabled: s.enabled, thresholdMs: s.thresholdMs, logoutActivitySid: s.logoutActivitySid, actor, pendingAffected: result.value.commits.length }, 'logout settings changed');
     this.afterCommit(result.value.commits);
+    this.bus.publish({ settings: s });
     // Turning the feature off or shortening the threshold can remove or move the earliest deadline.
     await this.scheduler.start();
     return { ok: true, value: s };

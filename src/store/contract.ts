@@ -169,23 +169,26 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
 
     it('applies logout settings to pending disconnections and refuses invalid ones whole', async () => {
       const w = await setup();
+      const ADMIN = w.workspace.accountSid;
+      expect((await w.store.logoutSettings(w.workspace.sid)).updatedBy).toBeNull();
       await w.store.registerNode('NDa');
       must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDa', exempt: false }));
       const lastSeenAt = w.clock.now();
       await w.store.endConnection({ connectionId: 'CN1', reason: 'closed', lastSeenAt });
-      const bad = await w.store.updateLogoutSettings(w.workspace.sid, { enabled: false, thresholdS: 0 });
+      const bad = await w.store.updateLogoutSettings(w.workspace.sid, { enabled: false, thresholdS: 0 }, ADMIN);
       expect(bad.ok ? null : bad.refusal.field).toBe('offline_config.presence_ttl');
-      const available = await w.store.updateLogoutSettings(w.workspace.sid, { logoutActivitySid: w.activity('Available').sid });
+      const available = await w.store.updateLogoutSettings(w.workspace.sid, { logoutActivitySid: w.activity('Available').sid }, ADMIN);
       expect(available.ok ? null : available.refusal.field).toBe('taskrouter_offline_activity_sid');
       expect(await w.store.logoutSettings(w.workspace.sid)).toMatchObject({ enabled: true, thresholdMs: THRESHOLD_MS });
-      must(await w.store.updateLogoutSettings(w.workspace.sid, { enabled: false }));
+      must(await w.store.updateLogoutSettings(w.workspace.sid, { enabled: false }, ADMIN));
       expect(await w.store.nextDueAt()).toBeNull();
       w.clock.advance(60_000);
-      must(await w.store.updateLogoutSettings(w.workspace.sid, { enabled: true, thresholdS: 10 }));
+      must(await w.store.updateLogoutSettings(w.workspace.sid, { enabled: true, thresholdS: 10 }, ADMIN));
       // Rule 9: max(last seen + threshold, now).
       expect(await w.store.nextDueAt()).toBe(w.clock.now());
-      must(await w.store.updateLogoutSettings(w.workspace.sid, { thresholdS: 120 }));
+      must(await w.store.updateLogoutSettings(w.workspace.sid, { thresholdS: 120 }, ADMIN));
       expect(await w.store.nextDueAt()).toBe(lastSeenAt + 120_000);
+      expect(await w.store.logoutSettings(w.workspace.sid)).toMatchObject({ updatedBy: ADMIN, updatedAt: w.clock.now() });
       await w.handle.dispose();
     });
 

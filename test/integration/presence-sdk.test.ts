@@ -132,7 +132,7 @@ describe('presence with the official twilio-taskrouter SDK', () => {
 
   it('changes nothing when automatic status update is off', async () => {
     const s = await start();
-    const set = await s.rollcall.presence.updateLogoutSettings(s.workspaceSid, { enabled: false });
+    const set = await s.rollcall.presence.updateLogoutSettings(s.workspaceSid, { enabled: false }, 'system');
     expect(set.ok).toBe(true);
     const proxy = await proxied(s);
     await availableAgent(s, proxy.url);

@@ -68,7 +68,7 @@ async function updateConfiguration(call: RestCall, deps: RestDeps): Promise<Resu
   if (!workspace.ok) {
     return parsed.value.workspaceSid === undefined ? workspace : refuse('invalid-parameter', `taskrouter_workspace_sid ${parsed.value.workspaceSid} is not a workspace of this account`, 'taskrouter_workspace_sid');
   }
-  const result = await deps.admin.updateLogoutSettings(workspace.value.sid, parsed.value.patch);
+  const result = await deps.admin.updateLogoutSettings(workspace.value.sid, parsed.value.patch, call.principal.credentialSid);
   return result.ok ? render(call, deps, workspace.value) : result;
 }
 

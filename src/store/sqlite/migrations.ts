@@ -4,6 +4,7 @@
  * migration: add the next number.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { CONSOLE_MIGRATION } from './console-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -142,6 +143,8 @@ export const MIGRATIONS: readonly string[] = [
   // 3: routing — task channels, worker channels, queues, workflows, tasks, reservations, and the
   // routing hold setting (rule 8).
   ROUTING_MIGRATION,
+  // 4: the console — who changed the logout settings, sign-in sessions and one-time agent links.
+  CONSOLE_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

@@ -24,7 +24,7 @@ export interface WorkerRow {
   activity_name: string; activity_available: number; created_at: number; updated_at: number; status_changed_at: number;
   version: number; presence: string; deadline_id: number | null; due_at: number | null;
 }
-export interface SettingsRow { workspace_sid: string; logout_activity_sid: string; enabled: number; threshold_ms: number; updated_at: number }
+export interface SettingsRow { workspace_sid: string; logout_activity_sid: string; enabled: number; threshold_ms: number; updated_at: number; updated_by?: string | null }
 export interface LogRow {
   id: number; workspace_sid: string; worker_sid: string; from_activity_sid: string | null; to_activity_sid: string;
   cause: string; actor: string; evidence: string | null; effective_at: number; recorded_at: number;
@@ -72,6 +72,7 @@ export const toDeadline = (r: WorkerRow): Deadline | null =>
 
 export const toSettings = (r: SettingsRow): LogoutSettings => ({
   workspaceSid: r.workspace_sid, logoutActivitySid: r.logout_activity_sid, enabled: r.enabled === 1, thresholdMs: r.threshold_ms, updatedAt: r.updated_at,
+  updatedBy: r.updated_by ?? null,
 });
 
 export const toLogEntry = (r: LogRow): ActivityLogEntry => ({

@@ -10,11 +10,13 @@ import { applyLogoutSettingsPatch, type LogoutSettingsPatch } from '../../core/l
 import type { DisconnectReason } from '../../core/presence.js';
 import type { Account, ApiKey, LogoutSettings } from '../../core/resources.js';
 import { newSecret, newSid } from '../../service/ids.js';
+import type { ConsoleStore } from '../../service/console-ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type {
   ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store, WorkspaceSeed,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
+import { createConsoleQueries } from './console-queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
@@ -39,8 +41,8 @@ export interface SqliteStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-/** The whole system of record on SQLite: presence, administration and routing. */
-export type SqliteStore = Store & RoutingStore;
+/** The whole system of record on SQLite: presence, administration, routing and the console. */
+export type SqliteStore = Store & RoutingStore & ConsoleStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.file);
@@ -98,6 +100,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createAdminQueries(db, clock, writer),
     ...createRoutingCatalog(db, clock, routingWriter),
     ...createRoutingTasks(db, clock, writer, routingWriter),
+    ...createConsoleQueries(db, clock),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);
@@ -270,7 +273,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async nextDueAt() {
       return q.nextDue.get()?.due_at ?? null;
     },
-    async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch) {
+    async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch, actor: string) {
       return tx((): Result<{ settings: LogoutSettings; commits: PresenceCommit[] }> => {
         const row = q.settings.get(workspaceSid);
         if (!row) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
@@ -278,15 +281,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const result = applyLogoutSettingsPatch(toSettings(row), patch, q.activities.all(workspaceSid).map(toActivity), at);
         if (!result.ok) return result;
         const s = result.value;
-        prepare('UPDATE logout_settings SET logout_activity_sid = ?, enabled = ?, threshold_ms = ?, updated_at = ? WHERE workspace_sid = ?')
-          .run(s.logoutActivitySid, s.enabled ? 1 : 0, s.thresholdMs, at, workspaceSid);
+        prepare('UPDATE logout_settings SET logout_activity_sid = ?, enabled = ?, threshold_ms = ?, updated_at = ?, updated_by = ? WHERE workspace_sid = ?')
+          .run(s.logoutActivitySid, s.enabled ? 1 : 0, s.thresholdMs, at, actor, workspaceSid);
         // Rule 9: the new settings apply at once to every pending disconnection.
         const commits: PresenceCommit[] = [];
         for (const w of q.disconnectedWorkers.all(workspaceSid)) {
           const commit = writer.run(w.sid, at, { type: 'policy-changed', at });
           if (commit && commit.outputs.length > 0) commits.push(commit);
         }
-        return ok({ settings: s, commits });
+        return ok({ settings: { ...s, updatedBy: actor }, commits });
       });
     },
 

@@ -1,0 +1,103 @@
+/**
+ * The console dialect (docs/console-api.md): snake_case JSON, epoch-millisecond instants, and
+ * refusals as `{message, code, field}`. The rules behind a refusal are the core's, shared with
+ * REST; only the field names differ, so the REST name in a message becomes the console's label.
+ */
+import type { Refusal, RefusalCode } from '../../core/errors.js';
+import type { LogoutEvidence } from '../../core/presence.js';
+import type { WorkspaceEvent } from '../../core/resources.js';
+import type { SequencedEvent, TeamMember } from '../../service/console-ports.js';
+import type { ActivitySummary, SettingsView } from '../../service/console-feed.js';
+
+/** The one table from refusal codes to HTTP statuses in this dialect. */
+export const CONSOLE_STATUS: Readonly<Record<RefusalCode, number>> = {
+  'invalid-parameter': 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'version-mismatch': 412,
+  'payload-too-large': 413,
+};
+
+/** REST's field names as the console names them, and how a person reads them. */
+const FIELDS: Readonly<Record<string, { readonly field: string; readonly label: string }>> = {
+  'offline_config.presence_ttl': { field: 'threshold_s', label: 'The offline threshold' },
+  'offline_config.presence': { field: 'enabled', label: 'Automatic status update' },
+  taskrouter_offline_activity_sid: { field: 'logout_activity_sid', label: 'The logout activity' },
+  FriendlyName: { field: 'friendly_name', label: 'The name' },
+  Attributes: { field: 'attributes', label: 'Attributes' },
+  ActivitySid: { field: 'activity_sid', label: 'The activity' },
+  Available: { field: 'available', label: 'Available' },
+};
+
+export interface ConsoleError {
+  readonly message: string;
+  readonly code: string;
+  readonly field?: string;
+}
+
+export function consoleError(refusal: Refusal): { status: number; body: ConsoleError } {
+  const status = CONSOLE_STATUS[refusal.code];
+  const named = refusal.field === undefined ? undefined : FIELDS[refusal.field];
+  if (!named) return { status, body: refusal.field === undefined ? { message: refusal.message, code: refusal.code } : { message: refusal.message, code: refusal.code, field: refusal.field } };
+  const message = refusal.message.startsWith(refusal.field as string) ? named.label + refusal.message.slice((refusal.field as string).length) : refusal.message;
+  return { status, body: { message, code: refusal.code, field: named.field } };
+}
+
+function evidence(e: LogoutEvidence | null): Record<string, unknown> | null {
+  return e ? { reason: e.reason, last_seen_at: e.lastSeenAt, threshold_ms: e.thresholdMs, due_at: e.dueAt } : null;
+}
+
+export function workerRow(m: TeamMember): Record<string, unknown> {
+  const w = m.worker;
+  const d = m.disconnection;
+  const auto = m.lastAutomatic;
+  return {
+    sid: w.sid,
+    friendly_name: w.friendlyName,
+    attributes: w.attributes,
+    activity_sid: w.activitySid,
+    activity_name: w.activityName,
+    available: w.available,
+    status_changed_at: w.statusChangedAt,
+    version: w.version,
+    connections: m.connections,
+    disconnected: d ? { last_seen_at: d.lastSeenAt, reason: d.reason, exempt: d.exempt, overridden: d.overridden, logged_out: d.loggedOut } : null,
+    logout_due_at: m.logoutDueAt,
+    last_automatic: auto
+      ? { cause: auto.cause, from_activity_name: auto.fromActivityName, to_activity_name: auto.toActivityName, effective_at: auto.effectiveAt, evidence: evidence(auto.evidence) }
+      : null,
+  };
+}
+
+export function activityRow(a: ActivitySummary): Record<string, unknown> {
+  return { sid: a.activity.sid, friendly_name: a.activity.friendlyName, available: a.activity.available, is_logout_activity: a.isLogoutActivity, workers: a.workers };
+}
+
+export function settingsBody(view: SettingsView): Record<string, unknown> {
+  const s = view.settings;
+  return {
+    logout_activity_sid: s.logoutActivitySid,
+    logout_activity_name: view.logoutActivityName,
+    enabled: s.enabled,
+    threshold_s: Math.round(s.thresholdMs / 1000),
+    updated_at: s.updatedAt,
+    updated_by: s.updatedBy,
+  };
+}
+
+export function changeBody(item: SequencedEvent): Record<string, unknown> {
+  const e: WorkspaceEvent = item.event;
+  return {
+    seq: item.seq,
+    sid: e.sid,
+    event_type: e.eventType,
+    resource_sid: e.resourceSid,
+    description: e.description,
+    cause: e.cause,
+    actor_sid: e.actorSid,
+    at: e.at,
+    evidence: evidence(e.evidence),
+  };
+}
