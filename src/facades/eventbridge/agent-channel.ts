@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Refusal } from '../../core/errors.js';
 import type { DisconnectReason } from '../../core/presence.js';
-import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
+import { isWorkerGrant, verifyAccessToken, type WorkerGrant } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness, type Watched } from '../../service/liveness.js';
 import type { Bus, Clock, ConnectionEnding, Log, Store } from '../../service/ports.js';
@@ -46,7 +46,7 @@ class AgentSession implements Watched {
   constructor(
     readonly id: string,
     readonly socket: WebSocket,
-    readonly grant: TaskRouterGrant,
+    readonly grant: WorkerGrant,
     private readonly clock: Clock,
   ) {
     this.lastSeenAt = clock.now();
@@ -152,14 +152,16 @@ export class AgentChannel {
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
     const grant = await verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now());
     if (!grant.ok) return rejectRefusal(socket, grant.refusal);
+    if (!isWorkerGrant(grant.value)) return rejectUpgrade(socket, 403, 'A workspace token (no worker_sid) cannot open the agent channel');
     const worker = await this.options.store.findWorker(grant.value.workspaceSid, grant.value.workerSid);
     if (!worker) return rejectUpgrade(socket, 404, `Worker ${grant.value.workerSid} was not found`);
     const closeExisting = url.searchParams.get('closeExistingSessions') === 'true';
     const exempt = url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false';
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, grant.value, closeExisting, exempt));
+    const workerGrant = grant.value;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, workerGrant, closeExisting, exempt));
   }
 
-  private accept(ws: WebSocket, grant: TaskRouterGrant, closeExisting: boolean, exempt: boolean): void {
+  private accept(ws: WebSocket, grant: WorkerGrant, closeExisting: boolean, exempt: boolean): void {
     const { clock, presence, log } = this.options;
     const session = new AgentSession(newSid('connection'), ws, grant, clock);
     const slog = log.child({ workerSid: grant.workerSid, connectionId: session.id });

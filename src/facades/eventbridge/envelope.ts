@@ -6,11 +6,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { refuse, type Refusal, type Result } from '../../core/errors.js';
 import { isSid } from '../../core/sids.js';
-import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
+import { grantActor, verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
 import type { Clock, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import { EB_STATUS, ebActivity, ebPage, ebWorker } from './dialect.js';
 import { routeRouting, type RoutingEnvelopeDeps } from './routing-envelope.js';
+import { routeWorkspace } from './workspace-envelope.js';
 
 export interface EnvelopeDeps extends RoutingEnvelopeDeps {
   readonly store: Store;
@@ -99,12 +100,13 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
   if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
   const routed = await routeRouting(deps, grant, path, { method: env.method, params: env.params, ifMatchVersion });
   if (routed) return routed;
+  const listed = await routeWorkspace(deps, grant, path, env.method, env.params);
+  if (listed) return listed;
   const list = WORKSPACE_PATH.exec(path);
   if (list && env.method === 'GET') {
     const [, wsSid = '', resource] = list;
     if (wsSid !== grant.workspaceSid) return refuse('forbidden', `The token does not grant access to workspace ${wsSid}`);
     if (resource === 'Activities') return { ok: true, value: ebPage(await deps.store.listActivities(wsSid), env.params, ebActivity) };
-    if (resource === 'Workers') return { ok: true, value: ebPage(await deps.store.listWorkers(wsSid), env.params, ebWorker) };
   }
   return refuse('not-found', `No resource ${env.method} ${path}`);
 }
@@ -130,7 +132,7 @@ async function updateWorker(
     return refuse('invalid-parameter', `ActivitySid ${ActivitySid as string} is not an activity of this workspace`, 'ActivitySid');
   }
   const cause = grant.role === 'admin' && wkSid !== grant.workerSid ? 'admin' : 'agent';
-  const actor = grant.workerSid;
+  const actor = grantActor(grant);
   // Validate everything before the first write, so a refused half never lands.
   let result = null;
   if (attributes !== undefined) {

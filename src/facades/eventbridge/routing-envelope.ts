@@ -6,7 +6,7 @@
 import { refuse, type Result } from '../../core/errors.js';
 import type { AssignmentStatus, ReservationStatus } from '../../core/routing-resources.js';
 import { isSid } from '../../core/sids.js';
-import type { TaskRouterGrant } from '../../service/access-tokens.js';
+import { grantActor, type TaskRouterGrant } from '../../service/access-tokens.js';
 import type { Clock } from '../../service/ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type { RoutingService } from '../../service/routing-service.js';
@@ -75,7 +75,7 @@ async function reservations(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, w
     workspaceSid: wsSid, reservationSid, workerSid: wkSid, status: status as ReservationStatus,
     ...(activity !== undefined ? { workerActivitySid: activity as string } : {}),
     ...(call.ifMatchVersion !== undefined ? { ifMatchVersion: call.ifMatchVersion } : {}),
-    actor: grant.workerSid,
+    actor: grantActor(grant),
   });
   if (!result.ok) return result;
   return { ok: true, value: ebReservation(result.value, await deps.routingStore.findTask(wsSid, result.value.taskSid), now) };
@@ -85,6 +85,7 @@ async function taskCall(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, wsSid
   const task = await deps.routingStore.findTask(wsSid, wtSid);
   if (!task) return refuse('not-found', `Task ${wtSid} was not found`);
   if (grant.role !== 'admin') {
+    if (grant.workerSid === null) return refuse('forbidden', `A workspace token without the admin role may not read task ${wtSid}`);
     const held = await deps.routingStore.listReservations(wsSid, { taskSid: wtSid, workerSid: grant.workerSid, active: true });
     if (held.length === 0) return refuse('forbidden', `Worker ${grant.workerSid} holds no reservation for task ${wtSid}`);
   }
@@ -102,7 +103,7 @@ async function taskCall(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, wsSid
     ...(attributes !== undefined ? { attributes } : {}),
     ...(priority !== undefined ? { priority } : {}),
     ...(call.ifMatchVersion !== undefined ? { ifMatchVersion: call.ifMatchVersion } : {}),
-    actor: grant.workerSid,
+    actor: grantActor(grant),
   });
   return result.ok ? { ok: true, value: ebTask(result.value, deps.clock.now()) } : result;
 }
