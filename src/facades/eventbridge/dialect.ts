@@ -72,7 +72,7 @@ export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
   return {
     account_sid: t.accountSid,
     addons: '{}',
-    age: Math.max(0, Math.floor((nowMs - t.createdAt) / 1000)),
+    age: Math.max(0, Math.floor((nowMs - t.virtualStartAt) / 1000)),
     assignment_status: t.assignmentStatus,
     attributes: t.attributes,
     date_created: epochS(t.createdAt),
@@ -81,7 +81,7 @@ export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
     queue_name: t.queueName,
     queue_sid: t.queueSid,
     reason: t.reason,
-    routing_target: null,
+    routing_target: t.routingTarget,
     sid: t.sid,
     task_channel_sid: t.taskChannelSid,
     task_channel_unique_name: t.taskChannelUniqueName,
@@ -90,7 +90,7 @@ export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
     workflow_sid: t.workflowSid,
     workspace_sid: t.workspaceSid,
     version: String(t.version),
-    virtual_start_time: epochS(t.createdAt),
+    virtual_start_time: epochS(t.virtualStartAt),
   };
 }
 
