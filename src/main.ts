@@ -93,7 +93,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       }
     },
   });
-  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing });
+  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel });
   const admin = new AdminService({ store, bus, presence, log });
   const consoleFeed = new ConsoleFeed({ store, bus, presence, clock, log: log.child({ part: 'console' }) });
   consoleFeed.start();

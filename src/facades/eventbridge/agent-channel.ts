@@ -79,6 +79,7 @@ export class AgentChannel {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
   private readonly liveness: Liveness;
   private readonly sessions = new Map<string, Set<AgentSession>>();
+  private readonly held = new Map<string, { holds: number; queue: [string, unknown][] }>();
   private ticker: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private closing = false;
@@ -107,8 +108,37 @@ export class AgentChannel {
       if (message.event?.eventType === 'worker.deleted') return this.closeWorker(message.event.resourceSid, 'Worker deleted');
       if (!message.worker || !message.event || !PUSHED_EVENTS.has(message.event.eventType)) return;
       const payload = ebWorker(message.worker);
-      for (const session of this.sessions.get(message.worker.sid) ?? []) session.send(message.event.eventType, payload);
+      this.send(message.worker.sid, message.event.eventType, payload);
     });
+  }
+
+  /**
+   * Holds a worker's pushes while an envelope request of that worker is answered: the SDK acts
+   * on the HTTP answer first (it registers `reservation.on('accepted')` once `accept()` resolved),
+   * so the events the request caused must reach it after the answer. The returned release, called
+   * once the answer is written, sends what was held, in order, on the next turn.
+   */
+  holdPushes(workerSid: string): () => void {
+    const held = this.held.get(workerSid) ?? { holds: 0, queue: [] };
+    held.holds++;
+    this.held.set(workerSid, held);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      setImmediate(() => {
+        held.holds--;
+        if (held.holds > 0) return;
+        this.held.delete(workerSid);
+        for (const [eventType, payload] of held.queue) for (const session of this.sessions.get(workerSid) ?? []) session.send(eventType, payload);
+      });
+    };
+  }
+
+  private send(workerSid: string, eventType: string, payload: unknown): void {
+    const held = this.held.get(workerSid);
+    if (held) held.queue.push([eventType, payload]);
+    else for (const session of this.sessions.get(workerSid) ?? []) session.send(eventType, payload);
   }
 
   /** Closes every session of a worker that no longer exists (4004: the SDK treats it like any close). */
@@ -125,7 +155,7 @@ export class AgentChannel {
     if ('channel' in push) payload = ebWorkerChannel(push.channel);
     else if (push.eventType.startsWith('task')) payload = ebTask(push.task, now);
     else payload = ebReservation(push.reservation as Reservation, push.task, now);
-    for (const session of sessions) session.send(push.eventType, payload);
+    this.send(push.workerSid, push.eventType, payload);
   }
 
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */

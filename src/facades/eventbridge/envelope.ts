@@ -18,6 +18,8 @@ export interface EnvelopeDeps extends RoutingEnvelopeDeps {
   readonly presence: PresenceService;
   readonly clock: Clock;
   readonly bodyLimitBytes: number;
+  /** Holds the caller's pushes until its answer is written (the agent channel). */
+  readonly pushGate?: { holdPushes(workerSid: string): () => void };
 }
 
 interface Envelope {
@@ -54,6 +56,11 @@ export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps)
       const grant = await verifyAccessToken(deps.store, envelope.token, deps.clock.now());
       if (!grant.ok) return sendRefusal(reply, grant.refusal);
       const ifMatch = req.headers['if-match'];
+      if (grant.value.workerSid !== null && deps.pushGate) {
+        const release = deps.pushGate.holdPushes(grant.value.workerSid);
+        reply.raw.once('finish', release);
+        reply.raw.once('close', release);
+      }
       const answer = await route(deps, grant.value, envelope, typeof ifMatch === 'string' ? ifMatch : undefined);
       if (!answer.ok) return sendRefusal(reply, answer.refusal);
       return reply.code(200).headers(CORS_HEADERS).send({ payload: answer.value });

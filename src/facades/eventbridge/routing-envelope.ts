@@ -85,7 +85,8 @@ async function reservations(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, w
     actor: grantActor(grant),
   });
   if (!result.ok) return result;
-  return { ok: true, value: ebReservation(result.value, await deps.routingStore.findTask(wsSid, result.value.taskSid), now) };
+  // As Twilio answers: the reservation without its task; the task as it now is comes with the event.
+  return { ok: true, value: ebReservation(result.value, null, now) };
 }
 
 async function taskCall(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, wsSid: string, wtSid: string, call: Call): Promise<Result<unknown>> {

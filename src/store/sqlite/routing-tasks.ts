@@ -68,8 +68,13 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     timeoutActivity: prepare<[string], { timeout_activity_sid: string }>('SELECT timeout_activity_sid FROM workspaces WHERE sid = ?'),
   };
 
+  // Pushes carry the task as the transaction left it, not as it was when the push was recorded:
+  // the SDK replaces its own copy with what an event carries.
   const commitOf = (effects: RoutingEffects, presenceCommits: PresenceCommit[] = []): RoutingCommit => ({
-    events: effects.events, pushes: effects.pushes, presence: presenceCommits, touchedWorkers: [...effects.touchedWorkers],
+    events: effects.events,
+    pushes: effects.pushes.map((p) => ('task' in p ? { ...p, task: writer.task(p.task.sid) ?? p.task } : p)),
+    presence: presenceCommits,
+    touchedWorkers: [...effects.touchedWorkers],
   });
 
   const configOf = (workspaceSid: string, workflowSid: string): WorkflowConfig | null => {
@@ -114,10 +119,12 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   };
 
   /** Cancels a task and its active reservations. */
+  // The task event goes first, while the workers concerned still hold their reservations: the
+  // SDK finds a task through its reservations, and a reservation's end removes it.
   const cancelTask = (task: Task, reason: string, at: number, effects: RoutingEffects): void => {
-    for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
     prepare("UPDATE tasks SET assignment_status = 'canceled', reason = ?, target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(reason, at, task.sid);
     writer.announceTask(writer.task(task.sid) as Task, 'task.canceled', at, effects);
+    for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
   };
 
   const validJsonObject = (value: string): boolean => {
@@ -201,9 +208,9 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         }
         if (to === 'canceled' && task.assignmentStatus !== 'canceled') cancelTask(task, update.reason ?? 'canceled', at, effects);
         else if ((to === 'wrapping' || to === 'completed') && to !== task.assignmentStatus) {
-          for (const r of writer.activeReservationsOfTask(sid)) if (r.status !== 'pending' && r.status !== to) writer.setReservationStatus(r, to, at, effects);
           prepare('UPDATE tasks SET assignment_status = ?, reason = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(to, update.reason ?? task.reason, at, sid);
           writer.announceTask(writer.task(sid) as Task, to === 'completed' ? 'task.completed' : 'task.wrapup', at, effects);
+          for (const r of writer.activeReservationsOfTask(sid)) if (r.status !== 'pending' && r.status !== to) writer.setReservationStatus(r, to, at, effects);
         } else if (update.attributes !== undefined || update.priority !== undefined || update.virtualStartAt !== undefined) {
           writer.announceTask(writer.task(sid) as Task, 'task.updated', at, effects);
         }
@@ -217,8 +224,9 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         if (ifMatchVersion !== undefined && ifMatchVersion !== row.version) return refuse('version-mismatch', `Task ${sid} is at version ${row.version}, not ${ifMatchVersion}`);
         const at = clock.now();
         const effects = newEffects();
-        for (const r of writer.activeReservationsOfTask(sid)) writer.setReservationStatus(r, 'canceled', at, effects);
         writer.announceTask(toTask(row), 'task.deleted', at, effects);
+        // As Twilio does: a pending offer is canceled, an accepted (or wrapping) one is completed.
+        for (const r of writer.activeReservationsOfTask(sid)) writer.setReservationStatus(r, r.status === 'pending' ? 'canceled' : 'completed', at, effects);
         prepare('DELETE FROM reservations WHERE task_sid = ?').run(sid);
         prepare('DELETE FROM tasks WHERE sid = ?').run(sid);
         return ok(commitOf(effects));
