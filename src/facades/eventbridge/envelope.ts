@@ -130,9 +130,9 @@ async function updateWorker(
   if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a worker version', 'If-Match');
   const { ActivitySid, Attributes, RejectPendingReservations } = params;
   if (ActivitySid === undefined && Attributes === undefined) return refuse('invalid-parameter', 'Nothing to update: give ActivitySid or Attributes', 'ActivitySid');
-  if (ActivitySid !== undefined && !isSid('activity', ActivitySid)) return refuse('invalid-parameter', 'ActivitySid must be an activity SID (WA followed by 32 hex digits)', 'ActivitySid');
+  if (ActivitySid !== undefined && !isSid('activity', ActivitySid)) return refuse('invalid-parameter', `ActivitySid ${String(ActivitySid)} is not an activity SID (WA followed by 32 hex digits)`, 'ActivitySid');
   const reject = parseBoolean(RejectPendingReservations);
-  if (reject === null) return refuse('invalid-parameter', 'RejectPendingReservations must be true or false', 'RejectPendingReservations');
+  if (reject === null) return refuse('invalid-parameter', `RejectPendingReservations ${String(RejectPendingReservations)} must be true or false`, 'RejectPendingReservations');
   const attributes = Attributes === undefined ? undefined : parseAttributes(Attributes);
   if (attributes === null) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
   if (ActivitySid !== undefined && !(await deps.store.findActivity(wsSid, ActivitySid as string))) {
