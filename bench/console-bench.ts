@@ -30,6 +30,22 @@ const WORKERS = arg('workers', 2000);
 const RATE = arg('rate', 50);
 const SECONDS = arg('seconds', 60);
 const CHROMIUM = process.env.ROLLCALL_CHROMIUM ?? '/usr/bin/chromium';
+const PROFILE = process.argv.includes('--profile');
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
+
+/** Self time per function from a CDP CPU profile, the heaviest first. */
+function heaviest(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, top = 15): string[] {
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const byName = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+    byName.set(key, (byName.get(key) ?? 0) + (self.get(node.id) ?? 0));
+  }
+  return [...byName].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+}
 
 class Report extends ReportTable {
   constructor() {
@@ -44,8 +60,8 @@ class Report extends ReportTable {
 
 /** What the page records: every activity cell that changed text, and long tasks. */
 const WATCHER = `(() => {
-  const seen = []; const longTasks = []; const last = new Map();
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+  const seen = []; const longTasks = []; const loadTasks = []; const last = new Map(); const since = performance.now();
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) (e.startTime >= since ? longTasks : loadTasks).push(e.duration); }).observe({ type: 'longtask', buffered: true });
   const check = (row) => {
     const sid = row.getAttribute('data-worker-sid');
     const text = row.querySelector('[data-testid="activity"] [data-testid^="activity-"]')?.getAttribute('data-testid')?.slice(9) ?? '';
@@ -58,7 +74,7 @@ const WATCHER = `(() => {
     for (const m of mutations) { const row = (m.target.nodeType === 1 ? m.target : m.target.parentElement)?.closest('[data-worker-sid]'); if (row) rows.add(row); }
     rows.forEach(check);
   }).observe(table, { subtree: true, childList: true, characterData: true, attributes: true });
-  window.__bench = { seen, longTasks };
+  window.__bench = { seen, longTasks, loadTasks };
 })()`;
 
 /** Gzipped bytes of the JavaScript a page really loads (from the server's dist/web files). */
@@ -112,6 +128,11 @@ async function main(): Promise<void> {
     await page.waitForFunction(`document.querySelectorAll('[data-testid="team-table"] [data-worker-sid]').length >= ${WORKERS}`, undefined, { timeout: 120_000 });
     const firstPaintMs = Date.now() - loadStart;
     await page.evaluate(WATCHER);
+    const cdp = PROFILE ? await context.newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
 
     // 50 changes a second, each to a worker not changed in the last 2 s (so each is matched alone).
     const commits: { sid: string; name: string; at: number }[] = [];
@@ -132,7 +153,12 @@ async function main(): Promise<void> {
       commits.push({ sid, name: cycle[next]!.friendlyName, at });
     }
     await new Promise((r) => setTimeout(r, 3000));
-    const { seen, longTasks } = await page.evaluate('window.__bench') as { seen: [string, string, number][]; longTasks: number[] };
+    if (cdp) {
+      const { profile } = await cdp.send('Profiler.stop');
+      console.log('browser CPU, self time by function during the changes:');
+      for (const line of heaviest(profile as never)) console.log(line);
+    }
+    const { seen, longTasks, loadTasks } = await page.evaluate('window.__bench') as { seen: [string, string, number][]; longTasks: number[]; loadTasks: number[] };
 
     const latencies: number[] = [];
     let missing = 0;
@@ -149,13 +175,14 @@ async function main(): Promise<void> {
     const over200 = longTasks.filter((t) => t > 200).length;
     report.judge('browser long tasks > 200 ms (during changes)', longTasks.length > 0 ? dist(longTasks) : null, over200, over200 === 0, 'none');
     report.info(`Teams view first load with ${WORKERS} rows (ms)`, null, firstPaintMs);
+    report.info('browser long tasks while loading the view (ms)', loadTasks.length > 0 ? dist(loadTasks) : null, loadTasks.length);
     report.judge('first console page JS, gzipped (KB)', null, firstPage.gzipBytes / 1000, firstPage.gzipBytes <= 500_000, '≤ 500');
     report.info('agent desktop JS incl. SDK, gzipped (KB)', null, agentPage.gzipBytes / 1000);
     report.notes.push(`first page loads: ${firstPage.files.join(', ')}`);
     report.notes.push(`agent desktop loads: ${agentPage.files.join(', ')}`);
     report.notes.push(`${WORKERS} workers, ${RATE} changes/s for ${SECONDS} s; long tasks observed: ${longTasks.length} (max ${fmt(Math.max(0, ...longTasks))} ms); page errors: ${errors.length}`);
     const machine = `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
-    printReport('console', machine, report, { latencies, longTasks, firstPage, agentPage, errors }, (line) => console.log(line));
+    printReport('console', machine, report, { latencies, longTasks, loadTasks, firstPage, agentPage, errors }, (line) => console.log(line));
   } finally {
     clearTimeout(deadline);
     await browser.close();
