@@ -127,9 +127,12 @@ export function replay(worker: AdvisorWorker, thresholdMs: number, frame: Adviso
       if (e.effectiveAt >= dueAt) break;
       if (isPerson(e.cause)) overridden = true;
     }
-    if (overridden || activityAt(dueAt, false) === logout) continue;
+    // Changes at the due time itself came before the logout when they were made before detection
+    // (they set the due time); after detection the scheduler fires the logout first.
+    const changedFirst = dueAt <= episode.detectedAt;
+    if (overridden || activityAt(dueAt, changedFirst) === logout) continue;
     let untilAt = Infinity;
-    for (let i = countUntil(base, dueAt, false); i < base.length; i++) {
+    for (let i = countUntil(base, dueAt, changedFirst); i < base.length; i++) {
       const e = base[i] as AdvisorEntry;
       if (e.cause !== 'offline-threshold') {
         untilAt = e.effectiveAt;
