@@ -110,10 +110,10 @@ type Step =
   | { kind: 'end'; dtMs: number; silentMs: number; pick: number }
   | { kind: 'set'; dtMs: number; to: keyof typeof ACTIVITY; cause: ActivityCause };
 
-const dtArb = fc.oneof(fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 400_000 }));
+const dtArb = fc.oneof(fc.integer({ min: 1, max: 20_000 }), fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 400_000 }));
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('connect' as const), dtMs: dtArb, exempt: fc.integer({ min: 0, max: 5 }).map((n) => n === 0) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('end' as const), dtMs: dtArb, silentMs: fc.integer({ min: 0, max: 25_000 }), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('end' as const), dtMs: dtArb, silentMs: fc.integer({ min: 0, max: 60_000 }), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('set' as const), dtMs: dtArb, to: fc.constantFrom(OFF, AV, BR), cause: fc.constantFrom<ActivityCause>('agent', 'admin', 'api', 'routing', 'reservation-timeout') }) },
 );
 
