@@ -5,6 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { CONSOLE_MIGRATION } from './console-queries.js';
+import { REPORTS_MIGRATION } from './report-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -145,6 +146,9 @@ export const MIGRATIONS: readonly string[] = [
   ROUTING_MIGRATION,
   // 4: the console — who changed the logout settings, sign-in sessions and one-time agent links.
   CONSOLE_MIGRATION,
+  // 5: reports — indexes for per-worker folds, history pages and exports; episodes record whether
+  // the session was exempt and when their logout took effect.
+  REPORTS_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */
