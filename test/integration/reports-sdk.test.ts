@@ -13,8 +13,6 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 import { once, waitFor } from '../support/wait.js';
 import { accountCredentials, restClient, startManualRollcall, type ManualRollcall } from './rest-support.js';
 
-const S = 1000;
-const MIN = 60 * S;
 /** 08:00 in Paris on Thursday 26 November 2026 (UTC+1). The day is 2026-11-25T23:00Z to 2026-11-26T23:00Z. */
 const T0 = Date.parse('2026-11-26T07:00:00Z');
 const utc = (hhmmss: string): number => Date.parse(`2026-11-26T${hhmmss}Z`);
@@ -128,14 +126,18 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
   return fetch(`${base()}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`, ...headers } });
 }
 
-async function json(path: string): Promise<Record<string, any>> {
+/** A JSON body of one of many shapes; the assertions below are what checks it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Body = Record<string, any>;
+
+async function json(path: string): Promise<Body> {
   return jsonAt(`${base()}${path}`);
 }
 
-async function jsonAt(uri: string): Promise<Record<string, any>> {
+async function jsonAt(uri: string): Promise<Body> {
   const response = await restClient(s.url, accountCredentials(s)).request({ method: 'get', uri });
   expect(response.statusCode).toBe(200);
-  return response.body as Record<string, any>;
+  return response.body as Body;
 }
 
 // Hand-worked figures (seconds). alice: Available 07:00:00–10:00:20 (10 820) and 10:02:30–16:00:00
@@ -162,7 +164,7 @@ describe('a scripted day through the SDK, reported over the API', () => {
       total: { active_seconds: 69_490, saved_seconds: 21_710, active_workers: 3, billed_hours: 19.303 },
       periods: [{ period: '2026-11-26', active_seconds: 69_490, saved_seconds: 21_710, active_workers: 3 }],
     });
-    const byName = Object.fromEntries((report.workers as any[]).map((w) => [w.friendly_name, [w.active_seconds, w.saved_seconds]]));
+    const byName = Object.fromEntries((report.workers as Body[]).map((w) => [w.friendly_name, [w.active_seconds, w.saved_seconds]]));
     expect(byName).toEqual({ alice: [ALICE.active, ALICE.saved], bob: [BOB.active, BOB.saved], carol: [CAROL.active, CAROL.saved] });
     expect(report.meta).toMatchObject({ key: 'workers', page_size: 50, next_page_url: null });
   });
@@ -192,7 +194,7 @@ describe('a scripted day through the SDK, reported over the API', () => {
       actual: { logouts: 2, false_logouts: 1, active_seconds: 69_490 },
       without_automatic_logout: { active_seconds: 91_200 },
     });
-    const rows = (advice.candidates as any[]).map((c) => [c.threshold_seconds, c.current, c.logouts, c.false_logouts, c.active_seconds]);
+    const rows = (advice.candidates as Body[]).map((c) => [c.threshold_seconds, c.current, c.logouts, c.false_logouts, c.active_seconds]);
     expect(rows).toEqual([
       [15, false, 2, 1, 91_200 - 135 - 21_585],
       [20, true, 2, 1, 69_490],
@@ -206,12 +208,12 @@ describe('a scripted day through the SDK, reported over the API', () => {
 
   it('gives each worker its history: activity log with causes and evidence, and disconnections', async () => {
     const log = await json(`/Workers/${s.workerSid('alice')}/ActivityLog?${DAY}`);
-    expect((log.activity_log as any[]).map((e) => `${e.effective_date.slice(11, 19)} ${e.from_activity_name}→${e.to_activity_name} ${e.cause}`)).toEqual([
+    expect((log.activity_log as Body[]).map((e) => `${e.effective_date.slice(11, 19)} ${e.from_activity_name}→${e.to_activity_name} ${e.cause}`)).toEqual([
       '07:00:00 null→Offline created', '07:00:00 Offline→Available agent', '10:00:20 Available→Offline offline-threshold', '10:02:30 Offline→Available agent', '16:00:00 Available→Offline agent',
     ]);
     expect(log.activity_log[2]).toMatchObject({ actor: 'rollcall', evidence: { reason: 'closed', last_seen_date: '2026-11-26T10:00:00Z', threshold_ms: 20_000 } });
     const episodes = await json(`/Workers/${s.workerSid('alice')}/Disconnections?${DAY}`);
-    expect((episodes.disconnections as any[]).map((e) => [e.start_date.slice(11, 19), e.end_date?.slice(11, 19) ?? null, e.outcome, e.duration_seconds, e.reason])).toEqual([
+    expect((episodes.disconnections as Body[]).map((e) => [e.start_date.slice(11, 19), e.end_date?.slice(11, 19) ?? null, e.outcome, e.duration_seconds, e.reason])).toEqual([
       ['09:00:00', '09:00:05', 'reconnected', 5, 'closed'],
       ['10:00:00', '10:00:20', 'logged-out', 20, 'closed'],
       ['16:00:00', null, null, null, 'closed'], // still away: no end yet
