@@ -31,7 +31,7 @@ export const REPORTS_MIGRATION = `
 `;
 
 /** Workers read per turn of the event loop (a worker's month is ~1 000 rows, ~1 ms). */
-const WORKERS_PER_TURN = 20;
+const WORKERS_PER_TURN = 5;
 const DEFAULT_CHUNK_ROWS = 2000;
 
 type FullEpisodeRow = EpisodeRow & { exempt: number | null; logged_out_at: number | null };
@@ -56,7 +56,9 @@ function keyset<R extends { id: number }>(db: BetterSqlite3.Database, table: str
   const statement = (scope: string, op: string, order: string): BetterSqlite3.Statement<Record<string, unknown>, R> =>
     db.prepare(`SELECT * FROM ${table} ${where(scope, op)} ORDER BY ${at} ${order}, id ${order} LIMIT @limit`);
   const byWorkspace = { after: statement('workspace_sid = @ws', '>', 'ASC'), before: statement('workspace_sid = @ws', '<', 'DESC') };
-  const byWorker = { after: statement('workspace_sid = @ws AND worker_sid = @workerSid', '>', 'ASC'), before: statement('workspace_sid = @ws AND worker_sid = @workerSid', '<', 'DESC') };
+  // `+workspace_sid` keeps SQLite on the worker's index: a worker's rows are few, a workspace's many.
+  const worker = 'worker_sid = @workerSid AND +workspace_sid = @ws';
+  const byWorker = { after: statement(worker, '>', 'ASC'), before: statement(worker, '<', 'DESC') };
   const pick = (filter: HistoryFilter) => (filter.workerSid === undefined ? byWorkspace : byWorker);
   const params = (ws: string, filter: HistoryFilter, cur: { at: number; id: number }, limit: number) =>
     ({ ws, workerSid: filter.workerSid ?? null, startAt: filter.startAt, endAt: filter.endAt, curAt: cur.at, curId: cur.id, limit });
