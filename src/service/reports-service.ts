@@ -180,11 +180,26 @@ export class ReportsService {
     });
   }
 
-  async activityLogPage(workspaceSid: string, query: HistoryQuery, page: PageRequest): Promise<Result<{ page: PageOf<ActivityLogEntry>; names: HistoryNames }>> {
+  /**
+   * A page of the log. For one worker, also the activity it was in when the range starts (the
+   * first band of a timeline), or null if it did not exist yet.
+   */
+  async activityLogPage(workspaceSid: string, query: HistoryQuery, page: PageRequest): Promise<Result<{
+    page: PageOf<ActivityLogEntry>; names: HistoryNames; initial: { activitySid: string; since: number } | null;
+  }>> {
     const filter = await this.historyFilter(workspaceSid, query);
     if (!filter.ok) return filter;
     const result = await this.options.store.pageActivityLog(workspaceSid, filter.value, page);
-    return result.ok ? ok({ page: result.value, names: await this.names(workspaceSid) }) : result;
+    if (!result.ok) return result;
+    let initial: { activitySid: string; since: number } | null = null;
+    if (filter.value.workerSid !== undefined) {
+      const { startAt, workerSid } = filter.value;
+      for await (const h of this.options.store.workerHistories(workspaceSid, { startAt, endAt: startAt + 1, workerSid })) {
+        const before = h.entries.filter((e) => e.effectiveAt <= startAt).at(-1);
+        if (before) initial = { activitySid: before.toActivitySid, since: before.effectiveAt };
+      }
+    }
+    return ok({ page: result.value, names: await this.names(workspaceSid), initial });
   }
 
   async episodePage(workspaceSid: string, query: HistoryQuery, page: PageRequest): Promise<Result<{ page: PageOf<EpisodeRecord>; names: HistoryNames }>> {

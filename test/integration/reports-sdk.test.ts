@@ -211,6 +211,10 @@ describe('a scripted day through the SDK, reported over the API', () => {
     expect((log.activity_log as Body[]).map((e) => `${e.effective_date.slice(11, 19)} ${e.from_activity_name}→${e.to_activity_name} ${e.cause}`)).toEqual([
       '07:00:00 null→Offline created', '07:00:00 Offline→Available agent', '10:00:20 Available→Offline offline-threshold', '10:02:30 Offline→Available agent', '16:00:00 Available→Offline agent',
     ]);
+    expect(log.initial_activity).toBeNull(); // alice was created at 08:00 local, inside the range
+    const afternoon = await json(`/Workers/${s.workerSid('alice')}/ActivityLog?StartDate=2026-11-26T11:00:00Z&EndDate=2026-11-26T23:00:00Z`);
+    expect(afternoon.initial_activity).toMatchObject({ activity_name: 'Available', effective_date: '2026-11-26T10:02:30Z' });
+    expect(afternoon.activity_log).toHaveLength(1);
     expect(log.activity_log[2]).toMatchObject({ actor: 'rollcall', evidence: { reason: 'closed', last_seen_date: '2026-11-26T10:00:00Z', threshold_ms: 20_000 } });
     const episodes = await json(`/Workers/${s.workerSid('alice')}/Disconnections?${DAY}`);
     expect((episodes.disconnections as Body[]).map((e) => [e.start_date.slice(11, 19), e.end_date?.slice(11, 19) ?? null, e.outcome, e.duration_seconds, e.reason])).toEqual([

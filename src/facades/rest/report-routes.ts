@@ -11,6 +11,7 @@ import { MAX_THRESHOLD_S } from '../../core/logout-settings.js';
 import type { AdvisorQuery, HistoryQuery, ReportQuery } from '../../service/reports-service.js';
 import { pageArray, pageEnvelope, readPaging } from './paging.js';
 import { ParamReader } from './params.js';
+import { isoDate } from './wire.js';
 import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
 import {
   EPISODE_CSV_COLUMNS, episodeCsvLine, csvLine, linesOf, LOG_CSV_COLUMNS, logCsvLine, reportCsv, restAdvice, restEpisode, restLogEntry, restReport, restReportWorker,
@@ -95,8 +96,16 @@ async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Pro
   }
   const result = await deps.reports.activityLogPage(ws, query, paging.request);
   if (!result.ok) return result;
-  const { page, names } = result.value;
-  return answer(pageEnvelope('activity_log', page.items.map((e) => restLogEntry(e, names)), page, paging, { url: call.url, query: call.query }));
+  const { page, names, initial } = result.value;
+  const envelope = pageEnvelope('activity_log', page.items.map((e) => restLogEntry(e, names)), page, paging, { url: call.url, query: call.query });
+  if (query.workerSid === undefined) return answer(envelope);
+  // A timeline's first band: where the worker was when the range starts.
+  return answer({
+    initial_activity: initial === null ? null : {
+      activity_sid: initial.activitySid, activity_name: names.activities.get(initial.activitySid) ?? null, effective_date: isoDate(initial.since), effective_date_ms: initial.since,
+    },
+    ...envelope,
+  });
 }
 
 async function disconnections(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
