@@ -4,7 +4,7 @@
  * through prepared statements in large transactions (the presence machine would take hours for
  * two million changes); the shapes are the ones presence-writer.ts stores.
  *
- * A working day per agent (Paris office hours, jittered): log in (Offline → Available); a dozen
+ * A working day per agent (Paris office hours, jittered): log in (Offline → Available); fifteen
  * breaks (Available → Break → Available); about ten network blips the agent comes back from
  * within the threshold (episode only); three drops long enough for an automatic logout
  * (episode, `offline-threshold` entry, the agent's return to Available); and the end of the day:
@@ -93,8 +93,8 @@ export function seedMonth(o: SeedOptions): SeedFigures {
       let t = dayAt + 7 * H + Math.floor(rnd() * H);
       change(t, available, 'agent');
       const endAt = dayAt + 16 * H + Math.floor(rnd() * 2 * H);
-      // Twelve breaks, ten blips and three logouts spread over the day, in time order.
-      const moments = [...Array(25)].map((_, i) => ({ kind: i < 12 ? 'break' : i < 22 ? 'blip' : 'drop', at: t + Math.floor(rnd() * (endAt - t - 20 * MIN)) }))
+      // Fifteen breaks, ten blips and three logouts spread over the day, in time order.
+      const moments = [...Array(28)].map((_, i) => ({ kind: i < 15 ? 'break' : i < 25 ? 'blip' : 'drop', at: t + Math.floor(rnd() * (endAt - t - 20 * MIN)) }))
         .sort((a, b) => a.at - b.at);
       for (const m of moments) {
         if (m.at <= t) continue;
