@@ -35,14 +35,21 @@ export interface WorkerHistoryRecord {
   readonly goneAt: number | null;
   /**
    * Sorted by effective time, then log order: the last entry at or before the history's start and
-   * every later one before the end.
+   * every later one before the end. Only what the folds need, so that two million rows cost no
+   * strings: activities are the logout activity's SID or `OTHER_ACTIVITY`, and causes are
+   * `offline-threshold`, `agent`, `admin`, `api` or `other`.
    */
   readonly entries: readonly AdvisorEntry[];
   /** With `episodesFrom`: episodes that overlap `[episodesFrom, endAt)`, by last sign of life. */
   readonly episodes: readonly AdvisorEpisode[];
 }
 
+/** What a fold history calls every activity that is not the logout activity. */
+export const OTHER_ACTIVITY = '*';
+
 export interface HistoryQuery extends HistoryFilter {
+  /** The logout activity: entries name it by SID and every other activity `OTHER_ACTIVITY`. */
+  readonly logoutActivitySid: string;
   /**
    * Also read the episodes that overlap `[episodesFrom, endAt)`, and start the entries early
    * enough to know the worker's activity when each of them was detected (the advisor).
@@ -56,6 +63,8 @@ export interface ReportStore {
    * or the one `workerSid` names, in SID order, each with its history over the query's range.
    */
   workerHistories(workspaceSid: string, query: HistoryQuery): AsyncIterable<WorkerHistoryRecord>;
+  /** The activity a worker was in at `at` (its last entry at or before it), or null before it existed. */
+  activityAt(workspaceSid: string, workerSid: string, at: number): Promise<{ activitySid: string; since: number } | null>;
   /** Log entries effective in `[startAt, endAt)`, by effective time then log order. */
   pageActivityLog(workspaceSid: string, filter: HistoryFilter, page: PageRequest): Promise<Result<PageOf<ActivityLogEntry>>>;
   /** Episodes whose last sign of life is in `[startAt, endAt)`, in that order. */

@@ -113,7 +113,7 @@ export class ReportsService {
     const periodTotals = r.periods.map(() => ({ ...zero, activeWorkers: 0 }));
     const workers: WorkerFigures[] = [];
     const histories = dataUntil > r.startAt
-      ? store.workerHistories(workspaceSid, { startAt: r.startAt, endAt: dataUntil, ...(query.workerSid ? { workerSid: query.workerSid } : {}) })
+      ? store.workerHistories(workspaceSid, { startAt: r.startAt, endAt: dataUntil, logoutActivitySid: settings.logoutActivitySid, ...(query.workerSid ? { workerSid: query.workerSid } : {}) })
       : [];
     for await (const h of histories) {
       const bill = billWorker({ entries: h.entries, goneAt: h.goneAt }, { periods: foldPeriods, logoutActivitySid: settings.logoutActivitySid, rounding, calendar: r.calendar });
@@ -152,7 +152,7 @@ export class ReportsService {
     let episodes = 0;
     let workers = 0;
     const histories = dataUntil > startAt ? store.workerHistories(workspaceSid, {
-      startAt, endAt: dataUntil, episodesFrom: startAt - Math.max(...thresholdsMs), ...(query.workerSid ? { workerSid: query.workerSid } : {}),
+      startAt, endAt: dataUntil, logoutActivitySid: settings.logoutActivitySid, episodesFrom: startAt - Math.max(...thresholdsMs), ...(query.workerSid ? { workerSid: query.workerSid } : {}),
     }) : [];
     for await (const h of histories) {
       const advice = adviseWorker(h, thresholdsMs, frame);
@@ -191,14 +191,8 @@ export class ReportsService {
     if (!filter.ok) return filter;
     const result = await this.options.store.pageActivityLog(workspaceSid, filter.value, page);
     if (!result.ok) return result;
-    let initial: { activitySid: string; since: number } | null = null;
-    if (filter.value.workerSid !== undefined) {
-      const { startAt, workerSid } = filter.value;
-      for await (const h of this.options.store.workerHistories(workspaceSid, { startAt, endAt: startAt + 1, workerSid })) {
-        const before = h.entries.filter((e) => e.effectiveAt <= startAt).at(-1);
-        if (before) initial = { activitySid: before.toActivitySid, since: before.effectiveAt };
-      }
-    }
+    const { startAt, workerSid } = filter.value;
+    const initial = workerSid === undefined ? null : await this.options.store.activityAt(workspaceSid, workerSid, startAt);
     return ok({ page: result.value, names: await this.names(workspaceSid), initial });
   }
 
@@ -235,7 +229,7 @@ export class ReportsService {
   private async checkWorker(workspaceSid: string, workerSid: string | undefined): Promise<Result<void>> {
     if (workerSid === undefined) return ok(undefined);
     if (await this.options.store.findWorker(workspaceSid, workerSid)) return ok(undefined);
-    for await (const h of this.options.store.workerHistories(workspaceSid, { startAt: 0, endAt: 1, workerSid })) if (h) return ok(undefined);
+    if (await this.options.store.activityAt(workspaceSid, workerSid, Number.MAX_SAFE_INTEGER)) return ok(undefined);
     return refuse('not-found', `Worker ${workerSid} was not found`);
   }
 

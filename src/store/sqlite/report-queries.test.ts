@@ -72,12 +72,12 @@ describe('report queries', () => {
     must(await store.deleteWorker({ workspaceSid: workspace.sid, workerSid: bob, actor: 'AC' }));
     clock.advance(60 * S);
     await set(alice, 'Break');
-    const histories = await collect(store.workerHistories(workspace.sid, { startAt: T0 + 90 * S, endAt: T0 + 300 * S }));
+    const histories = await collect(store.workerHistories(workspace.sid, { startAt: T0 + 90 * S, endAt: T0 + 300 * S, logoutActivitySid: sidOf('Offline') }));
     const byName = new Map(histories.map((h) => [h.friendlyName, h]));
     // The last entry at or before the start, then those inside.
-    expect(byName.get('alice')?.entries.map((e) => [e.toActivitySid, e.effectiveAt - T0])).toEqual([[sidOf('Available'), 60 * S], [sidOf('Break'), 180 * S]]);
+    expect(byName.get('alice')?.entries.map((e) => [e.toActivitySid, e.effectiveAt - T0])).toEqual([['*', 60 * S], ['*', 180 * S]]);
     expect(byName.get('bob')).toMatchObject({ workerSid: bob, goneAt: T0 + 120 * S });
-    expect(await collect(store.workerHistories(workspace.sid, { startAt: T0, endAt: T0 + 1, workerSid: `WK${'0'.repeat(32)}` }))).toEqual([]);
+    expect(await collect(store.workerHistories(workspace.sid, { startAt: T0, endAt: T0 + 1, logoutActivitySid: sidOf('Offline'), workerSid: `WK${'0'.repeat(32)}` }))).toEqual([]);
   });
 
   it('pages the log forward and back, and exports the same rows in chunks', async () => {
@@ -114,7 +114,7 @@ describe('report queries', () => {
     await store.endConnection({ connectionId: 'CN2', reason: 'closed', lastSeenAt: clock.now() });
     const page = must(await store.pageEpisodes(workspace.sid, { startAt: T0, endAt: T0 + 3600 * S }, { limit: 10 }));
     expect(page.items.map((e) => [e.outcome, e.exempt, e.loggedOutAt === null ? null : (e.loggedOutAt - T0) / S])).toEqual([['logged-out', false, 35], [null, true, null]]);
-    const [history] = await collect(store.workerHistories(workspace.sid, { startAt: T0, endAt: clock.now() + 1, episodesFrom: T0 }));
+    const [history] = await collect(store.workerHistories(workspace.sid, { startAt: T0, endAt: clock.now() + 1, logoutActivitySid: sidOf('Offline'), episodesFrom: T0 }));
     expect(history?.episodes.map((e) => [e.exempt, e.loggedOut])).toEqual([[false, true], [true, false]]);
   });
 });

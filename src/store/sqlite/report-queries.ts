@@ -14,7 +14,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { AdvisorEntry, AdvisorEpisode } from '../../core/advisor.js';
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { PageOf, PageRequest } from '../../service/ports.js';
-import type { EpisodeRecord, HistoryFilter, HistoryQuery, ReportStore, WorkerHistoryRecord } from '../../service/report-ports.js';
+import { OTHER_ACTIVITY, type EpisodeRecord, type HistoryFilter, type HistoryQuery, type ReportStore, type WorkerHistoryRecord } from '../../service/report-ports.js';
 import { toEpisode, toLogEntry, type EpisodeRow, type LogRow } from './rows.js';
 
 export const REPORTS_MIGRATION = `
@@ -35,7 +35,9 @@ const WORKERS_PER_TURN = 5;
 const DEFAULT_CHUNK_ROWS = 2000;
 
 type FullEpisodeRow = EpisodeRow & { exempt: number | null; logged_out_at: number | null };
-type HistoryRow = [to: string, from: string | null, cause: string, effectiveAt: number];
+/** Activities as 1 (the logout activity) or 0, causes as an index into CAUSES: no strings per row. */
+type HistoryRow = [toLogout: number, fromLogout: number | null, cause: number, effectiveAt: number];
+const CAUSES = ['other', 'offline-threshold', 'agent', 'admin', 'api'] as const;
 
 const toRecord = (r: FullEpisodeRow): EpisodeRecord => ({ ...toEpisode(r), exempt: r.exempt === null ? null : r.exempt === 1, loggedOutAt: r.logged_out_at });
 const toAdvisorEpisode = (r: FullEpisodeRow): AdvisorEpisode => ({
@@ -100,7 +102,8 @@ export function createReportQueries(db: BetterSqlite3.Database): ReportStore {
     nextWorker: db.prepare<[string], { worker_sid: string; workspace_sid: string }>(
       'SELECT worker_sid, workspace_sid FROM activity_log WHERE worker_sid > ? ORDER BY worker_sid LIMIT 1'),
     firstLog: db.prepare<[string], { workspace_sid: string }>('SELECT workspace_sid FROM activity_log WHERE worker_sid = ? LIMIT 1'),
-    history: db.prepare<Record<string, unknown>, HistoryRow>(`SELECT to_activity_sid, from_activity_sid, cause, effective_at FROM activity_log
+    history: db.prepare<Record<string, unknown>, HistoryRow>(`SELECT to_activity_sid = @logout, from_activity_sid = @logout,
+         CASE cause WHEN 'offline-threshold' THEN 1 WHEN 'agent' THEN 2 WHEN 'admin' THEN 3 WHEN 'api' THEN 4 ELSE 0 END, effective_at FROM activity_log
        WHERE worker_sid = @w AND effective_at < @endAt
          AND effective_at >= COALESCE((SELECT MAX(effective_at) FROM activity_log WHERE worker_sid = @w AND effective_at <= @from), -1)
        ORDER BY effective_at, id`).raw(true),
@@ -109,6 +112,8 @@ export function createReportQueries(db: BetterSqlite3.Database): ReportStore {
     episodeBefore: db.prepare<Record<string, unknown>, FullEpisodeRow>(
       'SELECT * FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at < @from ORDER BY last_seen_at DESC, id DESC LIMIT 1'),
     worker: db.prepare<[string], { friendly_name: string }>('SELECT friendly_name FROM workers WHERE sid = ?'),
+    activityAt: db.prepare<[string, string, number], { to_activity_sid: string; effective_at: number }>(`SELECT to_activity_sid, effective_at FROM activity_log
+       WHERE worker_sid = ? AND +workspace_sid = ? AND effective_at <= ? ORDER BY effective_at DESC, id DESC LIMIT 1`),
     deletion: db.prepare<[string, string], { at: number; name: string | null }>(`SELECT at, json_extract(data, '$.worker_name') AS name FROM events
        WHERE workspace_sid = ? AND resource_sid = ? AND event_type = 'worker.deleted' ORDER BY seq DESC LIMIT 1`),
   };
@@ -138,8 +143,10 @@ export function createReportQueries(db: BetterSqlite3.Database): ReportStore {
       eps = [...open, ...q.episodesIn.all(p)].map(toAdvisorEpisode);
       from = Math.min(from, query.episodesFrom, eps[0]?.lastSeenAt ?? Infinity);
     }
-    const entries: AdvisorEntry[] = q.history.all({ w: workerSid, from, endAt: query.endAt })
-      .map(([toActivitySid, fromActivitySid, cause, effectiveAt]) => ({ toActivitySid, fromActivitySid, cause, effectiveAt }));
+    const logout = query.logoutActivitySid;
+    const activity = (isLogout: number | null): string | null => (isLogout === null ? null : isLogout === 1 ? logout : OTHER_ACTIVITY);
+    const entries: AdvisorEntry[] = q.history.all({ w: workerSid, from, endAt: query.endAt, logout })
+      .map(([to, fromLogout, cause, effectiveAt]) => ({ toActivitySid: activity(to) as string, fromActivitySid: activity(fromLogout), cause: CAUSES[cause] ?? 'other', effectiveAt }));
     const name = q.worker.get(workerSid)?.friendly_name;
     if (name !== undefined) return { workerSid, friendlyName: name, goneAt: null, entries, episodes: eps };
     const deletion = q.deletion.get(workspaceSid, workerSid);
@@ -155,6 +162,10 @@ export function createReportQueries(db: BetterSqlite3.Database): ReportStore {
         yield historyOf(workspaceSid, workerSid, query);
         if (++n % WORKERS_PER_TURN === 0) await yieldToLoop();
       }
+    },
+    async activityAt(workspaceSid, workerSid, at) {
+      const row = q.activityAt.get(workerSid, workspaceSid, at);
+      return row ? { activitySid: row.to_activity_sid, since: row.effective_at } : null;
     },
     async pageActivityLog(workspaceSid, filter, page) {
       const result = log.page(workspaceSid, filter, page);
