@@ -126,9 +126,13 @@ export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   let text = String(value);
+  // One test for the common case (SIDs, dates, plain names): nothing to neutralise or quote.
+  if (!CSV_SPECIAL.test(text)) return text;
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+const CSV_SPECIAL = /^[=+\-@\t\r]|[",\r\n]/;
 
 export const csvLine = (fields: readonly unknown[]): string => `${fields.map(csvField).join(',')}\r\n`;
 
