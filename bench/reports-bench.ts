@@ -23,6 +23,9 @@ import { seedMonth } from './reports-seed.js';
 
 const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const AGENTS = arg('agents', 2000);
+/** `--data=DIR`: reuse a data directory a previous run seeded (and kept with `--keep`). */
+const REUSE = process.argv.find((a) => a.startsWith('--data='))?.split('=')[1];
+const KEEP = process.argv.includes('--keep');
 const RUNS = arg('runs', 7);
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -43,27 +46,31 @@ async function closeKeepingAlive(r: { close(): Promise<void> }): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-reports-bench-'));
+  const dataDir = REUSE ?? mkdtempSync(path.join(os.tmpdir(), 'rollcall-reports-bench-'));
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ROLLCALL_DATA_DIR: dataDir, ROLLCALL_LOG_LEVEL: 'error', ROLLCALL_DEFAULT_THRESHOLD_S: '30' });
-  // First start: the installation (account, workspace, activities); then the month, written straight in.
-  const first = await createRollcall(config, { logger: pino({ level: 'error' }) });
-  await first.listen(); // close() expects a started server
-  const { workspace } = first.installation;
-  const sidOf = async (name: string): Promise<string> => (await first.store.listActivities(workspace.sid)).find((a) => a.friendlyName === name)?.sid ?? '';
-  const activities = { offline: await sidOf('Offline'), available: await sidOf('Available'), break: await sidOf('Break') };
-  await closeKeepingAlive(first);
-  say(`seeding ${AGENTS} agents × 31 days into ${config.databaseFile} …`);
-  const seed = seedMonth({ file: config.databaseFile, workspaceSid: workspace.sid, activities, agents: AGENTS, monthStartAt: MONTH_START, days: 31, thresholdMs: 30_000 });
+  let seed: ReturnType<typeof seedMonth> | null = null;
+  if (!REUSE) {
+    // First start: the installation (account, workspace, activities); then the month, written straight in.
+    const first = await createRollcall(config, { logger: pino({ level: 'error' }) });
+    await first.listen(); // close() expects a started server
+    const { workspace } = first.installation;
+    const sidOf = async (name: string): Promise<string> => (await first.store.listActivities(workspace.sid)).find((a) => a.friendlyName === name)?.sid ?? '';
+    const activities = { offline: await sidOf('Offline'), available: await sidOf('Available'), break: await sidOf('Break') };
+    await closeKeepingAlive(first);
+    say(`seeding ${AGENTS} agents × 31 days into ${config.databaseFile} …`);
+    seed = seedMonth({ file: config.databaseFile, workspaceSid: workspace.sid, activities, agents: AGENTS, monthStartAt: MONTH_START, days: 31, thresholdMs: 30_000 });
+    say(`seeded ${seed.logRows} log rows and ${seed.episodes} episodes in ${fmt(seed.seedMs / 1000)} s`);
+  }
   const fileMiB = mib(statSync(config.databaseFile).size);
-  say(`seeded ${seed.logRows} log rows and ${seed.episodes} episodes in ${fmt(seed.seedMs / 1000)} s (${fmt(fileMiB)} MiB)`);
+  say(`database ${config.databaseFile}: ${fmt(fileMiB)} MiB`);
 
   const rollcall = await createRollcall(config, { logger: pino({ level: 'error' }) });
   const url = await rollcall.listen();
-  const { account } = rollcall.installation;
+  const { account, workspace } = rollcall.installation;
   const auth = `Basic ${Buffer.from(`${account.sid}:${account.authToken}`).toString('base64')}`;
   const base = `${url}/v1/Workspaces/${workspace.sid}`;
   const report = new ReportTable(0);
-  const raw: Record<string, unknown> = { agents: AGENTS, seed, fileMiB };
+  const raw: Record<string, unknown> = { agents: AGENTS, seed, fileMiB, reused: REUSE ?? null };
 
   const timed = async (name: string, pathAndQuery: string, target: number | null, check: (body: Record<string, unknown>) => string): Promise<void> => {
     const times: number[] = [];
@@ -80,6 +87,7 @@ async function main(): Promise<void> {
       stalls.push(loop.max / 1e6);
       if (response.status !== 200) throw new Error(`${name}: ${response.status} ${JSON.stringify(body)}`);
       note = check(body);
+      say(`  ${name} run ${i + 1}: ${fmt(times[i] ?? 0, 0)} ms, longest stall ${fmt(stalls[i] ?? 0, 0)} ms`);
     }
     const d = dist(times);
     const verdict = target === null ? 'info' : d.max <= target ? 'met' : 'MISSED';
@@ -125,6 +133,7 @@ async function main(): Promise<void> {
     const after = process.memoryUsage().rss;
     rates.push((lines - 1) / seconds);
     peaks.push(mib(peak - before));
+    say(`  CSV export run ${i + 1}: ${fmt((lines - 1) / seconds, 0)} rows/s`);
     report.notes.push(`CSV export run ${i + 1}: ${lines - 1} rows, ${fmt(mib(bytes))} MiB in ${fmt(seconds, 2)} s; RSS before ${fmt(mib(before))} MiB, peak ${fmt(mib(peak))} MiB, after ${fmt(mib(after))} MiB`);
   }
   const rate = dist(rates);
@@ -134,7 +143,8 @@ async function main(): Promise<void> {
   raw.export = { rates, peaks };
 
   await closeKeepingAlive(rollcall);
-  rmSync(dataDir, { recursive: true, force: true });
+  if (KEEP || REUSE) say(`kept ${dataDir} (reuse it with --data=${dataDir})`);
+  else rmSync(dataDir, { recursive: true, force: true });
   const machine = `${os.cpus().length}× ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
   say(`\n${machine}\n`);
   printReport('reports', machine, report, raw, say);

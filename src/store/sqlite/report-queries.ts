@@ -51,19 +51,27 @@ function cursorOf(token: string | undefined): { at: number; id: number } | null 
   return m ? { at: Number(m[1]), id: Number(m[2]) } : null;
 }
 
-/** Keyset pages and chunks over one table ordered by (an instant column, id), with and without a worker. */
+/**
+ * Keyset pages and chunks over one table ordered by (an instant column, id), with and without a
+ * worker. The cursor's instant is also given as a plain bound (`@lo`/`@hi`): SQLite does not use a
+ * row-value comparison as an index bound, and without it every chunk would scan from the range's
+ * start (measured: 0.2 s for the first chunk of a month, 0.9 s for the last).
+ */
 function keyset<R extends { id: number }>(db: BetterSqlite3.Database, table: string, at: string) {
-  const where = (scope: string, op: string): string =>
-    `WHERE ${scope} AND ${at} >= @startAt AND ${at} < @endAt AND (${at}, id) ${op} (@curAt, @curId)`;
-  const statement = (scope: string, op: string, order: string): BetterSqlite3.Statement<Record<string, unknown>, R> =>
+  const where = (scope: string, op: '>' | '<'): string => (op === '>'
+    ? `WHERE ${scope} AND ${at} >= @lo AND ${at} < @endAt AND (${at}, id) > (@curAt, @curId)`
+    : `WHERE ${scope} AND ${at} >= @startAt AND ${at} <= @hi AND (${at}, id) < (@curAt, @curId)`);
+  const statement = (scope: string, op: '>' | '<', order: string): BetterSqlite3.Statement<Record<string, unknown>, R> =>
     db.prepare(`SELECT * FROM ${table} ${where(scope, op)} ORDER BY ${at} ${order}, id ${order} LIMIT @limit`);
   const byWorkspace = { after: statement('workspace_sid = @ws', '>', 'ASC'), before: statement('workspace_sid = @ws', '<', 'DESC') };
   // `+workspace_sid` keeps SQLite on the worker's index: a worker's rows are few, a workspace's many.
   const worker = 'worker_sid = @workerSid AND +workspace_sid = @ws';
   const byWorker = { after: statement(worker, '>', 'ASC'), before: statement(worker, '<', 'DESC') };
   const pick = (filter: HistoryFilter) => (filter.workerSid === undefined ? byWorkspace : byWorker);
-  const params = (ws: string, filter: HistoryFilter, cur: { at: number; id: number }, limit: number) =>
-    ({ ws, workerSid: filter.workerSid ?? null, startAt: filter.startAt, endAt: filter.endAt, curAt: cur.at, curId: cur.id, limit });
+  const params = (ws: string, filter: HistoryFilter, cur: { at: number; id: number }, limit: number) => ({
+    ws, workerSid: filter.workerSid ?? null, startAt: filter.startAt, endAt: filter.endAt, curAt: cur.at, curId: cur.id, limit,
+    lo: Math.max(filter.startAt, cur.at), hi: Math.min(filter.endAt - 1, cur.at),
+  });
   return {
     page(ws: string, filter: HistoryFilter, page: PageRequest): Result<PageOf<R>> {
       const after = cursorOf(page.after);
