@@ -27,6 +27,7 @@ import { ensureInstallation, type Installation } from './service/first-run.js';
 import { newSid } from './service/ids.js';
 import type { Clock } from './service/ports.js';
 import { PresenceService } from './service/presence-service.js';
+import { ReportsService } from './service/reports-service.js';
 import { StatisticsService } from './service/statistics-service.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
 import { RoutingService } from './service/routing-service.js';
@@ -108,6 +109,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     store,
     admin,
     statistics: new StatisticsService({ store, clock }),
+    reports: new ReportsService({ store, clock }),
     routing,
     routingStore: store,
     keys: new ApiKeys(store),

@@ -72,9 +72,9 @@ export interface ManualRollcall extends TestRollcall {
 }
 
 /** A real server on port 0 whose every instant comes from a ManualClock the test moves. */
-export async function startManualRollcall(env: Record<string, string> = {}): Promise<ManualRollcall> {
+export async function startManualRollcall(env: Record<string, string> = {}, startAt?: number): Promise<ManualRollcall> {
   const dataDir = tempDataDir();
-  const clock = new ManualClock();
+  const clock = new ManualClock(startAt);
   const config = loadConfig({ PORT: '0', ROLLCALL_DATA_DIR: dataDir, ROLLCALL_LOG_LEVEL: 'silent', ...FAST_LIVENESS, ...env });
   const rollcall = await createRollcall(config, { demo: true, clock, logger: pino({ level: 'silent' }) });
   const url = await rollcall.listen();

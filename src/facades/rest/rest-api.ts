@@ -4,6 +4,7 @@
  * when its `baseUrl` points here. Every request is authenticated with HTTP Basic first; every
  * handler returns a Result, and refusals become Twilio error bodies through REST_ERRORS alone.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { Workspace } from '../../core/resources.js';
@@ -12,6 +13,7 @@ import { authenticate, type ApiKeys, type Principal } from '../../service/creden
 import type { Clock, Log, Store } from '../../service/ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type { RoutingService } from '../../service/routing-service.js';
+import type { ReportsService } from '../../service/reports-service.js';
 import type { StatisticsService } from '../../service/statistics-service.js';
 import type { Params } from './params.js';
 import { errorBody, Links, METHOD_NOT_ALLOWED, REST_ERRORS } from './wire.js';
@@ -20,6 +22,7 @@ export interface RestDeps {
   readonly store: Store;
   readonly admin: AdminService;
   readonly statistics: StatisticsService;
+  readonly reports: ReportsService;
   /** Routing changes (tasks, reservations, worker channels, the hold) go through the service. */
   readonly routing: RoutingService;
   /** Reads of routing resources, and catalogue writes followed by `routing.reloadCatalog`. */
@@ -43,11 +46,15 @@ export interface RestCall {
   readonly url: string;
   /** The If-Match header, if any, unquoted. */
   readonly ifMatch: string | undefined;
+  /** The Accept header, if any (reports and exports answer CSV or NDJSON on request). */
+  readonly accept: string | undefined;
 }
 
 export type RestAnswer =
   | { readonly status: 200 | 201; readonly body: unknown; readonly etag?: string }
-  | { readonly status: 204 };
+  | { readonly status: 204 }
+  /** A streamed body (CSV, NDJSON): produced as the client reads it, never held whole. */
+  | { readonly status: 200; readonly stream: AsyncIterable<string>; readonly contentType: string; readonly filename: string };
 
 export type RestHandler = (call: RestCall, deps: RestDeps) => Promise<Result<RestAnswer>>;
 
@@ -134,6 +141,7 @@ async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyRepl
     body: (req.body ?? {}) as Params,
     url: `${base}${req.url.split('?')[0]}`,
     ifMatch: typeof ifMatch === 'string' ? ifMatch.replace(/^W\//, '').replace(/"/g, '').trim() : undefined,
+    accept: req.headers.accept,
   };
   const result = await handler(call, deps);
   if (!result.ok) {
@@ -142,6 +150,10 @@ async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyRepl
   }
   const answer = result.value;
   if (answer.status === 204) return reply.code(204).send();
+  if ('stream' in answer) {
+    return reply.code(200).type(answer.contentType).header('content-disposition', `attachment; filename="${answer.filename}"`)
+      .send(Readable.from(answer.stream, { objectMode: false, highWaterMark: 64 * 1024 }));
+  }
   if (answer.etag !== undefined) void reply.header('etag', answer.etag);
   return reply.code(answer.status).send(answer.body);
 }

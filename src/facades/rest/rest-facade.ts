@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { EVENT_ROUTES } from './event-routes.js';
 import { FLEX_ROUTES } from './flex-routes.js';
 import { KEY_ROUTES } from './key-routes.js';
+import { REPORT_ROUTES } from './report-routes.js';
 import { registerRestRoutes, type RestDeps } from './rest-api.js';
 import { ROUTING_ROUTES } from './routing-routes.js';
 import { STATISTICS_ROUTES } from './statistics-routes.js';
@@ -15,6 +16,6 @@ import { WORKSPACE_ROUTES } from './workspace-routes.js';
 export type { RestDeps } from './rest-api.js';
 
 export async function registerRestFacade(app: FastifyInstance, deps: RestDeps): Promise<void> {
-  await registerRestRoutes(app, '/v1', [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES, ...ROUTING_ROUTES], deps);
+  await registerRestRoutes(app, '/v1', [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES, ...ROUTING_ROUTES, ...REPORT_ROUTES], deps);
   await registerRestRoutes(app, '/2010-04-01', KEY_ROUTES, deps);
 }

@@ -141,7 +141,7 @@ function resourceUrl(e: WorkspaceEvent, links: Links): string {
 }
 
 /** Our addition to Twilio's event: why an automatic change happened, in the REST dialect. */
-function restEvidence(evidence: LogoutEvidence | null): Record<string, unknown> | null {
+export function restEvidence(evidence: LogoutEvidence | null): Record<string, unknown> | null {
   if (!evidence) return null;
   return {
     reason: evidence.reason,

@@ -5,6 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { CONSOLE_MIGRATION } from './console-queries.js';
+import { REPORTS_MIGRATION } from './report-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -151,6 +152,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN routing_target TEXT;
   ALTER TABLE tasks ADD COLUMN virtual_start_at INTEGER;
   `,
+  // 6: reports — indexes for per-worker folds, history pages and exports; episodes record whether
+  // the session was exempt and when their logout took effect.
+  REPORTS_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

@@ -52,9 +52,10 @@ export class PresenceWriter {
       setDeadline: db.prepare('INSERT INTO deadlines (worker_sid, deadline_id, due_at) VALUES (?, ?, ?) ON CONFLICT(worker_sid) DO UPDATE SET deadline_id = excluded.deadline_id, due_at = excluded.due_at'),
       clearDeadline: db.prepare('DELETE FROM deadlines WHERE worker_sid = ? AND deadline_id = ?'),
       log: db.prepare('INSERT INTO activity_log (workspace_sid, worker_sid, from_activity_sid, to_activity_sid, cause, actor, evidence, effective_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      openEpisode: db.prepare('INSERT INTO disconnect_episodes (workspace_sid, worker_sid, last_seen_at, detected_at, reason) VALUES (?, ?, ?, ?, ?)'),
+      openEpisode: db.prepare('INSERT INTO disconnect_episodes (workspace_sid, worker_sid, last_seen_at, detected_at, reason, exempt) VALUES (?, ?, ?, ?, ?, ?)'),
       endEpisode: db.prepare('UPDATE disconnect_episodes SET ended_at = ?, outcome = COALESCE(outcome, ?) WHERE worker_sid = ? AND ended_at IS NULL'),
       markEpisode: db.prepare('UPDATE disconnect_episodes SET outcome = ? WHERE worker_sid = ? AND ended_at IS NULL AND outcome IS NULL'),
+      markLoggedOut: db.prepare("UPDATE disconnect_episodes SET outcome = 'logged-out', logged_out_at = ? WHERE worker_sid = ? AND ended_at IS NULL AND outcome IS NULL"),
       event: db.prepare(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at)
                          VALUES (@sid, @accountSid, @workspaceSid, @eventType, @resourceType, @resourceSid, @actorType, @actorSid, @description, @data, @cause, @evidence, @at)`),
     };
@@ -118,7 +119,7 @@ export class PresenceWriter {
       worker = { ...worker, activitySid: next.state.activity.sid, activityName: to?.friendly_name ?? '', available: next.state.activity.available, version, updatedAt, statusChangedAt: next.state.activitySince };
     }
     const effects = newEffects();
-    const events = this.persistOutputs(row, worker, workspace, state, next.outputs, at, effects);
+    const events = this.persistOutputs(row, worker, workspace, state, next.state, next.outputs, at, effects);
     if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events };
     const routing = { events: effects.events, pushes: effects.pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
     return { worker, outputs: next.outputs, events, routing };
@@ -150,7 +151,7 @@ export class PresenceWriter {
   }
 
   private persistOutputs(
-    row: WorkerRow, worker: Worker, workspace: Workspace, before: PresenceState, outputs: readonly PresenceOutput[], at: number, effects: RoutingEffects,
+    row: WorkerRow, worker: Worker, workspace: Workspace, before: PresenceState, after: PresenceState, outputs: readonly PresenceOutput[], at: number, effects: RoutingEffects,
   ): WorkspaceEvent[] {
     const events: WorkspaceEvent[] = [];
     for (const out of outputs) {
@@ -162,7 +163,8 @@ export class PresenceWriter {
           this.q.clearDeadline.run(row.sid, out.deadlineId);
           break;
         case 'disconnected':
-          this.q.openEpisode.run(row.workspace_sid, row.sid, out.lastSeenAt, out.detectedAt, out.reason);
+          // Whether the session was exempt is kept for the threshold advisor's replay.
+          this.q.openEpisode.run(row.workspace_sid, row.sid, out.lastSeenAt, out.detectedAt, out.reason, after.disconnection?.exempt ? 1 : 0);
           break;
         case 'reconnected':
           this.q.endEpisode.run(out.at, 'reconnected', row.sid);
@@ -170,7 +172,7 @@ export class PresenceWriter {
         case 'activity-changed': {
           this.q.log.run(row.workspace_sid, row.sid, out.from.sid, out.to.sid, out.cause, out.actor,
             out.evidence ? JSON.stringify(out.evidence) : null, out.effectiveAt, at);
-          if (before.disconnection && out.cause === 'offline-threshold') this.q.markEpisode.run('logged-out', row.sid);
+          if (before.disconnection && out.cause === 'offline-threshold') this.q.markLoggedOut.run(out.effectiveAt, row.sid);
           else if (before.disconnection && PERSON_CAUSES.has(out.cause)) this.q.markEpisode.run('overridden', row.sid);
           const ctx = { sid: newSid('event'), workspace, at, actor: out.actor };
           const from = out.from.sid === row.activity_sid ? { sid: row.activity_sid, friendlyName: row.activity_name } : this.activity(out.from.sid);

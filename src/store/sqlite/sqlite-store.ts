@@ -11,12 +11,14 @@ import type { DisconnectReason } from '../../core/presence.js';
 import type { Account, ApiKey, LogoutSettings } from '../../core/resources.js';
 import { newSecret, newSid } from '../../service/ids.js';
 import type { ConsoleStore } from '../../service/console-ports.js';
+import type { ReportStore } from '../../service/report-ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type {
   ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store, WorkspaceSeed,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
 import { createConsoleQueries } from './console-queries.js';
+import { createReportQueries } from './report-queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
@@ -41,8 +43,8 @@ export interface SqliteStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-/** The whole system of record on SQLite: presence, administration, routing and the console. */
-export type SqliteStore = Store & RoutingStore & ConsoleStore;
+/** The whole system of record on SQLite: presence, administration, routing, the console and reports. */
+export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.file);
@@ -101,6 +103,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createRoutingCatalog(db, clock, routingWriter),
     ...createRoutingTasks(db, clock, writer, routingWriter),
     ...createConsoleQueries(db, clock),
+    ...createReportQueries(db),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);

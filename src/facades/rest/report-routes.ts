@@ -1,0 +1,169 @@
+/**
+ * Rollcall's reporting extensions under `/v1/Workspaces/{WS}` (docs/reports.md): active user
+ * hours, the threshold advisor, the activity log and the disconnection episodes. Lists are paged
+ * in JSON and streamed whole as CSV (`.csv` or `Accept: text/csv`) or NDJSON (`.ndjson` or
+ * `Accept: application/x-ndjson`).
+ */
+import type { Rounding } from '../../core/billing.js';
+import { ok, type Result } from '../../core/errors.js';
+import type { Workspace } from '../../core/resources.js';
+import { MAX_THRESHOLD_S } from '../../core/logout-settings.js';
+import type { AdvisorQuery, HistoryQuery, ReportQuery } from '../../service/reports-service.js';
+import { pageArray, pageEnvelope, readPaging } from './paging.js';
+import { ParamReader } from './params.js';
+import { isoDate } from './wire.js';
+import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import {
+  EPISODE_CSV_COLUMNS, episodeCsvLine, csvLine, linesOf, LOG_CSV_COLUMNS, logCsvLine, reportCsv, restAdvice, restEpisode, restLogEntry, restReport, restReportWorker,
+} from './report-wire.js';
+
+type Format = 'json' | 'csv' | 'ndjson';
+
+const CONTENT_TYPES: Record<Exclude<Format, 'json'>, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' };
+
+/** The suffix of the path decides; without one, the Accept header. */
+function formatOf(call: RestCall, suffix: Format | undefined): Format {
+  if (suffix) return suffix;
+  const accept = call.accept ?? '';
+  if (/\btext\/csv\b/i.test(accept)) return 'csv';
+  if (/\bapplication\/(x-)?ndjson\b/i.test(accept)) return 'ndjson';
+  return 'json';
+}
+
+function readRange(p: ParamReader): { startDate?: string; endDate?: string; timeZone?: string } {
+  const startDate = p.string('StartDate');
+  const endDate = p.string('EndDate');
+  const timeZone = p.string('TimeZone');
+  return { ...(startDate !== undefined ? { startDate } : {}), ...(endDate !== undefined ? { endDate } : {}), ...(timeZone !== undefined ? { timeZone } : {}) };
+}
+
+function readWorker(call: RestCall, p: ParamReader): { workerSid?: string } {
+  const workerSid = call.path.workerSid ?? p.sid('worker', 'WorkerSid');
+  return workerSid === undefined ? {} : { workerSid };
+}
+
+async function activeUserHours(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.query);
+  const rounding = p.string('Rounding') ?? 'none';
+  if (rounding !== 'none' && rounding !== 'started-hour') p.fail('Rounding', 'Rounding must be none or started-hour');
+  const granularity = p.string('Granularity');
+  const query: ReportQuery = { ...readRange(p), ...readWorker(call, p), rounding: rounding as Rounding, ...(granularity !== undefined ? { granularity } : {}) };
+  const paging = readPaging(p);
+  if (p.refusal) return p.refusal;
+  const report = await deps.reports.activeUserHours(workspace.value.sid, query);
+  if (!report.ok) return report;
+  const r = report.value;
+  const format = formatOf(call, suffix);
+  if (format !== 'json') return ok({ status: 200, stream: format === 'csv' ? toAsync(reportCsv(r)) : ndjson([restReport(r), ...r.workers.map((w) => restReportWorker(r, w))]), contentType: CONTENT_TYPES[format], filename: `active-user-hours.${format}` });
+  const page = pageArray(r.workers, paging.request);
+  if (!page.ok) return page;
+  const items = page.value.items.map((w) => restReportWorker(r, w));
+  return answer({ ...envelope(call, workspace.value), ...restReport(r), ...pageEnvelope('workers', items, page.value, paging, { url: call.url, query: call.query }) });
+}
+
+async function thresholdAdvisor(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.query);
+  const thresholds = p.list('Threshold')?.map((t) => (/^\d{1,5}$/.test(t) && Number(t) >= 1 && Number(t) <= MAX_THRESHOLD_S ? Number(t) : NaN));
+  if (thresholds && (thresholds.some(Number.isNaN) || thresholds.length > 20)) p.fail('Threshold', `Threshold must be up to 20 whole numbers of seconds from 1 to ${MAX_THRESHOLD_S}`);
+  const query: AdvisorQuery = { ...readRange(p), ...readWorker(call, p), ...(thresholds ? { thresholdsS: thresholds } : {}) };
+  if (p.refusal) return p.refusal;
+  const advice = await deps.reports.advise(workspace.value.sid, query);
+  if (!advice.ok) return advice;
+  return answer({ ...envelope(call, workspace.value), ...restAdvice(advice.value), url: call.url });
+}
+
+async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.query);
+  const query: HistoryQuery = { ...readRange(p), ...readWorker(call, p) };
+  const paging = readPaging(p);
+  if (p.refusal) return p.refusal;
+  const ws = workspace.value.sid;
+  const format = formatOf(call, suffix);
+  if (format !== 'json') {
+    const exported = await deps.reports.exportActivityLog(ws, query);
+    if (!exported.ok) return exported;
+    const { chunks, names } = exported.value;
+    const lines = format === 'csv'
+      ? linesOf(csvLine(LOG_CSV_COLUMNS), chunks, (e) => logCsvLine(e, names))
+      : linesOf(null, chunks, (e) => `${JSON.stringify(restLogEntry(e, names))}\n`);
+    return ok({ status: 200, stream: lines, contentType: CONTENT_TYPES[format], filename: `activity-log.${format}` });
+  }
+  const result = await deps.reports.activityLogPage(ws, query, paging.request);
+  if (!result.ok) return result;
+  const { page, names, initial } = result.value;
+  const envelope = pageEnvelope('activity_log', page.items.map((e) => restLogEntry(e, names)), page, paging, { url: call.url, query: call.query });
+  if (query.workerSid === undefined) return answer(envelope);
+  // A timeline's first band: where the worker was when the range starts.
+  return answer({
+    initial_activity: initial === null ? null : {
+      activity_sid: initial.activitySid, activity_name: names.activities.get(initial.activitySid) ?? null, effective_date: isoDate(initial.since), effective_date_ms: initial.since,
+    },
+    ...envelope,
+  });
+}
+
+async function disconnections(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const p = new ParamReader(call.query);
+  const query: HistoryQuery = { ...readRange(p), ...readWorker(call, p) };
+  const paging = readPaging(p);
+  if (p.refusal) return p.refusal;
+  const ws = workspace.value.sid;
+  const format = formatOf(call, suffix);
+  if (format !== 'json') {
+    const exported = await deps.reports.exportEpisodes(ws, query);
+    if (!exported.ok) return exported;
+    const { chunks, names } = exported.value;
+    const lines = format === 'csv'
+      ? linesOf(csvLine(EPISODE_CSV_COLUMNS), chunks, (e) => episodeCsvLine(e, names))
+      : linesOf(null, chunks, (e) => `${JSON.stringify(restEpisode(e, names))}\n`);
+    return ok({ status: 200, stream: lines, contentType: CONTENT_TYPES[format], filename: `disconnections.${format}` });
+  }
+  const result = await deps.reports.episodePage(ws, query, paging.request);
+  if (!result.ok) return result;
+  const { page, names } = result.value;
+  return answer(pageEnvelope('disconnections', page.items.map((e) => restEpisode(e, names)), page, paging, { url: call.url, query: call.query }));
+}
+
+const envelope = (call: RestCall, ws: Workspace): Record<string, unknown> => ({ account_sid: ws.accountSid, workspace_sid: ws.sid, url: call.url });
+
+async function* toAsync(lines: Iterable<string>): AsyncGenerator<string> {
+  let batch = '';
+  for (const line of lines) {
+    batch += line;
+    if (batch.length >= 64 * 1024) {
+      yield batch;
+      batch = '';
+    }
+  }
+  if (batch) yield batch;
+}
+
+function ndjson(objects: readonly unknown[]): AsyncGenerator<string> {
+  return toAsync(objects.map((o) => `${JSON.stringify(o)}\n`));
+}
+
+const WS = '/Workspaces/:workspaceSid';
+const as = (format: Format, handler: (call: RestCall, deps: RestDeps, suffix?: Format) => Promise<Result<RestAnswer>>) =>
+  (call: RestCall, deps: RestDeps) => handler(call, deps, format);
+
+export const REPORT_ROUTES: readonly RestRoute[] = [
+  { method: 'GET', url: `${WS}/Reports/ActiveUserHours`, handler: (c, d) => activeUserHours(c, d) },
+  { method: 'GET', url: `${WS}/Reports/ActiveUserHours.csv`, handler: as('csv', activeUserHours) },
+  { method: 'GET', url: `${WS}/Reports/ThresholdAdvisor`, handler: thresholdAdvisor },
+  { method: 'GET', url: `${WS}/ActivityLog`, handler: (c, d) => activityLog(c, d) },
+  { method: 'GET', url: `${WS}/ActivityLog.csv`, handler: as('csv', activityLog) },
+  { method: 'GET', url: `${WS}/ActivityLog.ndjson`, handler: as('ndjson', activityLog) },
+  { method: 'GET', url: `${WS}/Disconnections`, handler: (c, d) => disconnections(c, d) },
+  { method: 'GET', url: `${WS}/Disconnections.csv`, handler: as('csv', disconnections) },
+  { method: 'GET', url: `${WS}/Disconnections.ndjson`, handler: as('ndjson', disconnections) },
+  { method: 'GET', url: `${WS}/Workers/:workerSid/ActivityLog`, handler: (c, d) => activityLog(c, d) },
+  { method: 'GET', url: `${WS}/Workers/:workerSid/Disconnections`, handler: (c, d) => disconnections(c, d) },
+];
