@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { createLocalBus } from './bus/local-bus.js';
 import { loadConfig, type Config } from './config.js';
@@ -16,6 +16,7 @@ import { registerEnvelope } from './facades/eventbridge/envelope.js';
 import { registerOpsRoutes } from './facades/ops/ops-routes.js';
 import { registerConsoleFacade } from './facades/console/console-facade.js';
 import { registerRestFacade } from './facades/rest/rest-facade.js';
+import { frameworkErrorBody } from './facades/rest/wire.js';
 import { createLogger } from './log.js';
 import { AdminService } from './service/admin-service.js';
 import { ConsoleFeed } from './service/console-feed.js';
@@ -73,7 +74,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   await routing.start();
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
-  const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
+    frameworkErrors: (error, req, reply) => void (reply as unknown as FastifyReply).code(400).send(frameworkErrorBody(error, req.url)) }) as unknown as FastifyInstance;
   await app.register(formbody);
   const channel = new AgentChannel({
     store, presence, bus, clock, log,
@@ -94,7 +96,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       }
     },
   });
-  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing });
+  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel });
   const admin = new AdminService({ store, bus, presence, log });
   const consoleFeed = new ConsoleFeed({ store, bus, presence, clock, log: log.child({ part: 'console' }) });
   consoleFeed.start();

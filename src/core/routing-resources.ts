@@ -85,7 +85,14 @@ export interface Task {
   readonly version: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** `RoutingTarget`: the one worker the task may be offered to (a task a worker made for itself); null for any. */
+  readonly routingTarget: string | null;
+  /** `VirtualStartTime`: where the task's age counts from, and its place in the queue. Its creation unless set. */
+  readonly virtualStartAt: number;
 }
+
+/** The sentinel `filterIndex` of a task placed in a queue by `TaskQueueSid` rather than by its workflow. */
+export const DIRECT_QUEUE = -2;
 
 export type ReservationStatus = 'pending' | 'accepted' | 'rejected' | 'timeout' | 'canceled' | 'rescinded' | 'wrapping' | 'completed';
 

@@ -10,7 +10,8 @@
  * goes first, unless the target's `order_by` says otherwise.
  */
 import { evaluate, type Expression } from './expressions.js';
-import type { OrderKey, RoutingPosition, WorkflowConfig, WorkflowTarget } from './workflow-config.js';
+import { DIRECT_QUEUE } from './routing-resources.js';
+import { targetAt, type OrderKey, type RoutingPosition, type WorkflowConfig, type WorkflowTarget } from './workflow-config.js';
 
 export type PresenceState = 'connected' | 'disconnected' | 'never-connected';
 
@@ -150,4 +151,28 @@ export function initialPosition(config: WorkflowConfig, taskAttributes: Readonly
 /** Whether a target's `skip_if` (e.g. `workers.available == 0`) says to skip it now. */
 export function shouldSkip(target: WorkflowTarget, availableWorkers: number): boolean {
   return target.skipIf !== null && evaluate(target.skipIf, { task: { workers: { available: availableWorkers } }, defaultScope: 'task' });
+}
+
+const MATCH_ALL: Expression = { kind: 'and', operands: [] };
+
+export interface PlacedTask {
+  readonly queueSid: string | null;
+  readonly filterIndex: number;
+  readonly targetIndex: number;
+  readonly routingTarget: string | null;
+}
+
+/**
+ * The step a waiting task is routed at, with its workflow target (null for a task placed in a
+ * queue by `TaskQueueSid`). A workflow places a task at a target: the queue's TargetWorkers, the
+ * target's expression and order. A task put in a queue directly has the queue's TargetWorkers
+ * only. A task with a `RoutingTarget` names its worker, so no expression applies to it; that worker
+ * still needs an available activity, free capacity and a connection (`canTake`).
+ */
+export function routingStep(task: PlacedTask, queueTargetWorkers: Expression, config: WorkflowConfig | null): { step: RoutingStep; target: WorkflowTarget | null } | null {
+  if (task.queueSid === null) return null;
+  const target = task.filterIndex === DIRECT_QUEUE || !config ? null : targetAt(config, { filterIndex: task.filterIndex, targetIndex: task.targetIndex });
+  if (task.filterIndex !== DIRECT_QUEUE && !target) return null;
+  if (task.routingTarget !== null) return { step: { queueSid: task.queueSid, targetWorkers: MATCH_ALL, expression: null, orderBy: [] }, target };
+  return { step: { queueSid: task.queueSid, targetWorkers: queueTargetWorkers, expression: target?.expression ?? null, orderBy: target?.orderBy ?? [] }, target };
 }

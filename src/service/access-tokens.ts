@@ -12,19 +12,29 @@ export interface TaskRouterGrant {
   readonly accountSid: string;
   readonly apiKeySid: string;
   readonly workspaceSid: string;
-  readonly workerSid: string;
+  /** Null for a workspace token (the SDK's `Workspace` class): it reads the workspace, it is no agent. */
+  readonly workerSid: string | null;
   readonly role: 'worker' | 'admin';
   readonly identity: string;
   /** Expiry, epoch ms. */
   readonly expiresAt: number;
 }
 
+/** A grant that names a worker: what the agent channel needs. */
+export type WorkerGrant = TaskRouterGrant & { readonly workerSid: string };
+
+export const isWorkerGrant = (grant: TaskRouterGrant): grant is WorkerGrant => grant.workerSid !== null;
+
+/** Who acts, for the activity log: the worker, or the key that signed a workspace token. */
+export const grantActor = (grant: TaskRouterGrant): string => grant.workerSid ?? grant.apiKeySid;
+
 export interface IssueTokenInput {
   readonly accountSid: string;
   readonly apiKeySid: string;
   readonly apiKeySecret: string;
   readonly workspaceSid: string;
-  readonly workerSid: string;
+  /** Omitted for a workspace token. */
+  readonly workerSid?: string;
   readonly identity: string;
   readonly role?: 'worker' | 'admin';
   readonly ttlS: number;
@@ -37,7 +47,7 @@ export async function issueAccessToken(input: IssueTokenInput): Promise<string> 
     jti: `${input.apiKeySid}-${iat}`,
     grants: {
       identity: input.identity,
-      task_router: { workspace_sid: input.workspaceSid, worker_sid: input.workerSid, role: input.role ?? 'worker' },
+      task_router: { workspace_sid: input.workspaceSid, ...(input.workerSid ? { worker_sid: input.workerSid } : {}), role: input.role ?? 'worker' },
     },
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' })
@@ -75,16 +85,17 @@ export async function verifyAccessToken(store: Store, token: unknown, nowMs: num
   }
   const grant = (claims.grants as { task_router?: Record<string, unknown>; identity?: unknown } | undefined);
   const tr = grant?.task_router;
-  if (!tr || !isSid('workspace', tr.workspace_sid) || !isSid('worker', tr.worker_sid)) {
-    return refuse('forbidden', 'The access token has no TaskRouter grant with a workspace and worker');
+  if (!tr || !isSid('workspace', tr.workspace_sid)) return refuse('forbidden', 'The access token has no TaskRouter grant with a workspace');
+  if (tr.worker_sid !== undefined && tr.worker_sid !== null && !isSid('worker', tr.worker_sid)) {
+    return refuse('forbidden', `The access token's worker_sid ${String(tr.worker_sid)} is not a worker SID`);
   }
   return ok({
     accountSid: claims.sub,
     apiKeySid: claims.iss,
     workspaceSid: tr.workspace_sid,
-    workerSid: tr.worker_sid,
+    workerSid: isSid('worker', tr.worker_sid) ? tr.worker_sid : null,
     role: tr.role === 'admin' || tr.role === 'supervisor' ? 'admin' : 'worker',
-    identity: typeof grant?.identity === 'string' ? grant.identity : tr.worker_sid,
+    identity: typeof grant?.identity === 'string' ? grant.identity : isSid('worker', tr.worker_sid) ? tr.worker_sid : claims.iss,
     expiresAt: claims.exp * 1000,
   });
 }

@@ -51,10 +51,18 @@ export interface TaskInput {
   readonly timeoutS?: number;
   /** A TaskChannel SID or unique name; `default` when absent. */
   readonly taskChannel?: string;
+  /** Places the task in this queue directly (its workflow's filters are not evaluated). */
+  readonly taskQueueSid?: string;
+  /** The one worker the task may be offered to. */
+  readonly routingTarget?: string;
+  /** Epoch ms; never later than the creation. */
+  readonly virtualStartAt?: number;
 }
 
 export interface TaskUpdate {
   readonly attributes?: string;
+  /** Epoch ms; never later than now. */
+  readonly virtualStartAt?: number;
   readonly priority?: number;
   readonly assignmentStatus?: AssignmentStatus;
   readonly reason?: string;

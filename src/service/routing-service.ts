@@ -9,9 +9,9 @@
 import type { Result } from '../core/errors.js';
 import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
 import { IdleOrder } from '../core/idle-order.js';
-import { chooseWorker, firstTaker, shouldSkip, canTake, matches, type CandidateWorker, type RoutingStep } from '../core/routing.js';
+import { chooseWorker, firstTaker, shouldSkip, canTake, matches, routingStep, type CandidateWorker } from '../core/routing.js';
 import type { Reservation, Task, TaskChannel } from '../core/routing-resources.js';
-import { parseWorkflowConfig, targetAt, type WorkflowConfig } from '../core/workflow-config.js';
+import { parseWorkflowConfig, type WorkflowConfig } from '../core/workflow-config.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
 import type { PresenceService } from './presence-service.js';
@@ -241,25 +241,26 @@ export class RoutingService {
     return [...tasks].sort((a, b) => {
       if (a.priority !== b.priority) return b.priority - a.priority;
       const lifo = a.queueSid !== null && a.queueSid === b.queueSid && view.queues.get(a.queueSid)?.lifo === true;
-      return lifo ? b.createdAt - a.createdAt : a.createdAt - b.createdAt;
+      return lifo ? b.virtualStartAt - a.virtualStartAt : a.virtualStartAt - b.virtualStartAt;
     });
   }
 
   private async offer(workspaceSid: string, view: WorkspaceView, task: Task): Promise<void> {
-    const config = view.workflows.get(task.workflowSid);
-    const target = config ? targetAt(config, { filterIndex: task.filterIndex, targetIndex: task.targetIndex }) : null;
     const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
-    if (!target || !queue) return;
-    const step: RoutingStep = { queueSid: target.queueSid, targetWorkers: queue.targetWorkers, expression: target.expression, orderBy: target.orderBy };
-    const members = queue.members;
-    const candidates = (): Iterable<CandidateWorker> => members?.values() ?? view.workers.values();
+    const placed = queue ? routingStep(task, queue.targetWorkers, view.workflows.get(task.workflowSid) ?? null) : null;
+    if (!queue || !placed) return;
+    const { step, target } = placed;
+    const named = task.routingTarget === null ? null : view.workers.get(task.routingTarget);
+    if (named === undefined) return;
+    const members = named ? null : queue.members;
+    const candidates = (): Iterable<CandidateWorker> => (named ? [named] : members?.values() ?? view.workers.values());
     const excluded = new Set(task.excludedWorkers);
     const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: excluded };
     const options = { holdDisconnected: view.holdDisconnected };
     for (let attempt = 0; attempt < 3; attempt++) {
       const chosen = members && step.orderBy.length === 0 ? firstTaker(members.values(), routable, step, options) : chooseWorker(candidates(), routable, step, options);
       if (!chosen) {
-        if (target.skipIf) {
+        if (target?.skipIf) {
           const available = [...candidates()].filter((w) => canTake(w, routable, options) && matches(w, routable, step)).length;
           if (shouldSkip(target, available)) {
             const moved = await this.store.skipTarget(workspaceSid, task.sid, { filterIndex: task.filterIndex, targetIndex: task.targetIndex });

@@ -64,7 +64,7 @@ describe('workspaces', () => {
     const { s, ws } = await start();
     const refusals: [Parameters<typeof ws.update>[0], RegExp][] = [
       [{ friendlyName: 'Changed', defaultActivitySid: `WA${'0'.repeat(32)}` }, /DefaultActivitySid .* is not an activity of workspace/],
-      [{ friendlyName: 'Changed', timeoutActivitySid: 'Break' }, /TimeoutActivitySid must be a SID/],
+      [{ friendlyName: 'Changed', timeoutActivitySid: 'Break' }, /TimeoutActivitySid Break is not valid: it must be a SID/],
       [{ friendlyName: 'Changed', eventCallbackUrl: 'not a url' }, /EventCallbackUrl must be an absolute http or https URL/],
       [{ friendlyName: 'Changed', eventsFilter: 'worker.created,,nope nope' }, /EventsFilter/],
       [{ friendlyName: 'Changed', multiTaskEnabled: true }, /MultiTaskEnabled is not supported yet/],
@@ -209,7 +209,7 @@ describe('workers', () => {
     await expectRestError(ws.workers.create({ friendlyName: 'dave', attributes: '{not json' }), { status: 400, code: 20001, message: /Attributes must be valid JSON/ });
     await expectRestError(ws.workers.create({ friendlyName: 'dave', attributes: '[1,2]' }), { status: 400, code: 20001, message: /Attributes must be a JSON object/ });
     await expectRestError(ws.workers.create({ friendlyName: 'dave', attributes: { skills: 'x' } as unknown as string }), { status: 400, code: 20001, message: /Attributes must be a JSON string/ });
-    await expectRestError(ws.workers.create({ friendlyName: 'dave', activitySid: 'Offline' }), { status: 400, code: 20001, message: /ActivitySid must be a SID/ });
+    await expectRestError(ws.workers.create({ friendlyName: 'dave', activitySid: 'Offline' }), { status: 400, code: 20001, message: /ActivitySid Offline is not valid: it must be a SID/ });
     await expectRestError(ws.workers.create({ friendlyName: 'dave', activitySid: `WA${'0'.repeat(32)}` }), { status: 400, code: 20001, message: /ActivitySid .* is not an activity of this workspace/ });
     await expectRestError(ws.workers.create({ friendlyName: '' }), { status: 400, code: 20001, message: /FriendlyName/ });
     expect((await ws.workers.list()).map((w) => w.friendlyName)).toEqual(['alice', 'bob', 'carol']);

@@ -68,7 +68,7 @@ describe('tasks', () => {
       [{ workflowSid: workflow.sid, timeout: 0 }, /Timeout/],
       [{ workflowSid: workflow.sid, taskChannel: 'fax' }, /TaskChannel fax is not a task channel/],
       [{ workflowSid: MISSING('WW') }, /WorkflowSid .* is not a workflow/],
-      [{ workflowSid: workflow.sid, routingTarget: MISSING('WK') }, /RoutingTarget is not supported/],
+      [{ workflowSid: workflow.sid, routingTarget: MISSING('WK') }, /RoutingTarget WK0{32} is not a worker of this workspace/],
     ];
     for (const [params, message] of refusals) await expectRestError(ws.tasks.create(params), { status: 400, code: 20001, message });
     await ws.workflows.create({ friendlyName: 'Second', configuration: (await ws.workflows(workflow.sid).fetch()).configuration });

@@ -137,10 +137,10 @@ describe('task queues', () => {
     const refusals: [Parameters<typeof ws.taskQueues.create>[0], RegExp][] = [
       [{ friendlyName: 'Bad', targetWorkers: 'worker.skills HAS' }, /^TargetWorkers: .*position 17/],
       [{ friendlyName: 'Bad', targetWorkers: 'skills HAS "a" AND (level > 2' }, /^TargetWorkers: .*position \d+/],
-      [{ friendlyName: 'Bad', maxReservedWorkers: 0 }, /MaxReservedWorkers must be a whole number from 1 to 50/],
+      [{ friendlyName: 'Bad', maxReservedWorkers: 0 }, /MaxReservedWorkers 0 is not valid: it must be a whole number from 1 to 50/],
       [{ friendlyName: 'Bad', taskOrder: 'RANDOM' as 'FIFO' }, /TaskOrder must be FIFO or LIFO/],
       [{ friendlyName: 'Bad', reservationActivitySid: MISSING('WA') }, /ReservationActivitySid .* is not an activity/],
-      [{ friendlyName: 'Bad', assignmentActivitySid: 'Busy' }, /AssignmentActivitySid must be a SID/],
+      [{ friendlyName: 'Bad', assignmentActivitySid: 'Busy' }, /AssignmentActivitySid Busy is not valid: it must be a SID/],
       [{ friendlyName: '' }, /FriendlyName/],
     ];
     for (const [params, message] of refusals) await expectRestError(ws.taskQueues.create(params), { status: 400, code: 20001, message });

@@ -11,7 +11,7 @@ import {
   ADMIN_COOKIE, AGENT_COOKIE, adminSession, agentSession, answer, cookieOptions, csrfProblem, noContent, originOf, refuseWith, send,
   SESSION_EXPIRED, type ConsoleAnswer, type ConsoleDeps,
 } from './console-api.js';
-import { activityRow, settingsBody, workerRow } from './console-wire.js';
+import { activityRow, CONSOLE_LABELS, settingsBody, workerRow } from './console-wire.js';
 
 type Body = Record<string, unknown>;
 type Handler = (session: ConsoleSession, req: FastifyRequest, deps: ConsoleDeps) => Promise<Result<ConsoleAnswer>>;
@@ -29,7 +29,8 @@ function fields<T extends Record<string, 'string' | 'boolean' | 'number'>>(body:
   for (const [name, type] of Object.entries(spec)) {
     const value = body[name];
     if (value === undefined) continue;
-    if (typeof value !== type) return refuse('invalid-parameter', `${name} must be a ${type === 'number' ? 'number' : type === 'boolean' ? 'true or false' : 'string'}`, name);
+    const what = type === 'number' ? (name === 'threshold_s' ? 'a whole number of seconds from 1 to 86400' : 'a number') : type === 'boolean' ? 'true or false' : 'text';
+    if (typeof value !== type) return refuse('invalid-parameter', `${CONSOLE_LABELS[name] ?? name} must be ${what}`, name);
     out[name] = value;
   }
   return ok(out as { [K in keyof T]?: T[K] extends 'string' ? string : T[K] extends 'boolean' ? boolean : number });
@@ -216,6 +217,11 @@ function registerAgentRoutes(scope: FastifyInstance, deps: ConsoleDeps): void {
     const [member] = await deps.console.team(session.workspaceSid, [session.workerSid as string]);
     return send(reply, answer({ worker_sid: session.workerSid, friendly_name: member?.worker.friendlyName ?? null }));
   });
+  scope.delete('/agent/session', async (req, reply) => {
+    await deps.console.signOut(req.cookies[AGENT_COOKIE]);
+    reply.clearCookie(AGENT_COOKIE, { path: '/console' });
+    return send(reply, noContent);
+  });
   scope.post('/agent/token', async (req, reply) => send(reply, await agentToken(req, reply, deps)));
   scope.get('/agent/notice', async (req, reply) => {
     const session = await actingSession(req, deps, (req.query as Record<string, unknown>).worker_sid);
@@ -253,8 +259,10 @@ async function agentToken(req: FastifyRequest, _reply: FastifyReply, deps: Conso
   const issued = await deps.console.agentToken(acting.value.session, acting.value.workerSid);
   if (!issued.ok) return issued;
   const origin = originOf(req, deps.publicUrl);
+  const settings = await deps.feed.settings(acting.value.workspaceSid);
   return answer({
     token: issued.value.token, expires_at: issued.value.expiresAt, worker_sid: issued.value.workerSid, friendly_name: issued.value.friendlyName,
+    logout_activity_sid: settings.settings.logoutActivitySid, logout_activity_name: settings.logoutActivityName,
     eb_server: `${origin}/v1/wschannels`, ws_server: `${origin.replace(/^http/, 'ws')}/v1/wschannels`,
   });
 }

@@ -31,6 +31,9 @@ const FIELDS: Readonly<Record<string, { readonly field: string; readonly label: 
   Available: { field: 'available', label: 'Available' },
 };
 
+/** The console's own field names as a person reads them (for type refusals made in the facade). */
+export const CONSOLE_LABELS: Readonly<Record<string, string>> = Object.fromEntries(Object.values(FIELDS).map((f) => [f.field, f.label]));
+
 export interface ConsoleError {
   readonly message: string;
   readonly code: string;

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Refusal } from '../../core/errors.js';
 import type { DisconnectReason } from '../../core/presence.js';
-import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
+import { isWorkerGrant, verifyAccessToken, type WorkerGrant } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness, type Watched } from '../../service/liveness.js';
 import type { Bus, Clock, ConnectionEnding, Log, Store } from '../../service/ports.js';
@@ -46,7 +46,7 @@ class AgentSession implements Watched {
   constructor(
     readonly id: string,
     readonly socket: WebSocket,
-    readonly grant: TaskRouterGrant,
+    readonly grant: WorkerGrant,
     private readonly clock: Clock,
   ) {
     this.lastSeenAt = clock.now();
@@ -79,6 +79,7 @@ export class AgentChannel {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
   private readonly liveness: Liveness;
   private readonly sessions = new Map<string, Set<AgentSession>>();
+  private readonly held = new Map<string, { holds: number; queue: [string, unknown][] }>();
   private ticker: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private closing = false;
@@ -107,8 +108,37 @@ export class AgentChannel {
       if (message.event?.eventType === 'worker.deleted') return this.closeWorker(message.event.resourceSid, 'Worker deleted');
       if (!message.worker || !message.event || !PUSHED_EVENTS.has(message.event.eventType)) return;
       const payload = ebWorker(message.worker);
-      for (const session of this.sessions.get(message.worker.sid) ?? []) session.send(message.event.eventType, payload);
+      this.send(message.worker.sid, message.event.eventType, payload);
     });
+  }
+
+  /**
+   * Holds a worker's pushes while an envelope request of that worker is answered: the SDK acts
+   * on the HTTP answer first (it registers `reservation.on('accepted')` once `accept()` resolved),
+   * so the events the request caused must reach it after the answer. The returned release, called
+   * once the answer is written, sends what was held, in order, on the next turn.
+   */
+  holdPushes(workerSid: string): () => void {
+    const held = this.held.get(workerSid) ?? { holds: 0, queue: [] };
+    held.holds++;
+    this.held.set(workerSid, held);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      setImmediate(() => {
+        held.holds--;
+        if (held.holds > 0) return;
+        this.held.delete(workerSid);
+        for (const [eventType, payload] of held.queue) for (const session of this.sessions.get(workerSid) ?? []) session.send(eventType, payload);
+      });
+    };
+  }
+
+  private send(workerSid: string, eventType: string, payload: unknown): void {
+    const held = this.held.get(workerSid);
+    if (held) held.queue.push([eventType, payload]);
+    else for (const session of this.sessions.get(workerSid) ?? []) session.send(eventType, payload);
   }
 
   /** Closes every session of a worker that no longer exists (4004: the SDK treats it like any close). */
@@ -125,7 +155,7 @@ export class AgentChannel {
     if ('channel' in push) payload = ebWorkerChannel(push.channel);
     else if (push.eventType.startsWith('task')) payload = ebTask(push.task, now);
     else payload = ebReservation(push.reservation as Reservation, push.task, now);
-    for (const session of sessions) session.send(push.eventType, payload);
+    this.send(push.workerSid, push.eventType, payload);
   }
 
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
@@ -152,14 +182,16 @@ export class AgentChannel {
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
     const grant = await verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now());
     if (!grant.ok) return rejectRefusal(socket, grant.refusal);
+    if (!isWorkerGrant(grant.value)) return rejectUpgrade(socket, 403, 'A workspace token (no worker_sid) cannot open the agent channel');
     const worker = await this.options.store.findWorker(grant.value.workspaceSid, grant.value.workerSid);
     if (!worker) return rejectUpgrade(socket, 404, `Worker ${grant.value.workerSid} was not found`);
     const closeExisting = url.searchParams.get('closeExistingSessions') === 'true';
     const exempt = url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false';
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, grant.value, closeExisting, exempt));
+    const workerGrant = grant.value;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, workerGrant, closeExisting, exempt));
   }
 
-  private accept(ws: WebSocket, grant: TaskRouterGrant, closeExisting: boolean, exempt: boolean): void {
+  private accept(ws: WebSocket, grant: WorkerGrant, closeExisting: boolean, exempt: boolean): void {
     const { clock, presence, log } = this.options;
     const session = new AgentSession(newSid('connection'), ws, grant, clock);
     const slog = log.child({ workerSid: grant.workerSid, connectionId: session.id });

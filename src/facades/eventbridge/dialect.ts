@@ -4,7 +4,7 @@
  */
 import type { RefusalCode } from '../../core/errors.js';
 import type { Activity, Worker } from '../../core/resources.js';
-import type { Reservation, Task, WorkerChannel } from '../../core/routing-resources.js';
+import type { Reservation, Task, TaskQueue, WorkerChannel } from '../../core/routing-resources.js';
 
 const epochS = (ms: number): number => Math.floor(ms / 1000);
 
@@ -51,7 +51,8 @@ export function ebPage<T extends { sid: string }>(
   return { contents: page.map(render), after_sid: more && page.length > 0 ? (page[page.length - 1] as T).sid : null };
 }
 
-function clampPageSize(value: unknown): number {
+/** `PageSize` as the SDK sends it (a number, or a string of one): 1–1000, 50 when absent or unreadable. */
+export function clampPageSize(value: unknown): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
   return Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 50;
 }
@@ -71,7 +72,7 @@ export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
   return {
     account_sid: t.accountSid,
     addons: '{}',
-    age: Math.max(0, Math.floor((nowMs - t.createdAt) / 1000)),
+    age: Math.max(0, Math.floor((nowMs - t.virtualStartAt) / 1000)),
     assignment_status: t.assignmentStatus,
     attributes: t.attributes,
     date_created: epochS(t.createdAt),
@@ -80,7 +81,7 @@ export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
     queue_name: t.queueName,
     queue_sid: t.queueSid,
     reason: t.reason,
-    routing_target: null,
+    routing_target: t.routingTarget,
     sid: t.sid,
     task_channel_sid: t.taskChannelSid,
     task_channel_unique_name: t.taskChannelUniqueName,
@@ -89,7 +90,7 @@ export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
     workflow_sid: t.workflowSid,
     workspace_sid: t.workspaceSid,
     version: String(t.version),
-    virtual_start_time: epochS(t.createdAt),
+    virtual_start_time: epochS(t.virtualStartAt),
   };
 }
 
@@ -126,5 +127,25 @@ export function ebWorkerChannel(c: WorkerChannel): Record<string, unknown> {
     task_channel_unique_name: c.taskChannelUniqueName,
     worker_sid: c.workerSid,
     workspace_sid: c.workspaceSid,
+  };
+}
+
+export function ebTaskQueue(q: TaskQueue, activities: readonly Activity[]): Record<string, unknown> {
+  const nameOf = (sid: string | null): string | null => (sid === null ? null : activities.find((a) => a.sid === sid)?.friendlyName ?? null);
+  return {
+    account_sid: q.accountSid,
+    assignment_activity_name: nameOf(q.assignmentActivitySid),
+    assignment_activity_sid: q.assignmentActivitySid,
+    date_created: epochS(q.createdAt),
+    date_updated: epochS(q.updatedAt),
+    friendly_name: q.friendlyName,
+    lifo_queue: q.taskOrder === 'LIFO',
+    max_reserved_workers: q.maxReservedWorkers,
+    reservation_activity_name: nameOf(q.reservationActivitySid),
+    reservation_activity_sid: q.reservationActivitySid,
+    sid: q.sid,
+    target_workers: q.targetWorkers,
+    task_order: q.taskOrder,
+    workspace_sid: q.workspaceSid,
   };
 }

@@ -6,17 +6,20 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { refuse, type Refusal, type Result } from '../../core/errors.js';
 import { isSid } from '../../core/sids.js';
-import { verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
+import { grantActor, verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
 import type { Clock, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import { EB_STATUS, ebActivity, ebPage, ebWorker } from './dialect.js';
 import { routeRouting, type RoutingEnvelopeDeps } from './routing-envelope.js';
+import { routeWorkspace } from './workspace-envelope.js';
 
 export interface EnvelopeDeps extends RoutingEnvelopeDeps {
   readonly store: Store;
   readonly presence: PresenceService;
   readonly clock: Clock;
   readonly bodyLimitBytes: number;
+  /** Holds the caller's pushes until its answer is written (the agent channel). */
+  readonly pushGate?: { holdPushes(workerSid: string): () => void };
 }
 
 interface Envelope {
@@ -53,6 +56,11 @@ export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps)
       const grant = await verifyAccessToken(deps.store, envelope.token, deps.clock.now());
       if (!grant.ok) return sendRefusal(reply, grant.refusal);
       const ifMatch = req.headers['if-match'];
+      if (grant.value.workerSid !== null && deps.pushGate) {
+        const release = deps.pushGate.holdPushes(grant.value.workerSid);
+        reply.raw.once('finish', release);
+        reply.raw.once('close', release);
+      }
       const answer = await route(deps, grant.value, envelope, typeof ifMatch === 'string' ? ifMatch : undefined);
       if (!answer.ok) return sendRefusal(reply, answer.refusal);
       return reply.code(200).headers(CORS_HEADERS).send({ payload: answer.value });
@@ -99,12 +107,13 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
   if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
   const routed = await routeRouting(deps, grant, path, { method: env.method, params: env.params, ifMatchVersion });
   if (routed) return routed;
+  const listed = await routeWorkspace(deps, grant, path, env.method, env.params);
+  if (listed) return listed;
   const list = WORKSPACE_PATH.exec(path);
   if (list && env.method === 'GET') {
     const [, wsSid = '', resource] = list;
     if (wsSid !== grant.workspaceSid) return refuse('forbidden', `The token does not grant access to workspace ${wsSid}`);
     if (resource === 'Activities') return { ok: true, value: ebPage(await deps.store.listActivities(wsSid), env.params, ebActivity) };
-    if (resource === 'Workers') return { ok: true, value: ebPage(await deps.store.listWorkers(wsSid), env.params, ebWorker) };
   }
   return refuse('not-found', `No resource ${env.method} ${path}`);
 }
@@ -121,16 +130,16 @@ async function updateWorker(
   if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a worker version', 'If-Match');
   const { ActivitySid, Attributes, RejectPendingReservations } = params;
   if (ActivitySid === undefined && Attributes === undefined) return refuse('invalid-parameter', 'Nothing to update: give ActivitySid or Attributes', 'ActivitySid');
-  if (ActivitySid !== undefined && !isSid('activity', ActivitySid)) return refuse('invalid-parameter', 'ActivitySid must be an activity SID (WA followed by 32 hex digits)', 'ActivitySid');
+  if (ActivitySid !== undefined && !isSid('activity', ActivitySid)) return refuse('invalid-parameter', `ActivitySid ${String(ActivitySid)} is not an activity SID (WA followed by 32 hex digits)`, 'ActivitySid');
   const reject = parseBoolean(RejectPendingReservations);
-  if (reject === null) return refuse('invalid-parameter', 'RejectPendingReservations must be true or false', 'RejectPendingReservations');
+  if (reject === null) return refuse('invalid-parameter', `RejectPendingReservations ${String(RejectPendingReservations)} must be true or false`, 'RejectPendingReservations');
   const attributes = Attributes === undefined ? undefined : parseAttributes(Attributes);
   if (attributes === null) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
   if (ActivitySid !== undefined && !(await deps.store.findActivity(wsSid, ActivitySid as string))) {
     return refuse('invalid-parameter', `ActivitySid ${ActivitySid as string} is not an activity of this workspace`, 'ActivitySid');
   }
   const cause = grant.role === 'admin' && wkSid !== grant.workerSid ? 'admin' : 'agent';
-  const actor = grant.workerSid;
+  const actor = grantActor(grant);
   // Validate everything before the first write, so a refused half never lands.
   let result = null;
   if (attributes !== undefined) {

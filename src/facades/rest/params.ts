@@ -5,7 +5,7 @@
  * names the parameter; the handler checks `refusal` once after reading everything.
  */
 import { refuse, type Refusal } from '../../core/errors.js';
-import { isSid, type SidKind } from '../../core/sids.js';
+import { SID_PREFIXES, isSid, type SidKind } from '../../core/sids.js';
 
 export type Params = Readonly<Record<string, unknown>>;
 
@@ -55,14 +55,14 @@ export class ParamReader {
     const s = this.string(name);
     if (s === undefined) return undefined;
     const n = /^-?\d+$/.test(s.trim()) ? Number(s) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) return this.fail(name, `${name} must be a whole number from ${min} to ${max}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max) return this.fail(name, `${name} ${s} is not valid: it must be a whole number from ${min} to ${max}`);
     return n;
   }
 
   sid(kind: SidKind, name: string): string | undefined {
     const s = this.string(name);
     if (s === undefined) return undefined;
-    if (!isSid(kind, s)) return this.fail(name, `${name} must be a SID: two letters and 32 hex digits, e.g. ${kind === 'activity' ? 'WA' : kind === 'worker' ? 'WK' : 'the right prefix'}…`);
+    if (!isSid(kind, s)) return this.fail(name, `${name} ${s} is not valid: it must be a SID, two letters and 32 hex digits, e.g. ${SID_PREFIXES[kind]}…`);
     return s;
   }
 
@@ -71,7 +71,7 @@ export class ParamReader {
     const s = this.string(name);
     if (s === undefined) return undefined;
     const ms = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(s) ? Date.parse(s) : NaN;
-    if (Number.isNaN(ms)) return this.fail(name, `${name} must be an ISO 8601 date-time such as 2026-11-25T14:00:00Z`);
+    if (Number.isNaN(ms)) return this.fail(name, `${name} ${s} is not valid: it must be an ISO 8601 date-time such as 2026-11-25T14:00:00Z`);
     return ms;
   }
 

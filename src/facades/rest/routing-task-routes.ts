@@ -1,7 +1,8 @@
 /**
  * `/Tasks`: list (filters `AssignmentStatus` (repeatable), `WorkflowSid`, `WorkflowName`,
- * `TaskQueueSid`, `TaskQueueName`, `Priority`, `EvaluateTaskAttributes`, `HasAddons`, `Ordering`),
- * create, fetch, update (`Attributes`, `Priority`, `AssignmentStatus` with `Reason`), delete.
+ * `TaskQueueSid`, `TaskQueueName`, `Priority`, `EvaluateTaskAttributes`, `HasAddons`, `RoutingTarget`,
+ * `Ordering`), create (also `TaskQueueSid`, `RoutingTarget`, `VirtualStartTime`), fetch, update
+ * (`Attributes`, `Priority`, `VirtualStartTime`, `AssignmentStatus` with `Reason`), delete.
  * Every change goes through the routing service, so routing passes and agent pushes follow. The
  * ETag is the task's version; `If-Match` with another one is refused with 412.
  */
@@ -57,16 +58,16 @@ async function listTasks(call: RestCall, deps: RestDeps): Promise<Result<RestAns
   const priority = p.integer('Priority', 0, MAX_PRIORITY);
   const hasAddons = p.boolean('HasAddons');
   const matchesExpression = readTaskExpression(p);
-  p.unsupported('RoutingTarget', 'tasks are routed by their workflow only');
+  const routingTarget = p.sid('worker', 'RoutingTarget');
   const compare = readOrdering<Task>(p, [
     { name: 'DateCreated', value: (t) => t.createdAt },
     { name: 'Priority', value: (t) => t.priority },
-    { name: 'VirtualStartTime', value: (t) => t.createdAt },
+    { name: 'VirtualStartTime', value: (t) => t.virtualStartAt },
   ]);
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
   const tasks = (await deps.routingStore.listTasks(workspace.value.sid, filter)).filter((t) =>
-    (workflowName === undefined || t.workflowName === workflowName) &&
+    (workflowName === undefined || t.workflowName === workflowName) && (routingTarget === undefined || t.routingTarget === routingTarget) &&
     (queueName === undefined || t.queueName === queueName) &&
     (priority === undefined || t.priority === priority) &&
     // No task has add-ons here.
@@ -95,8 +96,11 @@ async function createTask(call: RestCall, deps: RestDeps): Promise<Result<RestAn
     priority: p.integer('Priority', 0, MAX_PRIORITY),
     timeoutS: p.integer('Timeout', 1, 365 * 86_400),
     taskChannel: p.string('TaskChannel'),
+    taskQueueSid: p.sid('taskQueue', 'TaskQueueSid'),
+    routingTarget: p.sid('worker', 'RoutingTarget'),
+    virtualStartAt: p.date('VirtualStartTime'),
   };
-  for (const name of ['VirtualStartTime', 'RoutingTarget', 'IgnoreCapacity', 'TaskQueueSid']) p.unsupported(name, 'tasks are placed by their workflow, from their creation');
+  p.unsupported('IgnoreCapacity', 'a task is offered only to a worker with free capacity on its channel');
   if (p.refusal) return p.refusal;
   const taskInput = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TaskInput;
   const result = await deps.routing.createTask(workspace.value.sid, taskInput, call.principal.credentialSid);
@@ -122,12 +126,13 @@ async function updateTask(call: RestCall, deps: RestDeps): Promise<Result<RestAn
   if (status !== undefined && !(REQUESTABLE as readonly string[]).includes(status)) p.fail('AssignmentStatus', `AssignmentStatus must be one of ${REQUESTABLE.join(', ')}`);
   const reason = p.string('Reason');
   p.unsupported('TaskChannel', 'a task keeps the channel it was created on');
-  p.unsupported('VirtualStartTime', 'tasks are ordered by their creation');
+  const virtualStartAt = p.date('VirtualStartTime');
   if (p.refusal) return p.refusal;
   if (!version.ok) return version;
   const result = await deps.routing.updateTask(workspace.value.sid, call.path.taskSid ?? '', {
     ...(attributes !== undefined ? { attributes } : {}),
     ...(priority !== undefined ? { priority } : {}),
+    ...(virtualStartAt !== undefined ? { virtualStartAt } : {}),
     ...(status !== undefined ? { assignmentStatus: status as AssignmentStatus } : {}),
     ...(reason !== undefined ? { reason } : {}),
     ...(version.value !== undefined ? { ifMatchVersion: version.value } : {}),

@@ -108,7 +108,7 @@ export function restTask(t: Task, nowMs: number, links: Links): Record<string, u
   const url = routingUrls.task(links, t.workspaceSid, t.sid);
   return {
     account_sid: t.accountSid,
-    age: Math.max(0, Math.floor((nowMs - t.createdAt) / 1000)),
+    age: Math.max(0, Math.floor((nowMs - t.virtualStartAt) / 1000)),
     assignment_status: t.assignmentStatus,
     attributes: t.attributes,
     addons: '{}',
@@ -133,9 +133,9 @@ export function restTask(t: Task, nowMs: number, links: Links): Record<string, u
       workspace: links.workspace(t.workspaceSid),
       ...(t.queueSid ? { task_queue: routingUrls.taskQueue(links, t.workspaceSid, t.queueSid) } : {}),
     },
-    virtual_start_time: isoDate(t.createdAt),
+    virtual_start_time: isoDate(t.virtualStartAt),
     ignore_capacity: false,
-    routing_target: null,
+    routing_target: t.routingTarget,
   };
 }
 

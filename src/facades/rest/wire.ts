@@ -188,3 +188,12 @@ export function restKey(k: ApiKey, withSecret: boolean): Record<string, unknown>
   if (withSecret) key.secret = k.secret;
   return key;
 }
+
+/**
+ * Fastify's `frameworkErrors`: a request Fastify cannot even route (a lone `%` in the path, a
+ * malformed header) is answered in Twilio's form, with the offending URL, not Fastify's own body.
+ */
+export function frameworkErrorBody(error: { code?: string; message: string }, url: string): ErrorBody {
+  const message = error.code === 'FST_ERR_BAD_URL' ? `The URL ${url} is malformed (a % not followed by two hex digits?)` : `The request could not be read: ${error.message}`;
+  return errorBody(400, REST_ERRORS['invalid-parameter'].code, message);
+}

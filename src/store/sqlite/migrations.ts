@@ -146,7 +146,13 @@ export const MIGRATIONS: readonly string[] = [
   ROUTING_MIGRATION,
   // 4: the console — who changed the logout settings, sign-in sessions and one-time agent links.
   CONSOLE_MIGRATION,
-  // 5: reports — indexes for per-worker folds, history pages and exports; episodes record whether
+  // 5: Twilio conformance — a task's RoutingTarget (the one worker it may be offered to) and its
+  // VirtualStartTime (null: its creation).
+  `
+  ALTER TABLE tasks ADD COLUMN routing_target TEXT;
+  ALTER TABLE tasks ADD COLUMN virtual_start_at INTEGER;
+  `,
+  // 6: reports — indexes for per-worker folds, history pages and exports; episodes record whether
   // the session was exempt and when their logout took effect.
   REPORTS_MIGRATION,
 ];

@@ -21,6 +21,7 @@ export interface TaskRow {
   task_channel_sid: string; task_channel_unique_name: string; attributes: string; priority: number; timeout_s: number; assignment_status: string;
   reason: string | null; filter_index: number; target_index: number; target_since: number; target_due_at: number | null; expires_at: number;
   excluded_workers: string; version: number; created_at: number; updated_at: number;
+  routing_target: string | null; virtual_start_at: number | null;
 }
 export interface ReservationRow {
   sid: string; workspace_sid: string; account_sid: string; task_sid: string; worker_sid: string; worker_name: string; status: string;
@@ -67,6 +68,7 @@ export const toTask = (r: TaskRow): Task => ({
   attributes: r.attributes, priority: r.priority, timeoutS: r.timeout_s, assignmentStatus: r.assignment_status as AssignmentStatus,
   reason: r.reason, filterIndex: r.filter_index, targetIndex: r.target_index, targetSince: r.target_since,
   excludedWorkers: JSON.parse(r.excluded_workers) as string[], version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+  routingTarget: r.routing_target, virtualStartAt: r.virtual_start_at ?? r.created_at,
 });
 
 export const toReservation = (r: ReservationRow): Reservation => ({

@@ -7,8 +7,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { refuse, ok, type Result } from '../../core/errors.js';
 import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
-import { canTake, initialPosition, matches, type CandidateWorker } from '../../core/routing.js';
-import { canRequestReservationStatus, canRequestTaskStatus, type Reservation, type Task } from '../../core/routing-resources.js';
+import { canTake, initialPosition, matches, routingStep, type CandidateWorker } from '../../core/routing.js';
+import { DIRECT_QUEUE, canRequestReservationStatus, canRequestTaskStatus, type Reservation, type Task } from '../../core/routing-resources.js';
 import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
@@ -56,6 +56,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     task: prepare<[string, string], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.sid = ?`),
     workflow: prepare<[string, string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? AND f.sid = ?`),
     queue: prepare<[string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.sid = ?`),
+    workerIn: prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND sid = ?'),
     channel: prepare<[string, string, string], { sid: string }>('SELECT sid FROM task_channels WHERE workspace_sid = ? AND (sid = ? OR unique_name = ?)'),
     activity: prepare<[string, string], { sid: string; available: number }>('SELECT sid, available FROM activities WHERE workspace_sid = ? AND sid = ?'),
     candidate: prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
@@ -67,8 +68,13 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     timeoutActivity: prepare<[string], { timeout_activity_sid: string }>('SELECT timeout_activity_sid FROM workspaces WHERE sid = ?'),
   };
 
+  // Pushes carry the task as the transaction left it, not as it was when the push was recorded:
+  // the SDK replaces its own copy with what an event carries.
   const commitOf = (effects: RoutingEffects, presenceCommits: PresenceCommit[] = []): RoutingCommit => ({
-    events: effects.events, pushes: effects.pushes, presence: presenceCommits, touchedWorkers: [...effects.touchedWorkers],
+    events: effects.events,
+    pushes: effects.pushes.map((p) => ('task' in p ? { ...p, task: writer.task(p.task.sid) ?? p.task } : p)),
+    presence: presenceCommits,
+    touchedWorkers: [...effects.touchedWorkers],
   });
 
   const configOf = (workspaceSid: string, workflowSid: string): WorkflowConfig | null => {
@@ -113,10 +119,12 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   };
 
   /** Cancels a task and its active reservations. */
+  // The task event goes first, while the workers concerned still hold their reservations: the
+  // SDK finds a task through its reservations, and a reservation's end removes it.
   const cancelTask = (task: Task, reason: string, at: number, effects: RoutingEffects): void => {
-    for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
     prepare("UPDATE tasks SET assignment_status = 'canceled', reason = ?, target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(reason, at, task.sid);
     writer.announceTask(writer.task(task.sid) as Task, 'task.canceled', at, effects);
+    for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
   };
 
   const validJsonObject = (value: string): boolean => {
@@ -143,17 +151,22 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const channelKey = input.taskChannel ?? 'default';
         const channel = q.channel.get(workspaceSid, channelKey, channelKey);
         if (!channel) return refuse('invalid-parameter', `TaskChannel ${channelKey} is not a task channel of this workspace`, 'TaskChannel');
+        const direct = input.taskQueueSid === undefined ? null : q.queue.get(input.taskQueueSid);
+        if (direct === undefined || (direct && direct.workspace_sid !== workspaceSid)) return refuse('invalid-parameter', `TaskQueueSid ${input.taskQueueSid ?? ''} is not a task queue of this workspace`, 'TaskQueueSid');
+        if (input.routingTarget !== undefined && !q.workerIn.get(workspaceSid, input.routingTarget)) return refuse('invalid-parameter', `RoutingTarget ${input.routingTarget} is not a worker of this workspace`, 'RoutingTarget');
         const at = clock.now();
+        if (input.virtualStartAt !== undefined && input.virtualStartAt > at) return refuse('invalid-parameter', `VirtualStartTime ${new Date(input.virtualStartAt).toISOString()} is in the future; it may not be later than now`, 'VirtualStartTime');
         const sid = newSid('task');
-        const position = initialPosition(config, JSON.parse(attributes) as Record<string, unknown>);
+        const position = direct ? null : initialPosition(config, JSON.parse(attributes) as Record<string, unknown>);
         prepare(`INSERT INTO tasks (sid, workspace_sid, workflow_sid, queue_sid, task_channel_sid, attributes, priority, timeout_s, assignment_status, reason,
-          filter_index, target_index, target_since, target_due_at, expires_at, excluded_workers, version, created_at, updated_at)
-          VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 'pending', NULL, -1, 0, ?, NULL, ?, '[]', 1, ?, ?)`)
-          .run(sid, workspaceSid, input.workflowSid, channel.sid, attributes, priority, timeoutS, at, at + timeoutS * 1000, at, at);
+          filter_index, target_index, target_since, target_due_at, expires_at, excluded_workers, version, created_at, updated_at, routing_target, virtual_start_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?, 0, ?, NULL, ?, '[]', 1, ?, ?, ?, ?)`)
+          .run(sid, workspaceSid, input.workflowSid, direct?.sid ?? null, channel.sid, attributes, priority, timeoutS, direct ? DIRECT_QUEUE : -1, at, at + timeoutS * 1000, at, at,
+            input.routingTarget ?? null, input.virtualStartAt ?? null);
         const effects = newEffects();
         const created = writer.task(sid) as Task;
         if (position) place(created, config, position, at);
-        else cancelTask(created, 'No filter of the workflow matched the task, and it has no default filter', at, effects);
+        else if (!direct) cancelTask(created, 'No filter of the workflow matched the task, and it has no default filter', at, effects);
         const task = writer.task(sid) as Task;
         writer.announceTask(task, 'task.created', at, effects);
         if (task.queueSid) writer.announceTask(task, 'task-queue.entered', at, effects);
@@ -184,17 +197,21 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
           return refuse('invalid-parameter', `AssignmentStatus cannot change from ${task.assignmentStatus} to ${to}`, 'AssignmentStatus');
         }
         const at = clock.now();
+        if (update.virtualStartAt !== undefined && update.virtualStartAt > at) {
+          return refuse('invalid-parameter', `VirtualStartTime ${new Date(update.virtualStartAt).toISOString()} is in the future; it may not be later than now`, 'VirtualStartTime');
+        }
         const effects = newEffects();
+        if (update.virtualStartAt !== undefined) prepare('UPDATE tasks SET virtual_start_at = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(update.virtualStartAt, at, sid);
         if (update.attributes !== undefined || update.priority !== undefined) {
           prepare('UPDATE tasks SET attributes = ?, priority = ?, version = version + 1, updated_at = ? WHERE sid = ?')
             .run(update.attributes ?? task.attributes, update.priority ?? task.priority, at, sid);
         }
         if (to === 'canceled' && task.assignmentStatus !== 'canceled') cancelTask(task, update.reason ?? 'canceled', at, effects);
         else if ((to === 'wrapping' || to === 'completed') && to !== task.assignmentStatus) {
-          for (const r of writer.activeReservationsOfTask(sid)) if (r.status !== 'pending' && r.status !== to) writer.setReservationStatus(r, to, at, effects);
           prepare('UPDATE tasks SET assignment_status = ?, reason = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(to, update.reason ?? task.reason, at, sid);
           writer.announceTask(writer.task(sid) as Task, to === 'completed' ? 'task.completed' : 'task.wrapup', at, effects);
-        } else if (update.attributes !== undefined || update.priority !== undefined) {
+          for (const r of writer.activeReservationsOfTask(sid)) if (r.status !== 'pending' && r.status !== to) writer.setReservationStatus(r, to, at, effects);
+        } else if (update.attributes !== undefined || update.priority !== undefined || update.virtualStartAt !== undefined) {
           writer.announceTask(writer.task(sid) as Task, 'task.updated', at, effects);
         }
         return ok({ task: writer.task(sid) as Task, commit: commitOf(effects) });
@@ -207,8 +224,9 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         if (ifMatchVersion !== undefined && ifMatchVersion !== row.version) return refuse('version-mismatch', `Task ${sid} is at version ${row.version}, not ${ifMatchVersion}`);
         const at = clock.now();
         const effects = newEffects();
-        for (const r of writer.activeReservationsOfTask(sid)) writer.setReservationStatus(r, 'canceled', at, effects);
         writer.announceTask(toTask(row), 'task.deleted', at, effects);
+        // As Twilio does: a pending offer is canceled, an accepted (or wrapping) one is completed.
+        for (const r of writer.activeReservationsOfTask(sid)) writer.setReservationStatus(r, r.status === 'pending' ? 'canceled' : 'completed', at, effects);
         prepare('DELETE FROM reservations WHERE task_sid = ?').run(sid);
         prepare('DELETE FROM tasks WHERE sid = ?').run(sid);
         return ok(commitOf(effects));
@@ -279,7 +297,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     },
     async pendingTasks(workspaceSid, limit) {
       return prepare<[string, number], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.assignment_status = 'pending' AND t.queue_sid IS NOT NULL
-        ORDER BY t.priority DESC, t.created_at, t.rowid LIMIT ?`).all(workspaceSid, limit).map(toTask);
+        ORDER BY t.priority DESC, COALESCE(t.virtual_start_at, t.created_at), t.rowid LIMIT ?`).all(workspaceSid, limit).map(toTask);
     },
     async skipTarget(workspaceSid, taskSid, from) {
       return tx(() => {
@@ -304,14 +322,14 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const task = writer.task(input.taskSid);
         if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuse('conflict', `Task ${input.taskSid} is no longer waiting`);
         const queue = q.queue.get(task.queueSid);
-        const config = configOf(input.workspaceSid, task.workflowSid);
-        const target = config ? targetAt(config, { filterIndex: task.filterIndex, targetIndex: task.targetIndex }) : null;
+        const parsedTarget = queue ? parsedExpression(queue.target_workers) : null;
+        const placed = parsedTarget?.ok ? routingStep(task, parsedTarget.value, configOf(input.workspaceSid, task.workflowSid)) : null;
         const row = q.candidate.get(input.workerSid);
-        if (!queue || !target || !row) return refuse('conflict', 'The task or the worker changed');
+        if (!queue || !placed || !row) return refuse('conflict', 'The task or the worker changed');
+        if (task.routingTarget !== null && task.routingTarget !== input.workerSid) return refuse('conflict', `Task ${task.sid} may only be offered to ${task.routingTarget}`);
         const worker = candidateOf(row, q.channelsOf.all(input.workerSid));
-        const parsedTarget = parsedExpression(queue.target_workers);
         const routable = { sid: task.sid, attributes: JSON.parse(task.attributes) as Record<string, unknown>, channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
-        const step = { queueSid: queue.sid, targetWorkers: parsedTarget.ok ? parsedTarget.value : { kind: 'and' as const, operands: [] }, expression: target.expression, orderBy: target.orderBy };
+        const step = placed.step;
         // The decision was made on a snapshot: check it again under this transaction.
         if (!canTake(worker, routable, { holdDisconnected: input.holdDisconnected }) || !matches(worker, routable, step)) return refuse('conflict', `Worker ${input.workerSid} can no longer take task ${task.sid}`);
         if (writer.activeReservationsOfTask(task.sid).some((r) => r.workerSid === input.workerSid)) return refuse('conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
