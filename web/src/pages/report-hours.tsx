@@ -47,8 +47,8 @@ function chartOf(r: ActiveUserHours) {
     xAxis: { type: 'category', data: r.periods.map((p) => p.period) },
     yAxis: { type: 'value', name: 'hours' },
     series: [
-      { name: r.rounding === 'started-hour' ? 'Billed hours (each started hour)' : 'Billed hours', type: 'bar', stack: 'hours', data: r.periods.map((p) => p.billed_hours), itemStyle: { color: '#0263e0' }, large: true },
-      { name: 'Saved by automatic logout', type: 'bar', stack: 'hours', data: r.periods.map((p) => p.saved_hours), itemStyle: { color: '#14b053' }, large: true },
+      { name: r.rounding === 'started-hour' ? 'Billed hours (each started hour)' : 'Billed hours', type: 'bar', stack: 'hours', data: r.periods.map((p) => p.billed_hours), itemStyle: { color: '#0263e0' }, barMaxWidth: 48, large: true },
+      { name: 'Saved by automatic logout', type: 'bar', stack: 'hours', data: r.periods.map((p) => p.saved_hours), itemStyle: { color: '#14b053' }, barMaxWidth: 48, large: true },
     ],
   };
 }
