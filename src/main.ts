@@ -100,16 +100,17 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const admin = new AdminService({ store, bus, presence, log });
   const consoleFeed = new ConsoleFeed({ store, bus, presence, clock, log: log.child({ part: 'console' }) });
   consoleFeed.start();
+  const reports = new ReportsService({ store, clock });
   const closeConsoleStreams = await registerConsoleFacade(app, {
     console: new ConsoleService({ store, clock, sessionTtlMs: config.consoleSessionTtlMs, agentLinkTtlMs: config.agentLinkTtlMs, tokenTtlS: config.tokenTtlS }),
-    admin, feed: consoleFeed, clock, log: log.child({ part: 'console' }), publicUrl: config.publicUrl,
+    admin, feed: consoleFeed, reports, clock, log: log.child({ part: 'console' }), publicUrl: config.publicUrl,
     webDir: config.consoleDir ?? defaultConsoleDir(),
   });
   await registerRestFacade(app, {
     store,
     admin,
     statistics: new StatisticsService({ store, clock }),
-    reports: new ReportsService({ store, clock }),
+    reports,
     routing,
     routingStore: store,
     keys: new ApiKeys(store),

@@ -4,7 +4,7 @@
  * unsaved input (session/drafts.ts).
  */
 import type {
-  Activity, AgentLink, AgentNotice, AgentToken, Refusal, Session, Settings, WorkerRow,
+  Activity, ActiveUserHours, AgentLink, AgentNotice, AgentToken, Refusal, Session, Settings, ThresholdAdvice, WorkerHistory, WorkerRow,
 } from './contract';
 import { stashDrafts } from './session/drafts';
 import { navigate, signInPath } from './shell/router';
@@ -95,6 +95,19 @@ export async function request<T>(method: Method, path: string, options: RequestO
 
 const seg = encodeURIComponent;
 
+/** A report's query in the console's names (`start_date`, `time_zone`, …); empty values are left out. */
+export type ReportQuery = Readonly<Record<string, string | undefined>>;
+
+export function queryString(query: ReportQuery): string {
+  const q = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') q.set(name, value);
+  const text = q.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/** A download link (CSV, NDJSON): the browser fetches it with the session cookie. */
+export const exportUrl = (file: string, query: ReportQuery): string => `${API}/reports/${file}${queryString(query)}`;
+
 export const api = {
   session: {
     get: () => request<Session>('GET', '/session', { redirectOn401: false }),
@@ -123,6 +136,11 @@ export const api = {
       request<WorkerRow>('PATCH', `/workers/${seg(sid)}`, { body }),
     remove: (sid: string) => request<void>('DELETE', `/workers/${seg(sid)}`),
     createAgentLink: (sid: string) => request<AgentLink>('POST', `/workers/${seg(sid)}/agent-links`),
+  },
+  reports: {
+    activeUserHours: (query: ReportQuery) => request<ActiveUserHours>('GET', `/reports/active-user-hours${queryString(query)}`),
+    thresholdAdvisor: (query: ReportQuery) => request<ThresholdAdvice>('GET', `/reports/threshold-advisor${queryString(query)}`),
+    history: (query: ReportQuery) => request<WorkerHistory>('GET', `/reports/history${queryString(query)}`),
   },
   agent: {
     endSession: () => request<void>('DELETE', '/agent/session', { redirectOn401: false }),

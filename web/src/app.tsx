@@ -6,7 +6,7 @@ import { Box } from '@twilio-paste/core/box';
 import { Spinner } from '@twilio-paste/core/spinner';
 import { CustomizationProvider } from '@twilio-paste/core/customization';
 import { lazy, Suspense, useEffect } from 'react';
-import type { ReactNode } from 'react';
+import type { ComponentType, ReactNode } from 'react';
 import { ActivitiesPage } from './pages/activities';
 import { NotFoundPage } from './pages/not-found';
 import { SettingsPage } from './pages/settings';
@@ -19,6 +19,16 @@ import { BASE, navigate, pageOf, useLocation } from './shell/router';
 import { ToastProvider } from './shell/toasts';
 
 const AgentPage = lazy(() => import('./pages/agent'));
+// The reports carry ECharts: loaded when a report is first opened, so other pages stay small.
+const ActiveUserHoursPage = lazy(() => import('./pages/report-hours'));
+const ThresholdAdvisorPage = lazy(() => import('./pages/report-advisor'));
+const HistoryPage = lazy(() => import('./pages/report-history'));
+
+const lazyPage = (Page: ComponentType, what: string) => (
+  <Suspense fallback={<Box padding="space100"><Spinner decorative={false} title={`Loading ${what}`} size="sizeIcon70" /></Box>}>
+    <Page />
+  </Suspense>
+);
 
 /**
  * Paste's default theme, with font stacks that need no download. Theme.Provider adds @font-face
@@ -40,6 +50,9 @@ const ADMIN_PAGES: Record<string, { title: string; render: () => ReactNode }> = 
   '/activities': { title: 'Activities', render: () => <ActivitiesPage /> },
   '/workers': { title: 'Workers', render: () => <WorkersPage /> },
   '/teams': { title: 'Teams view', render: () => <TeamsPage /> },
+  '/reports/active-user-hours': { title: 'Active user hours', render: () => lazyPage(ActiveUserHoursPage, 'the report') },
+  '/reports/threshold-advisor': { title: 'Threshold advisor', render: () => lazyPage(ThresholdAdvisorPage, 'the advisor') },
+  '/reports/history': { title: 'History', render: () => lazyPage(HistoryPage, 'the history') },
 };
 
 function Screen({ page }: { page: string }): ReactNode {

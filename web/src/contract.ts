@@ -132,3 +132,103 @@ export interface Refusal {
   field?: string;
   retry_after_s?: number;
 }
+
+// ── Reports (docs/console-api.md › Reports) ──────────────────────────────────────────────────
+
+/** Whole seconds, with hours beside them; `billed_hours` is whole with started-hour rounding. */
+export interface ReportFigures {
+  active_seconds: number;
+  active_hours: number;
+  saved_seconds: number;
+  saved_hours: number;
+  billed_hours: number;
+}
+
+export interface ActiveUserHours {
+  start_at: number;
+  end_at: number;
+  data_until: number;
+  time_zone: string;
+  granularity: 'day' | 'month';
+  rounding: 'none' | 'started-hour';
+  logout_activity_sid: string;
+  logout_activity_name: string;
+  total: ReportFigures & { active_workers: number };
+  periods: (ReportFigures & { period: string; start_at: number; end_at: number; active_workers: number })[];
+  workers: (ReportFigures & { worker_sid: string; friendly_name: string | null; deleted: boolean })[];
+}
+
+export interface ThresholdCandidate {
+  threshold_seconds: number;
+  current: boolean;
+  logouts: number;
+  false_logouts: number;
+  active_seconds: number;
+  active_hours: number;
+  saved_seconds: number;
+  saved_hours: number;
+}
+
+export interface ThresholdAdvice {
+  start_at: number;
+  end_at: number;
+  data_until: number;
+  time_zone: string;
+  automatic_update: boolean;
+  current_threshold_seconds: number;
+  false_logout_window_seconds: number;
+  workers: number;
+  episodes: number;
+  without_automatic_logout: { active_seconds: number; active_hours: number };
+  actual: { logouts: number; false_logouts: number; active_seconds: number; active_hours: number };
+  candidates: ThresholdCandidate[];
+}
+
+export interface LogEvidence {
+  reason: string;
+  last_seen_at: number;
+  threshold_ms: number;
+  due_at: number;
+}
+
+export interface LogEntry {
+  id: number;
+  worker_sid: string;
+  worker_name: string | null;
+  from_activity_sid: string | null;
+  from_activity_name: string | null;
+  to_activity_sid: string;
+  to_activity_name: string | null;
+  cause: string;
+  actor: string | null;
+  evidence: LogEvidence | null;
+  effective_at: number;
+  recorded_at: number;
+}
+
+export interface Episode {
+  id: number;
+  worker_sid: string;
+  worker_name: string | null;
+  start_at: number;
+  detected_at: number;
+  reason: string;
+  outcome: 'reconnected' | 'logged-out' | 'overridden' | null;
+  end_at: number | null;
+  logout_at: number | null;
+  reconnect_at: number | null;
+  duration_s: number | null;
+  exempt: boolean | null;
+}
+
+export interface WorkerHistory {
+  worker_sid: string;
+  start_at: number;
+  end_at: number;
+  data_until: number;
+  time_zone: string;
+  initial_activity: { activity_sid: string; activity_name: string | null; effective_at: number } | null;
+  activity_log: LogEntry[];
+  disconnections: Episode[];
+  truncated: boolean;
+}

@@ -7,12 +7,14 @@
  * is never granted. The session cookie is also SameSite=Strict; either alone would stop a forged
  * form post, both together also stop a same-site attacker page on another port.
  */
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Result } from '../../core/errors.js';
 import type { AdminService } from '../../service/admin-service.js';
 import type { ConsoleFeed } from '../../service/console-feed.js';
 import type { ConsoleSession } from '../../service/console-ports.js';
 import type { ConsoleService } from '../../service/console-service.js';
+import type { ReportsService } from '../../service/reports-service.js';
 import type { Clock, Log } from '../../service/ports.js';
 import { consoleError } from './console-wire.js';
 
@@ -24,6 +26,7 @@ export interface ConsoleDeps {
   readonly console: ConsoleService;
   readonly admin: AdminService;
   readonly feed: ConsoleFeed;
+  readonly reports: ReportsService;
   readonly clock: Clock;
   readonly log: Log;
   /** `ROLLCALL_PUBLIC_URL`; without it, links are built from the request's Host. */
@@ -32,7 +35,11 @@ export interface ConsoleDeps {
   readonly webDir: string | null;
 }
 
-export type ConsoleAnswer = { readonly status: 200 | 201; readonly body: unknown } | { readonly status: 204 };
+export type ConsoleAnswer =
+  | { readonly status: 200 | 201; readonly body: unknown }
+  | { readonly status: 204 }
+  /** A download (CSV, NDJSON), produced as the browser reads it; refusals come before the first byte. */
+  | { readonly status: 200; readonly stream: AsyncIterable<string>; readonly contentType: string; readonly filename: string };
 
 export const answer = (body: unknown, status: 200 | 201 = 200): Result<ConsoleAnswer> => ({ ok: true, value: { status, body } });
 export const noContent: Result<ConsoleAnswer> = { ok: true, value: { status: 204 } };
@@ -44,6 +51,10 @@ export function send(reply: FastifyReply, result: Result<ConsoleAnswer>): Fastif
     return reply.code(status).send(body);
   }
   const a = result.value;
+  if ('stream' in a) {
+    return reply.code(200).type(a.contentType).header('content-disposition', `attachment; filename="${a.filename}"`)
+      .send(Readable.from(a.stream, { objectMode: false, highWaterMark: 64 * 1024 }));
+  }
   return a.status === 204 ? reply.code(204).send() : reply.code(a.status).send(a.body);
 }
 

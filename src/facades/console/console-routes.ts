@@ -11,6 +11,7 @@ import {
   ADMIN_COOKIE, AGENT_COOKIE, adminSession, agentSession, answer, cookieOptions, csrfProblem, noContent, originOf, refuseWith, send,
   SESSION_EXPIRED, type ConsoleAnswer, type ConsoleDeps,
 } from './console-api.js';
+import { CONSOLE_REPORT_ROUTES } from './console-report-routes.js';
 import { activityRow, CONSOLE_LABELS, settingsBody, workerRow } from './console-wire.js';
 
 type Body = Record<string, unknown>;
@@ -84,6 +85,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleD
       if (!link.ok) return link;
       return answer({ url: `${originOf(req, d.publicUrl)}/console/agent?link=${link.value.token}`, expires_at: link.value.expiresAt }, 201);
     });
+    for (const route of CONSOLE_REPORT_ROUTES) admin('GET', route.url, route.handler);
     registerAgentRoutes(scope, deps);
   }, { prefix: '/console/api' });
 }

@@ -29,7 +29,18 @@ const FIELDS: Readonly<Record<string, { readonly field: string; readonly label: 
   Attributes: { field: 'attributes', label: 'Attributes' },
   ActivitySid: { field: 'activity_sid', label: 'The activity' },
   Available: { field: 'available', label: 'Available' },
+  // Reports (their query is renamed to these by reporting/report-params.ts).
+  StartDate: { field: 'start_date', label: 'The start date' },
+  EndDate: { field: 'end_date', label: 'The end date' },
+  TimeZone: { field: 'time_zone', label: 'The time zone' },
+  Granularity: { field: 'granularity', label: 'Granularity' },
+  Rounding: { field: 'rounding', label: 'Rounding' },
+  WorkerSid: { field: 'worker_sid', label: 'The worker' },
+  Threshold: { field: 'threshold', label: 'Thresholds' },
 };
+
+/** Range names a report's message may mention in passing ("after StartDate"), read as a person would. */
+const IN_PASSING: readonly [RegExp, string][] = [[/\bStartDate\b/g, 'the start date'], [/\bEndDate\b/g, 'the end date'], [/\bTimeZone\b/g, 'the time zone']];
 
 /** The console's own field names as a person reads them (for type refusals made in the facade). */
 export const CONSOLE_LABELS: Readonly<Record<string, string>> = Object.fromEntries(Object.values(FIELDS).map((f) => [f.field, f.label]));
@@ -44,11 +55,13 @@ export function consoleError(refusal: Refusal): { status: number; body: ConsoleE
   const status = CONSOLE_STATUS[refusal.code];
   const named = refusal.field === undefined ? undefined : FIELDS[refusal.field];
   if (!named) return { status, body: refusal.field === undefined ? { message: refusal.message, code: refusal.code } : { message: refusal.message, code: refusal.code, field: refusal.field } };
-  const message = refusal.message.startsWith(refusal.field as string) ? named.label + refusal.message.slice((refusal.field as string).length) : refusal.message;
+  const field = refusal.field as string;
+  let message = refusal.message.startsWith(field) ? named.label + refusal.message.slice(field.length) : refusal.message;
+  for (const [name, words] of IN_PASSING) message = message.replace(name, words);
   return { status, body: { message, code: refusal.code, field: named.field } };
 }
 
-function evidence(e: LogoutEvidence | null): Record<string, unknown> | null {
+export function evidence(e: LogoutEvidence | null): Record<string, unknown> | null {
   return e ? { reason: e.reason, last_seen_at: e.lastSeenAt, threshold_ms: e.thresholdMs, due_at: e.dueAt } : null;
 }
 

@@ -4,22 +4,17 @@
  * in JSON and streamed whole as CSV (`.csv` or `Accept: text/csv`) or NDJSON (`.ndjson` or
  * `Accept: application/x-ndjson`).
  */
-import type { Rounding } from '../../core/billing.js';
 import { ok, type Result } from '../../core/errors.js';
 import type { Workspace } from '../../core/resources.js';
-import { MAX_THRESHOLD_S } from '../../core/logout-settings.js';
-import type { AdvisorQuery, HistoryQuery, ReportQuery } from '../../service/reports-service.js';
+import { activityLogFile, episodesFile, reportFile, type ExportFile } from '../reporting/report-exports.js';
+import { readAdvisorQuery, readHistoryQuery, readReportQuery } from '../reporting/report-params.js';
 import { pageArray, pageEnvelope, readPaging } from './paging.js';
 import { ParamReader } from './params.js';
 import { isoDate } from './wire.js';
 import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
-import {
-  EPISODE_CSV_COLUMNS, episodeCsvLine, csvLine, linesOf, LOG_CSV_COLUMNS, logCsvLine, reportCsv, restAdvice, restEpisode, restLogEntry, restReport, restReportWorker,
-} from './report-wire.js';
+import { restAdvice, restEpisode, restLogEntry, restReport, restReportWorker } from './report-wire.js';
 
 type Format = 'json' | 'csv' | 'ndjson';
-
-const CONTENT_TYPES: Record<Exclude<Format, 'json'>, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' };
 
 /** The suffix of the path decides; without one, the Accept header. */
 function formatOf(call: RestCall, suffix: Format | undefined): Format {
@@ -30,33 +25,20 @@ function formatOf(call: RestCall, suffix: Format | undefined): Format {
   return 'json';
 }
 
-function readRange(p: ParamReader): { startDate?: string; endDate?: string; timeZone?: string } {
-  const startDate = p.string('StartDate');
-  const endDate = p.string('EndDate');
-  const timeZone = p.string('TimeZone');
-  return { ...(startDate !== undefined ? { startDate } : {}), ...(endDate !== undefined ? { endDate } : {}), ...(timeZone !== undefined ? { timeZone } : {}) };
-}
-
-function readWorker(call: RestCall, p: ParamReader): { workerSid?: string } {
-  const workerSid = call.path.workerSid ?? p.sid('worker', 'WorkerSid');
-  return workerSid === undefined ? {} : { workerSid };
-}
+const streamed = (f: ExportFile): Result<RestAnswer> => ok({ status: 200, ...f });
 
 async function activeUserHours(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
-  const rounding = p.string('Rounding') ?? 'none';
-  if (rounding !== 'none' && rounding !== 'started-hour') p.fail('Rounding', 'Rounding must be none or started-hour');
-  const granularity = p.string('Granularity');
-  const query: ReportQuery = { ...readRange(p), ...readWorker(call, p), rounding: rounding as Rounding, ...(granularity !== undefined ? { granularity } : {}) };
+  const query = readReportQuery(p, call.path.workerSid);
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
   const report = await deps.reports.activeUserHours(workspace.value.sid, query);
   if (!report.ok) return report;
   const r = report.value;
   const format = formatOf(call, suffix);
-  if (format !== 'json') return ok({ status: 200, stream: format === 'csv' ? toAsync(reportCsv(r)) : ndjson([restReport(r), ...r.workers.map((w) => restReportWorker(r, w))]), contentType: CONTENT_TYPES[format], filename: `active-user-hours.${format}` });
+  if (format !== 'json') return streamed(reportFile(r, format));
   const page = pageArray(r.workers, paging.request);
   if (!page.ok) return page;
   const items = page.value.items.map((w) => restReportWorker(r, w));
@@ -67,9 +49,7 @@ async function thresholdAdvisor(call: RestCall, deps: RestDeps): Promise<Result<
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
-  const thresholds = p.list('Threshold')?.map((t) => (/^\d{1,5}$/.test(t) && Number(t) >= 1 && Number(t) <= MAX_THRESHOLD_S ? Number(t) : NaN));
-  if (thresholds && (thresholds.some(Number.isNaN) || thresholds.length > 20)) p.fail('Threshold', `Threshold must be up to 20 whole numbers of seconds from 1 to ${MAX_THRESHOLD_S}`);
-  const query: AdvisorQuery = { ...readRange(p), ...readWorker(call, p), ...(thresholds ? { thresholdsS: thresholds } : {}) };
+  const query = readAdvisorQuery(p, call.path.workerSid);
   if (p.refusal) return p.refusal;
   const advice = await deps.reports.advise(workspace.value.sid, query);
   if (!advice.ok) return advice;
@@ -80,19 +60,14 @@ async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Pro
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
-  const query: HistoryQuery = { ...readRange(p), ...readWorker(call, p) };
+  const query = readHistoryQuery(p, call.path.workerSid);
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
   const ws = workspace.value.sid;
   const format = formatOf(call, suffix);
   if (format !== 'json') {
-    const exported = await deps.reports.exportActivityLog(ws, query);
-    if (!exported.ok) return exported;
-    const { chunks, names } = exported.value;
-    const lines = format === 'csv'
-      ? linesOf(csvLine(LOG_CSV_COLUMNS), chunks, (e) => logCsvLine(e, names))
-      : linesOf(null, chunks, (e) => `${JSON.stringify(restLogEntry(e, names))}\n`);
-    return ok({ status: 200, stream: lines, contentType: CONTENT_TYPES[format], filename: `activity-log.${format}` });
+    const exported = activityLogFile(await deps.reports.exportActivityLog(ws, query), format);
+    return exported.ok ? streamed(exported.value) : exported;
   }
   const result = await deps.reports.activityLogPage(ws, query, paging.request);
   if (!result.ok) return result;
@@ -112,19 +87,14 @@ async function disconnections(call: RestCall, deps: RestDeps, suffix?: Format): 
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
-  const query: HistoryQuery = { ...readRange(p), ...readWorker(call, p) };
+  const query = readHistoryQuery(p, call.path.workerSid);
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
   const ws = workspace.value.sid;
   const format = formatOf(call, suffix);
   if (format !== 'json') {
-    const exported = await deps.reports.exportEpisodes(ws, query);
-    if (!exported.ok) return exported;
-    const { chunks, names } = exported.value;
-    const lines = format === 'csv'
-      ? linesOf(csvLine(EPISODE_CSV_COLUMNS), chunks, (e) => episodeCsvLine(e, names))
-      : linesOf(null, chunks, (e) => `${JSON.stringify(restEpisode(e, names))}\n`);
-    return ok({ status: 200, stream: lines, contentType: CONTENT_TYPES[format], filename: `disconnections.${format}` });
+    const exported = episodesFile(await deps.reports.exportEpisodes(ws, query), format);
+    return exported.ok ? streamed(exported.value) : exported;
   }
   const result = await deps.reports.episodePage(ws, query, paging.request);
   if (!result.ok) return result;
@@ -133,22 +103,6 @@ async function disconnections(call: RestCall, deps: RestDeps, suffix?: Format): 
 }
 
 const envelope = (call: RestCall, ws: Workspace): Record<string, unknown> => ({ account_sid: ws.accountSid, workspace_sid: ws.sid, url: call.url });
-
-async function* toAsync(lines: Iterable<string>): AsyncGenerator<string> {
-  let batch = '';
-  for (const line of lines) {
-    batch += line;
-    if (batch.length >= 64 * 1024) {
-      yield batch;
-      batch = '';
-    }
-  }
-  if (batch) yield batch;
-}
-
-function ndjson(objects: readonly unknown[]): AsyncGenerator<string> {
-  return toAsync(objects.map((o) => `${JSON.stringify(o)}\n`));
-}
 
 const WS = '/Workspaces/:workspaceSid';
 const as = (format: Format, handler: (call: RestCall, deps: RestDeps, suffix?: Format) => Promise<Result<RestAnswer>>) =>

@@ -4,6 +4,7 @@ import {
   SidebarNavigationDisclosureHeading, SidebarNavigationDisclosureHeadingWrapper, SidebarNavigationItem,
 } from '@twilio-paste/core/sidebar';
 import { ProductContactCenterTeamsIcon } from '@twilio-paste/icons/esm/ProductContactCenterTeamsIcon';
+import { ProductInsightsIcon } from '@twilio-paste/icons/esm/ProductInsightsIcon';
 import { ProductSettingsIcon } from '@twilio-paste/icons/esm/ProductSettingsIcon';
 import { ProductTaskRouterIcon } from '@twilio-paste/icons/esm/ProductTaskRouterIcon';
 import type { ReactNode } from 'react';
@@ -23,6 +24,15 @@ const SECTIONS: Section[] = [
     pages: [{ page: '/activities', label: 'Activities' }, { page: '/workers', label: 'Workers' }],
   },
   { heading: 'Supervise', icon: <ProductContactCenterTeamsIcon decorative />, pages: [{ page: '/teams', label: 'Teams view (live)' }] },
+  {
+    heading: 'Reports',
+    icon: <ProductInsightsIcon decorative />,
+    pages: [
+      { page: '/reports/active-user-hours', label: 'Active user hours' },
+      { page: '/reports/threshold-advisor', label: 'Threshold advisor' },
+      { page: '/reports/history', label: 'History' },
+    ],
+  },
 ];
 
 export function ConsoleNavigation({ page, onNavigate }: { page: string; onNavigate: () => void }): ReactNode {
