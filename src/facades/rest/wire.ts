@@ -79,7 +79,8 @@ export function restWorkspace(ws: Workspace, activities: readonly Activity[], li
     event_callback_url: ws.eventCallbackUrl,
     events_filter: ws.eventsFilter,
     friendly_name: ws.friendlyName,
-    // Routing is single-task for now; these two are what it does, not settings.
+    // Routing is single-task for now; these two are what it does, not settings (creating or
+    // updating a workspace refuses anything else).
     multi_task_enabled: false,
     prioritize_queue_order: 'FIFO',
     sid: ws.sid,

@@ -6,6 +6,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CONSOLE_MIGRATION } from './console-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
+import { WORKSPACES_MIGRATION } from './workspace-queries.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: accounts, workspaces, activities, workers and the presence tables.
@@ -151,6 +152,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN routing_target TEXT;
   ALTER TABLE tasks ADD COLUMN virtual_start_at INTEGER;
   `,
+  // 6: several workspaces per account — the one the Flex Configuration names.
+  WORKSPACES_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */
