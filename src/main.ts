@@ -19,6 +19,7 @@ import { registerRestFacade } from './facades/rest/rest-facade.js';
 import { frameworkErrorBody } from './facades/rest/wire.js';
 import { createLogger } from './log.js';
 import { AdminService } from './service/admin-service.js';
+import { CallbackDispatcher } from './service/callback-dispatcher.js';
 import { ConsoleFeed } from './service/console-feed.js';
 import { ConsoleService } from './service/console-service.js';
 import { SystemClock } from './service/clocks.js';
@@ -71,6 +72,12 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
   const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }) });
   await routing.start();
+  const callbacks = new CallbackDispatcher({
+    store, bus, clock, log: log.child({ nodeId, part: 'callbacks' }),
+    retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs,
+    applyAssignment: (workspaceSid, reservationSid, status) => routing.updateReservation({ workspaceSid, reservationSid, status, actor: 'assignment-callback' }),
+  });
+  callbacks.start();
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
@@ -114,6 +121,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     routing,
     routingStore: store,
     keys: new ApiKeys(store),
+    callbacks: store,
     clock,
     publicUrl: config.publicUrl,
     log,
@@ -141,6 +149,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       state = 'stopping';
       if (heartbeat) clearInterval(heartbeat);
       await routing.stop();
+      await callbacks.stop();
       await presence.stop('server-restart');
       consoleFeed.stop();
       closeConsoleStreams();

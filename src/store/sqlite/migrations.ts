@@ -4,6 +4,7 @@
  * migration: add the next number.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { CALLBACK_MIGRATION } from './callback-outbox.js';
 import { CONSOLE_MIGRATION } from './console-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
 import { WORKSPACES_MIGRATION } from './workspace-queries.js';
@@ -154,6 +155,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 6: several workspaces per account — the one the Flex Configuration names.
   WORKSPACES_MIGRATION,
+  // 7: the callback outbox (event and assignment callbacks owed, and how their delivery went).
+  CALLBACK_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

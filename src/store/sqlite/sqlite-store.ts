@@ -16,6 +16,8 @@ import type {
   ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
+import type { CallbackStore } from '../../service/callback-ports.js';
+import { CallbackOutbox, createCallbackQueries } from './callback-outbox.js';
 import { createConsoleQueries } from './console-queries.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 import { startCheckpointer } from './checkpointer.js';
@@ -43,7 +45,7 @@ export interface SqliteStoreOptions {
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
 /** The whole system of record on SQLite: presence, administration, routing and the console. */
-export type SqliteStore = Store & RoutingStore & ConsoleStore;
+export type SqliteStore = Store & RoutingStore & ConsoleStore & CallbackStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.file);
@@ -58,6 +60,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const writer = new PresenceWriter(db);
   const routingWriter = new RoutingWriter(db, (event) => writer.recordEvent(event));
   writer.attachRouting(routingWriter);
+  writer.attachOutbox(new CallbackOutbox(db));
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
 
@@ -103,6 +106,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createRoutingTasks(db, clock, writer, routingWriter),
     ...createConsoleQueries(db, clock),
     ...createWorkspaceQueries(db, clock),
+    ...createCallbackQueries(db, clock),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);

@@ -78,6 +78,7 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
         if (live > 0) return refuse('conflict', `Workspace ${sid} has ${live} live agent connection${live === 1 ? '' : 's'}; sign those agents out first`);
         // Children first (foreign keys are on); the activity log, episodes and events are history and stay.
         for (const statement of [
+          "DELETE FROM callback_outbox WHERE workspace_sid = ? AND status = 'pending'",
           'DELETE FROM console_sessions WHERE workspace_sid = ?',
           'DELETE FROM agent_links WHERE workspace_sid = ?',
           'DELETE FROM reservations WHERE workspace_sid = ?',
