@@ -50,6 +50,6 @@ export interface CallbackStore {
   claimDueCallbacks(limit: number, leaseMs: number): Promise<CallbackDelivery[]>;
   nextCallbackDueAt(): Promise<number | null>;
   recordCallbackAttempt(id: number, outcome: CallbackAttemptOutcome): Promise<void>;
-  /** A workspace's deliveries in the order they were owed. */
+  /** A workspace's most recent `limit` deliveries (after `afterId`), in the order they were owed. */
   listCallbackDeliveries(workspaceSid: string, filter: { afterId?: number; limit: number }): Promise<CallbackDelivery[]>;
 }

@@ -114,7 +114,7 @@ export function createCallbackQueries(db: BetterSqlite3.Database, clock: Clock):
         .run(outcome.status, outcome.nextAttemptAt, clock.now(), outcome.url, outcome.httpStatus, outcome.error, outcome.answer, id);
     },
     async listCallbackDeliveries(workspaceSid, filter) {
-      const rows = prepare<[string, number, number], OutboxRow>('SELECT * FROM callback_outbox WHERE workspace_sid = ? AND id > ? ORDER BY id LIMIT ?')
+      const rows = prepare<[string, number, number], OutboxRow>('SELECT * FROM (SELECT * FROM callback_outbox WHERE workspace_sid = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id')
         .all(workspaceSid, filter.afterId ?? 0, filter.limit);
       return rows.map(toDelivery);
     },
