@@ -14,6 +14,7 @@ export interface WorkspacePatch {
   readonly eventCallbackUrl?: string | null;
   /** Comma-separated event types, or null to clear it. */
   readonly eventsFilter?: string | null;
+  readonly multiTaskEnabled?: boolean;
 }
 
 const EVENT_TYPE = /^[a-z]+(?:\.[a-z_]+)+$/;
@@ -29,6 +30,8 @@ export interface WorkspaceCreation {
   readonly friendlyName: string;
   readonly eventCallbackUrl?: string;
   readonly eventsFilter?: string;
+  /** Twilio's default is true. */
+  readonly multiTaskEnabled?: boolean;
   /** Twilio's `Template`: `NONE` (the default) or `FIFO`. */
   readonly template?: string;
 }
@@ -37,6 +40,7 @@ export interface CheckedWorkspaceCreation {
   readonly friendlyName: string;
   readonly eventCallbackUrl: string | null;
   readonly eventsFilter: string | null;
+  readonly multiTaskEnabled: boolean;
   readonly template?: 'FIFO';
 }
 
@@ -50,7 +54,7 @@ export function checkWorkspaceCreation(input: WorkspaceCreation): Result<Checked
   if (!filter.ok) return filter;
   const template = input.template ?? 'NONE';
   if (template !== 'NONE' && template !== 'FIFO') return refuse('invalid-parameter', `Template ${template} is not valid: use FIFO or NONE`, 'Template');
-  const checked = { friendlyName: name.value, eventCallbackUrl: url.value, eventsFilter: filter.value };
+  const checked = { friendlyName: name.value, eventCallbackUrl: url.value, eventsFilter: filter.value, multiTaskEnabled: input.multiTaskEnabled ?? true };
   return ok(template === 'FIFO' ? { ...checked, template } : checked);
 }
 
@@ -73,6 +77,7 @@ export function applyWorkspacePatch(current: Workspace, patch: WorkspacePatch, a
     if (!url.ok) return url;
     next = { ...next, eventCallbackUrl: url.value };
   }
+  if (patch.multiTaskEnabled !== undefined) next = { ...next, multiTaskEnabled: patch.multiTaskEnabled };
   if (patch.eventsFilter !== undefined) {
     const filter = checkEventsFilter(patch.eventsFilter);
     if (!filter.ok) return filter;

@@ -112,6 +112,8 @@ export interface WorkspaceSeed {
   readonly thresholdMs: number;
   readonly eventCallbackUrl?: string | null;
   readonly eventsFilter?: string | null;
+  /** Absent: single-task (the first-run workspace). */
+  readonly multiTaskEnabled?: boolean;
   /** `FIFO`: also Twilio's template queue ("Sample Queue", every worker) and a workflow into it. */
   readonly template?: 'FIFO';
 }

@@ -73,7 +73,7 @@ describe('workspaces', () => {
     const refusals: [Parameters<typeof workspaces.create>[0], RegExp][] = [
       [{ friendlyName: '' }, /^FriendlyName must not be empty$/],
       [{ friendlyName: 'X', template: 'LIFO' }, /^Template LIFO is not valid: use FIFO or NONE$/],
-      [{ friendlyName: 'X', multiTaskEnabled: true }, /^MultiTaskEnabled is not supported yet: routing is single-task$/],
+      [{ friendlyName: 'X', multiTaskEnabled: 'sometimes' as unknown as boolean }, /^MultiTaskEnabled must be true or false$/],
       [{ friendlyName: 'X', prioritizeQueueOrder: 'LIFO' }, /^PrioritizeQueueOrder LIFO is not supported: only FIFO$/],
       [{ friendlyName: 'X', eventCallbackUrl: 'ftp://example.com/x' }, /^EventCallbackUrl must be an absolute http or https URL; "ftp:\/\/example.com\/x" is not one$/],
       [{ friendlyName: 'X', eventsFilter: 'task.created,DROP TABLE' }, /EventsFilter .*"DROP TABLE" is not one/],

@@ -25,9 +25,10 @@ async function createWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
   const eventCallbackUrl = p.string('EventCallbackUrl');
   const eventsFilter = p.string('EventsFilter');
   const template = p.string('Template');
-  checkRoutingMode(p);
+  const multiTaskEnabled = p.boolean('MultiTaskEnabled');
+  checkQueueOrder(p);
   if (p.refusal) return p.refusal;
-  const result = await deps.admin.createWorkspace(call.principal.accountSid, { friendlyName, eventCallbackUrl, eventsFilter, template });
+  const result = await deps.admin.createWorkspace(call.principal.accountSid, { friendlyName, eventCallbackUrl, eventsFilter, template, multiTaskEnabled });
   return result.ok ? created(await workspaceBody(result.value, deps, call)) : result;
 }
 
@@ -38,10 +39,8 @@ async function deleteWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
   return result.ok ? deleted() : result;
 }
 
-/** Rollcall routes one task at a time per worker, first in first out; asking for anything else is refused. */
-function checkRoutingMode(p: ParamReader): void {
-  const multiTask = p.boolean('MultiTaskEnabled');
-  if (multiTask === true) p.fail('MultiTaskEnabled', 'MultiTaskEnabled is not supported yet: routing is single-task');
+/** Rollcall serves queues first in first out; asking for anything else is refused. */
+function checkQueueOrder(p: ParamReader): void {
   const order = p.string('PrioritizeQueueOrder');
   if (order !== undefined && order !== 'FIFO') p.fail('PrioritizeQueueOrder', `PrioritizeQueueOrder ${order} is not supported: only FIFO`);
 }
@@ -70,8 +69,9 @@ async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
     timeoutActivitySid: p.sid('activity', 'TimeoutActivitySid'),
     eventCallbackUrl: p.string('EventCallbackUrl'),
     eventsFilter: p.string('EventsFilter'),
+    multiTaskEnabled: p.boolean('MultiTaskEnabled'),
   };
-  checkRoutingMode(p);
+  checkQueueOrder(p);
   const routingHold = p.boolean('RoutingHoldWhileDisconnected');
   if (p.refusal) return p.refusal;
   const changes = withoutUndefined(patch);

@@ -12,8 +12,12 @@ import type { Clock, Store, WorkspaceSeed } from '../../service/ports.js';
 import { toWorkspace, type WorkspaceRow } from './rows.js';
 import { cachedPrepare } from './statement-cache.js';
 
-/** Migration 6: the workspace the Flex Configuration names (absent: the account's first). */
+/**
+ * Migration 6: the workspace the Flex Configuration names (absent: the account's first), and
+ * whether a workspace multi-tasks (workspaces made before it stay single-task).
+ */
 export const WORKSPACES_MIGRATION = `
+  ALTER TABLE workspaces ADD COLUMN multi_task_enabled INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE flex_configuration (
     account_sid TEXT PRIMARY KEY REFERENCES accounts(sid),
     workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
@@ -55,8 +59,9 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
         const activities = seed.activities.map((a) => ({ ...a, sid: newSid('activity') }));
         const logout = activities.find((a) => a.friendlyName === seed.logoutActivityName && !a.available);
         if (!logout) throw new Error(`createWorkspace: the seed needs an unavailable activity named ${seed.logoutActivityName}`);
-        prepare(`INSERT INTO workspaces (sid, account_sid, friendly_name, default_activity_sid, timeout_activity_sid, event_callback_url, events_filter, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(sid, seed.accountSid, seed.friendlyName, logout.sid, logout.sid, seed.eventCallbackUrl ?? null, seed.eventsFilter ?? null, at, at);
+        prepare(`INSERT INTO workspaces (sid, account_sid, friendly_name, default_activity_sid, timeout_activity_sid, event_callback_url, events_filter, multi_task_enabled, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(sid, seed.accountSid, seed.friendlyName, logout.sid, logout.sid, seed.eventCallbackUrl ?? null, seed.eventsFilter ?? null,
+          seed.multiTaskEnabled === true ? 1 : 0, at, at);
         const insert = prepare('INSERT INTO activities (sid, workspace_sid, friendly_name, available, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
         for (const a of activities) insert.run(a.sid, sid, a.friendlyName, a.available ? 1 : 0, at, at);
         prepare('INSERT INTO logout_settings (workspace_sid, logout_activity_sid, enabled, threshold_ms, updated_at) VALUES (?, ?, 1, ?, ?)').run(sid, logout.sid, seed.thresholdMs, at);
