@@ -84,6 +84,9 @@ export class CallbackDispatcher {
         this.again = false;
         const room = (this.options.concurrency ?? 8) - this.inFlight;
         if (room <= 0) break;
+        // A read first: most events owe no callback, and a claim takes the write lock.
+        const next = await this.options.store.nextCallbackDueAt();
+        if (next === null || next > this.options.clock.now()) continue;
         const due = await this.options.store.claimDueCallbacks(room, this.options.timeoutMs * 2 + 1000);
         for (const delivery of due) {
           this.inFlight++;
