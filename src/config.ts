@@ -28,6 +28,10 @@ const schema = z
     ROLLCALL_CONSOLE_SESSION_TTL_S: int(60, 30 * 86_400).default(12 * 3600),
     /** How long a one-time agent sign-in link can be used. */
     ROLLCALL_AGENT_LINK_TTL_S: int(30, 7 * 86_400).default(15 * 60),
+    /** Wait before the first retry of a failed event callback; each next one doubles it (up to 10 min). */
+    ROLLCALL_CALLBACK_RETRY_BASE_MS: int(10, 3_600_000).default(2000),
+    /** How long a callback URL may take to answer (Twilio allows 15 s). */
+    ROLLCALL_CALLBACK_TIMEOUT_MS: int(100, 60_000).default(15_000),
     /** The built console (dist/web); defaults to the one beside this installation. */
     ROLLCALL_CONSOLE_DIR: z.string().min(1).optional(),
   })
@@ -58,6 +62,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly consoleSessionTtlMs: number;
   readonly agentLinkTtlMs: number;
+  readonly callbackRetryBaseMs: number;
+  readonly callbackTimeoutMs: number;
   /** Null: the default, dist/web of this installation. */
   readonly consoleDir: string | null;
 }
@@ -95,6 +101,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownGraceMs: c.ROLLCALL_SHUTDOWN_GRACE_MS,
     consoleSessionTtlMs: c.ROLLCALL_CONSOLE_SESSION_TTL_S * 1000,
     agentLinkTtlMs: c.ROLLCALL_AGENT_LINK_TTL_S * 1000,
+    callbackRetryBaseMs: c.ROLLCALL_CALLBACK_RETRY_BASE_MS,
+    callbackTimeoutMs: c.ROLLCALL_CALLBACK_TIMEOUT_MS,
     consoleDir: c.ROLLCALL_CONSOLE_DIR === undefined ? null : path.resolve(c.ROLLCALL_CONSOLE_DIR),
   });
 }

@@ -19,6 +19,7 @@ import { registerRestFacade } from './facades/rest/rest-facade.js';
 import { frameworkErrorBody } from './facades/rest/wire.js';
 import { createLogger } from './log.js';
 import { AdminService } from './service/admin-service.js';
+import { CallbackDispatcher } from './service/callback-dispatcher.js';
 import { ConsoleFeed } from './service/console-feed.js';
 import { ConsoleService } from './service/console-service.js';
 import { SystemClock } from './service/clocks.js';
@@ -72,6 +73,12 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
   const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }) });
   await routing.start();
+  const callbacks = new CallbackDispatcher({
+    store, bus, clock, log: log.child({ nodeId, part: 'callbacks' }),
+    retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs,
+    applyAssignment: (workspaceSid, reservationSid, status) => routing.updateReservation({ workspaceSid, reservationSid, status, actor: 'assignment-callback' }),
+  });
+  callbacks.start();
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
@@ -97,7 +104,10 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     },
   });
   await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel });
-  const admin = new AdminService({ store, bus, presence, log });
+  const admin = new AdminService({
+    store, bus, presence, log, defaultThresholdMs: config.defaultThresholdS * 1000,
+    workspaces: { added: (sid) => routing.addWorkspace(sid), removed: (sid) => routing.removeWorkspace(sid) },
+  });
   const consoleFeed = new ConsoleFeed({ store, bus, presence, clock, log: log.child({ part: 'console' }) });
   consoleFeed.start();
   const reports = new ReportsService({ store, clock });
@@ -114,6 +124,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     routing,
     routingStore: store,
     keys: new ApiKeys(store),
+    callbacks: store,
     clock,
     publicUrl: config.publicUrl,
     log,
@@ -141,6 +152,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       state = 'stopping';
       if (heartbeat) clearInterval(heartbeat);
       await routing.stop();
+      await callbacks.stop();
       await presence.stop('server-restart');
       consoleFeed.stop();
       closeConsoleStreams();

@@ -12,7 +12,7 @@ const breakActivity = activity('WAbreak', 'Break', false);
 const unavailable = activity('WAunavailable', 'Unavailable', false);
 const workspace: Workspace = {
   sid: 'WS1', accountSid: 'AC1', friendlyName: 'Rollcall', defaultActivitySid: 'WAunavailable', timeoutActivitySid: 'WAbreak',
-  eventCallbackUrl: null, eventsFilter: null, createdAt: T0, updatedAt: T0,
+  eventCallbackUrl: null, eventsFilter: null, multiTaskEnabled: false, createdAt: T0, updatedAt: T0,
 };
 const settings: LogoutSettings = { workspaceSid: 'WS1', logoutActivitySid: 'WAoffline', enabled: true, thresholdMs: 30_000, updatedAt: T0, updatedBy: null };
 

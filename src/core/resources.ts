@@ -28,6 +28,12 @@ export interface Workspace {
   readonly timeoutActivitySid: string;
   readonly eventCallbackUrl: string | null;
   readonly eventsFilter: string | null;
+  /**
+   * Multi-tasking (Twilio's `MultiTaskEnabled`): a worker takes as many tasks per channel as the
+   * channel's capacity, and routing never changes its activity (the queues' reservation and
+   * assignment activities are not applied). Off: those activities are applied.
+   */
+  readonly multiTaskEnabled: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

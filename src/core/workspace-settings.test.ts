@@ -8,7 +8,7 @@ const activities: Activity[] = ['WAoffline', 'WAavailable'].map((sid) => ({
 }));
 const workspace: Workspace = {
   sid: 'WS1', accountSid: 'AC1', friendlyName: 'Rollcall', defaultActivitySid: 'WAoffline', timeoutActivitySid: 'WAoffline',
-  eventCallbackUrl: 'https://example.com/old', eventsFilter: 'worker.created', createdAt: T0, updatedAt: T0,
+  eventCallbackUrl: 'https://example.com/old', eventsFilter: 'worker.created', multiTaskEnabled: false, createdAt: T0, updatedAt: T0,
 };
 
 describe('applyWorkspacePatch', () => {

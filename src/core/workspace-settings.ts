@@ -14,9 +14,49 @@ export interface WorkspacePatch {
   readonly eventCallbackUrl?: string | null;
   /** Comma-separated event types, or null to clear it. */
   readonly eventsFilter?: string | null;
+  readonly multiTaskEnabled?: boolean;
 }
 
 const EVENT_TYPE = /^[a-z]+(?:\.[a-z_]+)+$/;
+
+/** What a new workspace starts with, as on Twilio: Offline (the logout activity), Available, Unavailable. */
+export const NEW_WORKSPACE_ACTIVITIES: readonly { readonly friendlyName: string; readonly available: boolean }[] = [
+  { friendlyName: 'Offline', available: false },
+  { friendlyName: 'Available', available: true },
+  { friendlyName: 'Unavailable', available: false },
+];
+
+export interface WorkspaceCreation {
+  readonly friendlyName: string;
+  readonly eventCallbackUrl?: string;
+  readonly eventsFilter?: string;
+  /** Twilio's default is true. */
+  readonly multiTaskEnabled?: boolean;
+  /** Twilio's `Template`: `NONE` (the default) or `FIFO`. */
+  readonly template?: string;
+}
+
+export interface CheckedWorkspaceCreation {
+  readonly friendlyName: string;
+  readonly eventCallbackUrl: string | null;
+  readonly eventsFilter: string | null;
+  readonly multiTaskEnabled: boolean;
+  readonly template?: 'FIFO';
+}
+
+/** A new workspace's settings, or a refusal naming the field and value at fault. */
+export function checkWorkspaceCreation(input: WorkspaceCreation): Result<CheckedWorkspaceCreation> {
+  const name = checkFriendlyName(input.friendlyName);
+  if (!name.ok) return name;
+  const url = checkCallbackUrl(input.eventCallbackUrl ?? null);
+  if (!url.ok) return url;
+  const filter = checkEventsFilter(input.eventsFilter ?? null);
+  if (!filter.ok) return filter;
+  const template = input.template ?? 'NONE';
+  if (template !== 'NONE' && template !== 'FIFO') return refuse('invalid-parameter', `Template ${template} is not valid: use FIFO or NONE`, 'Template');
+  const checked = { friendlyName: name.value, eventCallbackUrl: url.value, eventsFilter: filter.value, multiTaskEnabled: input.multiTaskEnabled ?? true };
+  return ok(template === 'FIFO' ? { ...checked, template } : checked);
+}
 
 /** The workspace after `patch`, or a refusal naming the field at fault. */
 export function applyWorkspacePatch(current: Workspace, patch: WorkspacePatch, activities: readonly Activity[], at: number): Result<Workspace> {
@@ -37,6 +77,7 @@ export function applyWorkspacePatch(current: Workspace, patch: WorkspacePatch, a
     if (!url.ok) return url;
     next = { ...next, eventCallbackUrl: url.value };
   }
+  if (patch.multiTaskEnabled !== undefined) next = { ...next, multiTaskEnabled: patch.multiTaskEnabled };
   if (patch.eventsFilter !== undefined) {
     const filter = checkEventsFilter(patch.eventsFilter);
     if (!filter.ok) return filter;
@@ -45,16 +86,17 @@ export function applyWorkspacePatch(current: Workspace, patch: WorkspacePatch, a
   return ok(next);
 }
 
-function checkCallbackUrl(value: string | null): Result<string | null> {
+/** An absolute http(s) URL (null or blank clears it); the refusal quotes the value and names `field`. */
+export function checkCallbackUrl(value: string | null, field = 'EventCallbackUrl'): Result<string | null> {
   if (value === null || value.trim() === '') return ok(null);
+  const refusal = refuse('invalid-parameter', `${field} must be an absolute http or https URL; "${value}" is not one`, field);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return refuse('invalid-parameter', 'EventCallbackUrl must be an absolute http or https URL', 'EventCallbackUrl');
+    return refusal;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refuse('invalid-parameter', 'EventCallbackUrl must be an absolute http or https URL', 'EventCallbackUrl');
-  return ok(value);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? ok(value) : refusal;
 }
 
 function checkEventsFilter(value: string | null): Result<string | null> {

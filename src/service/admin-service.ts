@@ -15,7 +15,8 @@ import { ok, refuse, type Result } from '../core/errors.js';
 import type { LogoutSettingsPatch } from '../core/logout-settings.js';
 import type { ActivityCause } from '../core/presence.js';
 import type { Activity, LogoutSettings, Worker, Workspace, WorkspaceEvent } from '../core/resources.js';
-import type { WorkspacePatch } from '../core/workspace-settings.js';
+import { checkWorkspaceCreation, NEW_WORKSPACE_ACTIVITIES, type WorkspaceCreation, type WorkspacePatch } from '../core/workspace-settings.js';
+import { LOGOUT_ACTIVITY_NAME } from './first-run.js';
 import type { AdminCommit, Bus, Log, Store, WorkerRemoval } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 
@@ -24,7 +25,18 @@ export interface AdminServiceOptions {
   readonly bus: Bus;
   readonly presence: PresenceService;
   readonly log: Log;
+  /** The offline threshold a new workspace starts with (the configured default). */
+  readonly defaultThresholdMs?: number;
+  /** Told when a workspace is created or deleted (routing keeps a view per workspace). */
+  readonly workspaces?: WorkspaceListener;
 }
+
+export interface WorkspaceListener {
+  added(workspaceSid: string): Promise<void>;
+  removed(workspaceSid: string): void;
+}
+
+const DEFAULT_THRESHOLD_MS = 30_000;
 
 export interface ActivityUpdate {
   readonly workspaceSid: string;
@@ -61,6 +73,30 @@ export class AdminService {
 
   constructor(private readonly options: AdminServiceOptions) {
     this.store = options.store;
+  }
+
+  /** A new workspace of the account (core/workspace-settings checks it), routed at once. */
+  async createWorkspace(accountSid: string, creation: WorkspaceCreation): Promise<Result<Workspace>> {
+    const checked = checkWorkspaceCreation(creation);
+    if (!checked.ok) return checked;
+    const workspace = await this.store.createWorkspace({
+      accountSid,
+      ...checked.value,
+      activities: NEW_WORKSPACE_ACTIVITIES,
+      logoutActivityName: LOGOUT_ACTIVITY_NAME,
+      thresholdMs: this.options.defaultThresholdMs ?? DEFAULT_THRESHOLD_MS,
+    });
+    await this.options.workspaces?.added(workspace.sid);
+    this.options.log.info({ workspaceSid: workspace.sid, accountSid }, 'workspace created');
+    return ok(workspace);
+  }
+
+  async deleteWorkspace(accountSid: string, workspaceSid: string): Promise<Result<Workspace>> {
+    const result = await this.store.deleteWorkspace(accountSid, workspaceSid);
+    if (!result.ok) return result;
+    this.options.workspaces?.removed(workspaceSid);
+    this.options.log.info({ workspaceSid, accountSid }, 'workspace deleted');
+    return result;
   }
 
   async updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string): Promise<Result<Workspace>> {

@@ -110,6 +110,12 @@ export interface WorkspaceSeed {
   readonly activities: readonly { readonly friendlyName: string; readonly available: boolean }[];
   readonly logoutActivityName: string;
   readonly thresholdMs: number;
+  readonly eventCallbackUrl?: string | null;
+  readonly eventsFilter?: string | null;
+  /** Absent: single-task (the first-run workspace). */
+  readonly multiTaskEnabled?: boolean;
+  /** `FIFO`: also Twilio's template queue ("Sample Queue", every worker) and a workflow into it. */
+  readonly template?: 'FIFO';
 }
 
 /**
@@ -126,7 +132,18 @@ export interface Store extends AdminStore {
   findApiKey(sid: string): Promise<ApiKey | null>;
   listAccounts(): Promise<Account[]>;
   listApiKeys(accountSid: string): Promise<ApiKey[]>;
+  /** A workspace with its activities, logout settings (enabled, `thresholdMs`) and Twilio's five task channels. */
   createWorkspace(seed: WorkspaceSeed): Promise<Workspace>;
+  /**
+   * Deletes a workspace of the account with its workers, activities, routing resources and
+   * console sessions; its activity log and events are history and stay. Refused (`conflict`)
+   * for the workspace the Flex Configuration names and while any of its workers is connected.
+   */
+  deleteWorkspace(accountSid: string, sid: string): Promise<Result<Workspace>>;
+  /** The workspace the account's Flex Configuration names: the one set, else the account's first. */
+  flexWorkspaceSid(accountSid: string): Promise<string | null>;
+  /** Names the workspace (of the account; the caller checked) that the Flex Configuration applies to. */
+  setFlexWorkspace(accountSid: string, workspaceSid: string): Promise<void>;
   listWorkspaces(accountSid?: string): Promise<Workspace[]>;
   findWorkspace(sid: string): Promise<Workspace | null>;
   listActivities(workspaceSid: string): Promise<Activity[]>;

@@ -69,14 +69,7 @@ export class RoutingService {
   }
 
   async start(): Promise<void> {
-    for (const { workspaceSid, holdDisconnected } of await this.store.routingWorkspaces()) {
-      await this.store.ensureChannels(workspaceSid);
-      const view: WorkspaceView = { holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), passQueued: false, passRunning: false, passAgain: false };
-      this.views.set(workspaceSid, view);
-      for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
-      await this.reloadCatalog(workspaceSid);
-      this.kick(workspaceSid);
-    }
+    for (const { workspaceSid } of await this.store.routingWorkspaces()) await this.addWorkspace(workspaceSid);
     this.options.presence.onCommitted((commits) => this.presenceCommitted(commits));
     // Deletions are not presence changes; the view hears of them on the bus.
     this.unsubscribe = this.options.bus.subscribe((message) => {
@@ -84,6 +77,24 @@ export class RoutingService {
       if (e?.eventType === 'worker.deleted') void this.refreshWorker(e.workspaceSid, e.resourceSid).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not drop a deleted worker'));
     });
     await this.scheduler.start();
+  }
+
+  /** Starts routing a workspace (at start, and when one is created); a known one is left as it is. */
+  async addWorkspace(workspaceSid: string): Promise<void> {
+    if (this.views.has(workspaceSid)) return;
+    const setting = (await this.store.routingWorkspaces()).find((w) => w.workspaceSid === workspaceSid);
+    if (!setting) return;
+    await this.store.ensureChannels(workspaceSid);
+    const view: WorkspaceView = { holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), passQueued: false, passRunning: false, passAgain: false };
+    this.views.set(workspaceSid, view);
+    for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
+    await this.reloadCatalog(workspaceSid);
+    this.kick(workspaceSid);
+  }
+
+  /** Forgets a deleted workspace; a pass already running for it finds nothing left to offer. */
+  removeWorkspace(workspaceSid: string): void {
+    this.views.delete(workspaceSid);
   }
 
   /** Stops timers and passes; resolves once no pass can touch the store any more. */

@@ -67,7 +67,7 @@ describe('workspaces', () => {
       [{ friendlyName: 'Changed', timeoutActivitySid: 'Break' }, /TimeoutActivitySid Break is not valid: it must be a SID/],
       [{ friendlyName: 'Changed', eventCallbackUrl: 'not a url' }, /EventCallbackUrl must be an absolute http or https URL/],
       [{ friendlyName: 'Changed', eventsFilter: 'worker.created,,nope nope' }, /EventsFilter/],
-      [{ friendlyName: 'Changed', multiTaskEnabled: true }, /MultiTaskEnabled is not supported yet/],
+      [{ friendlyName: 'Changed', multiTaskEnabled: 'sometimes' as unknown as boolean }, /^MultiTaskEnabled must be true or false$/],
       [{ friendlyName: 'Changed', prioritizeQueueOrder: 'LIFO' }, /PrioritizeQueueOrder/],
       [{ friendlyName: '' }, /FriendlyName must not be empty/],
     ];

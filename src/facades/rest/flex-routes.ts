@@ -1,6 +1,6 @@
 /**
- * Flex Configuration, `GET/POST /v1/Configuration`: the logout settings of the account's (one)
- * workspace. POST takes a JSON body, snake_case as on the wire: `taskrouter_workspace_sid`,
+ * Flex Configuration, `GET/POST /v1/Configuration`: the logout settings of the account's Flex
+ * workspace (`taskrouter_workspace_sid`: the one last named here, else the account's first). POST takes a JSON body, snake_case as on the wire: `taskrouter_workspace_sid`,
  * `taskrouter_offline_activity_sid`, `offline_config: {presence, presence_ttl}`. Unknown fields
  * are ignored; a wrong type is refused naming the field; the change is one transaction and
  * applies at once to pending disconnections (rule 9).
@@ -15,8 +15,8 @@ import { isoDate } from './wire.js';
 
 async function flexWorkspace(call: RestCall, deps: RestDeps, sid?: string): Promise<Result<Workspace>> {
   if (sid !== undefined) return workspaceOf(call, deps, sid);
-  const [workspace] = await deps.store.listWorkspaces(call.principal.accountSid);
-  return workspace ? { ok: true, value: workspace } : refuse('not-found', 'The account has no workspace, so no Flex configuration');
+  const flexSid = await deps.store.flexWorkspaceSid(call.principal.accountSid);
+  return flexSid === null ? refuse('not-found', 'The account has no workspace, so no Flex configuration') : workspaceOf(call, deps, flexSid);
 }
 
 async function render(call: RestCall, deps: RestDeps, workspace: Workspace): Promise<Result<RestAnswer>> {
@@ -69,7 +69,10 @@ async function updateConfiguration(call: RestCall, deps: RestDeps): Promise<Resu
     return parsed.value.workspaceSid === undefined ? workspace : refuse('invalid-parameter', `taskrouter_workspace_sid ${parsed.value.workspaceSid} is not a workspace of this account`, 'taskrouter_workspace_sid');
   }
   const result = await deps.admin.updateLogoutSettings(workspace.value.sid, parsed.value.patch, call.principal.credentialSid);
-  return result.ok ? render(call, deps, workspace.value) : result;
+  if (!result.ok) return result;
+  // Naming a workspace makes it the Flex workspace: the one the logout settings shown here belong to.
+  if (parsed.value.workspaceSid !== undefined) await deps.store.setFlexWorkspace(call.principal.accountSid, workspace.value.sid);
+  return render(call, deps, workspace.value);
 }
 
 export const FLEX_ROUTES: readonly RestRoute[] = [

@@ -10,6 +10,7 @@ import { ok, refuse, type Result } from '../../core/errors.js';
 import type { Workspace } from '../../core/resources.js';
 import type { AdminService } from '../../service/admin-service.js';
 import { authenticate, type ApiKeys, type Principal } from '../../service/credentials.js';
+import type { CallbackStore } from '../../service/callback-ports.js';
 import type { Clock, Log, Store } from '../../service/ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type { RoutingService } from '../../service/routing-service.js';
@@ -28,6 +29,8 @@ export interface RestDeps {
   /** Reads of routing resources, and catalogue writes followed by `routing.reloadCatalog`. */
   readonly routingStore: RoutingStore;
   readonly keys: ApiKeys;
+  /** The callback outbox, read by the CallbackDeliveries extension. */
+  readonly callbacks: CallbackStore;
   readonly clock: Clock;
   /** `ROLLCALL_PUBLIC_URL`; without it links are built from the request's Host and X-Forwarded-*. */
   readonly publicUrl: string | null;

@@ -1,10 +1,12 @@
 /**
- * Registers the REST facade: TaskRouter and Flex Configuration under `/v1`, API keys under
- * `/2010-04-01`. Both answer in Twilio's REST dialect (wire.ts) behind HTTP Basic.
+ * Registers the REST facade: TaskRouter, Flex Configuration and iam API keys under `/v1`, API
+ * keys under `/2010-04-01` too. Both answer in Twilio's REST dialect (wire.ts) behind HTTP Basic.
  */
 import type { FastifyInstance } from 'fastify';
+import { CALLBACK_ROUTES } from './callback-routes.js';
 import { EVENT_ROUTES } from './event-routes.js';
 import { FLEX_ROUTES } from './flex-routes.js';
+import { IAM_KEY_ROUTES } from './iam-key-routes.js';
 import { KEY_ROUTES } from './key-routes.js';
 import { REPORT_ROUTES } from './report-routes.js';
 import { registerRestRoutes, type RestDeps } from './rest-api.js';
@@ -16,6 +18,6 @@ import { WORKSPACE_ROUTES } from './workspace-routes.js';
 export type { RestDeps } from './rest-api.js';
 
 export async function registerRestFacade(app: FastifyInstance, deps: RestDeps): Promise<void> {
-  await registerRestRoutes(app, '/v1', [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES, ...ROUTING_ROUTES, ...REPORT_ROUTES], deps);
+  await registerRestRoutes(app, '/v1', [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES, ...ROUTING_ROUTES, ...IAM_KEY_ROUTES, ...CALLBACK_ROUTES, ...REPORT_ROUTES], deps);
   await registerRestRoutes(app, '/2010-04-01', KEY_ROUTES, deps);
 }

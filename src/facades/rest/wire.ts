@@ -79,8 +79,8 @@ export function restWorkspace(ws: Workspace, activities: readonly Activity[], li
     event_callback_url: ws.eventCallbackUrl,
     events_filter: ws.eventsFilter,
     friendly_name: ws.friendlyName,
-    // Routing is single-task for now; these two are what it does, not settings.
-    multi_task_enabled: false,
+    multi_task_enabled: ws.multiTaskEnabled,
+    // Queue order is what routing does, not a setting (anything else is refused).
     prioritize_queue_order: 'FIFO',
     sid: ws.sid,
     timeout_activity_name: nameOf(ws.timeoutActivitySid),

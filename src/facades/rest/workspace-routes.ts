@@ -19,6 +19,32 @@ async function listWorkspaces(call: RestCall, deps: RestDeps): Promise<Result<Re
   return answer(pageEnvelope('workspaces', items, page.value, paging, { url: call.url, query: call.query }));
 }
 
+async function createWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const p = new ParamReader(call.body);
+  const friendlyName = p.required('FriendlyName');
+  const eventCallbackUrl = p.string('EventCallbackUrl');
+  const eventsFilter = p.string('EventsFilter');
+  const template = p.string('Template');
+  const multiTaskEnabled = p.boolean('MultiTaskEnabled');
+  checkQueueOrder(p);
+  if (p.refusal) return p.refusal;
+  const result = await deps.admin.createWorkspace(call.principal.accountSid, { friendlyName, eventCallbackUrl, eventsFilter, template, multiTaskEnabled });
+  return result.ok ? created(await workspaceBody(result.value, deps, call)) : result;
+}
+
+async function deleteWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspace = await workspaceOf(call, deps);
+  if (!workspace.ok) return workspace;
+  const result = await deps.admin.deleteWorkspace(call.principal.accountSid, workspace.value.sid);
+  return result.ok ? deleted() : result;
+}
+
+/** Rollcall serves queues first in first out; asking for anything else is refused. */
+function checkQueueOrder(p: ParamReader): void {
+  const order = p.string('PrioritizeQueueOrder');
+  if (order !== undefined && order !== 'FIFO') p.fail('PrioritizeQueueOrder', `PrioritizeQueueOrder ${order} is not supported: only FIFO`);
+}
+
 async function fetchWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
@@ -43,11 +69,9 @@ async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
     timeoutActivitySid: p.sid('activity', 'TimeoutActivitySid'),
     eventCallbackUrl: p.string('EventCallbackUrl'),
     eventsFilter: p.string('EventsFilter'),
+    multiTaskEnabled: p.boolean('MultiTaskEnabled'),
   };
-  // Rollcall routes one task at a time, first in first out; asking for anything else is refused.
-  if (p.boolean('MultiTaskEnabled') === true) p.fail('MultiTaskEnabled', 'MultiTaskEnabled is not supported yet: routing is single-task');
-  const order = p.string('PrioritizeQueueOrder');
-  if (order !== undefined && order !== 'FIFO') p.fail('PrioritizeQueueOrder', 'PrioritizeQueueOrder supports only FIFO for now');
+  checkQueueOrder(p);
   const routingHold = p.boolean('RoutingHoldWhileDisconnected');
   if (p.refusal) return p.refusal;
   const changes = withoutUndefined(patch);
@@ -120,7 +144,9 @@ function withoutUndefined<T extends object>(value: T): T {
 
 export const WORKSPACE_ROUTES: readonly RestRoute[] = [
   { method: 'GET', url: '/Workspaces', handler: listWorkspaces },
+  { method: 'POST', url: '/Workspaces', handler: createWorkspace },
   { method: 'GET', url: '/Workspaces/:workspaceSid', handler: fetchWorkspace },
+  { method: 'DELETE', url: '/Workspaces/:workspaceSid', handler: deleteWorkspace },
   { method: 'POST', url: '/Workspaces/:workspaceSid', handler: updateWorkspace },
   { method: 'GET', url: '/Workspaces/:workspaceSid/Activities', handler: listActivities },
   { method: 'POST', url: '/Workspaces/:workspaceSid/Activities', handler: createActivity },

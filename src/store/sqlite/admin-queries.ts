@@ -94,8 +94,8 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
         const next = applyWorkspacePatch(current, patch, activities, at);
         if (!next.ok) return next;
         const w = next.value;
-        db.prepare('UPDATE workspaces SET friendly_name = ?, default_activity_sid = ?, timeout_activity_sid = ?, event_callback_url = ?, events_filter = ?, updated_at = ? WHERE sid = ?')
-          .run(w.friendlyName, w.defaultActivitySid, w.timeoutActivitySid, w.eventCallbackUrl, w.eventsFilter, at, workspaceSid);
+        db.prepare('UPDATE workspaces SET friendly_name = ?, default_activity_sid = ?, timeout_activity_sid = ?, event_callback_url = ?, events_filter = ?, multi_task_enabled = ?, updated_at = ? WHERE sid = ?')
+          .run(w.friendlyName, w.defaultActivitySid, w.timeoutActivitySid, w.eventCallbackUrl, w.eventsFilter, w.multiTaskEnabled ? 1 : 0, at, workspaceSid);
         const event = workspaceEvent({ sid: newSid('event'), workspace: w, at, actor }, activities);
         writer.recordEvent(event);
         return ok({ value: w, events: [event] });

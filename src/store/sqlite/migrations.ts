@@ -4,9 +4,11 @@
  * migration: add the next number.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { CALLBACK_MIGRATION } from './callback-outbox.js';
 import { CONSOLE_MIGRATION } from './console-queries.js';
 import { REPORTS_MIGRATION } from './report-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
+import { WORKSPACES_MIGRATION } from './workspace-queries.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: accounts, workspaces, activities, workers and the presence tables.
@@ -155,6 +157,10 @@ export const MIGRATIONS: readonly string[] = [
   // 6: reports — indexes for per-worker folds, history pages and exports; episodes record whether
   // the session was exempt and when their logout took effect.
   REPORTS_MIGRATION,
+  // 7: several workspaces per account — the one the Flex Configuration names.
+  WORKSPACES_MIGRATION,
+  // 8: the callback outbox (event and assignment callbacks owed, and how their delivery went).
+  CALLBACK_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

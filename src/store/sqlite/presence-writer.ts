@@ -4,6 +4,7 @@
  * (deadline, activity log, disconnection episode, events). The worker row is the serialisation
  * point: every presence change of a worker goes through here.
  */
+import type { CallbackOutbox } from './callback-outbox.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { workerActivityEvent } from '../../core/events.js';
 import { toLogoutPolicy } from '../../core/logout-settings.js';
@@ -32,6 +33,7 @@ export const WORKER_SELECT = `SELECT ${WORKER_COLUMNS} ${WORKER_FROM}`;
 export class PresenceWriter {
   private readonly q;
   private routing: RoutingWriter | null = null;
+  private outbox: CallbackOutbox | null = null;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.q = {
@@ -66,6 +68,11 @@ export class PresenceWriter {
     this.routing = routing;
   }
 
+  /** Callbacks owed for an event are written in the event's own transaction. */
+  attachOutbox(outbox: CallbackOutbox): void {
+    this.outbox = outbox;
+  }
+
   loadWorker(workerSid: string): Worker | null {
     const row = this.q.worker.get(workerSid);
     return row ? toWorker(row) : null;
@@ -79,6 +86,7 @@ export class PresenceWriter {
   /** Stores an event in the same transaction; the caller publishes it after commit. */
   recordEvent(event: WorkspaceEvent): void {
     this.q.event.run({ ...event, data: JSON.stringify(event.data), evidence: event.evidence ? JSON.stringify(event.evidence) : null });
+    this.outbox?.enqueue(event);
   }
 
   /**

@@ -53,6 +53,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
   const q = {
+    multiTask: prepare<[string], { multi_task_enabled: number }>('SELECT multi_task_enabled FROM workspaces WHERE sid = ?'),
     task: prepare<[string, string], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.sid = ?`),
     workflow: prepare<[string, string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? AND f.sid = ?`),
     queue: prepare<[string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.sid = ?`),
@@ -67,6 +68,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     channelsIn: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE tc.workspace_sid = ?`),
     timeoutActivity: prepare<[string], { timeout_activity_sid: string }>('SELECT timeout_activity_sid FROM workspaces WHERE sid = ?'),
   };
+  const isMultiTask = (workspaceSid: string): boolean => q.multiTask.get(workspaceSid)?.multi_task_enabled === 1;
 
   // Pushes carry the task as the transaction left it, not as it was when the push was recorded:
   // the SDK replaces its own copy with what an event carries.
@@ -266,7 +268,8 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
           for (const other of writer.activeReservationsOfTask(task.sid)) if (other.sid !== after.sid && other.status === 'pending') writer.setReservationStatus(other, 'canceled', at, effects);
           prepare("UPDATE tasks SET assignment_status = 'assigned', target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(at, task.sid);
           const queue = task.queueSid ? q.queue.get(task.queueSid) : undefined;
-          if (queue?.assignment_activity_sid && update.workerActivitySid === undefined) moveWorker(reservation.workerSid, queue.assignment_activity_sid, 'routing', 'rollcall', at, moved);
+          // Multi-tasking leaves the worker's activity alone as it takes tasks (Twilio's documented behaviour).
+          if (queue?.assignment_activity_sid && update.workerActivitySid === undefined && !isMultiTask(update.workspaceSid)) moveWorker(reservation.workerSid, queue.assignment_activity_sid, 'routing', 'rollcall', at, moved);
         } else if (update.status === 'rejected') {
           writer.returnToQueue(task.sid, reservation.workerSid, at);
         } else {
@@ -346,7 +349,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const reservation = writer.reservation(sid) as Reservation;
         writer.announceReservation(reservation, writer.task(task.sid) as Task, at, effects);
         const moved: PresenceCommit[] = [];
-        if (queue.reservation_activity_sid) moveWorker(input.workerSid, queue.reservation_activity_sid, 'routing', 'rollcall', at, moved);
+        if (queue.reservation_activity_sid && !isMultiTask(input.workspaceSid)) moveWorker(input.workerSid, queue.reservation_activity_sid, 'routing', 'rollcall', at, moved);
         return ok({ reservation, commit: commitOf(effects, moved) });
       });
     },

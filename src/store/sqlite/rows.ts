@@ -16,7 +16,7 @@ export interface AccountRow { sid: string; friendly_name: string; auth_token: st
 export interface ApiKeyRow { sid: string; account_sid: string; friendly_name: string; secret: string; created_at: number; revoked_at: number | null }
 export interface WorkspaceRow {
   sid: string; account_sid: string; friendly_name: string; default_activity_sid: string; timeout_activity_sid: string;
-  event_callback_url: string | null; events_filter: string | null; created_at: number; updated_at: number;
+  event_callback_url: string | null; events_filter: string | null; multi_task_enabled: number; created_at: number; updated_at: number;
 }
 export interface ActivityRow { sid: string; workspace_sid: string; account_sid: string; friendly_name: string; available: number; created_at: number; updated_at: number }
 export interface WorkerRow {
@@ -53,6 +53,7 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
 export const toWorkspace = (r: WorkspaceRow): Workspace => ({
   sid: r.sid, accountSid: r.account_sid, friendlyName: r.friendly_name, defaultActivitySid: r.default_activity_sid,
   timeoutActivitySid: r.timeout_activity_sid, eventCallbackUrl: r.event_callback_url, eventsFilter: r.events_filter,
+  multiTaskEnabled: r.multi_task_enabled === 1,
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 

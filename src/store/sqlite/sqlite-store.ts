@@ -14,11 +14,14 @@ import type { ConsoleStore } from '../../service/console-ports.js';
 import type { ReportStore } from '../../service/report-ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type {
-  ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store, WorkspaceSeed,
+  ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
+import type { CallbackStore } from '../../service/callback-ports.js';
+import { CallbackOutbox, createCallbackQueries } from './callback-outbox.js';
 import { createConsoleQueries } from './console-queries.js';
 import { createReportQueries } from './report-queries.js';
+import { createWorkspaceQueries } from './workspace-queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
@@ -43,8 +46,8 @@ export interface SqliteStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-/** The whole system of record on SQLite: presence, administration, routing, the console and reports. */
-export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore;
+/** The whole system of record on SQLite: presence, administration, routing, the console, reports and callbacks. */
+export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.file);
@@ -59,6 +62,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const writer = new PresenceWriter(db);
   const routingWriter = new RoutingWriter(db, (event) => writer.recordEvent(event));
   writer.attachRouting(routingWriter);
+  writer.attachOutbox(new CallbackOutbox(db));
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
 
@@ -104,6 +108,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createRoutingTasks(db, clock, writer, routingWriter),
     ...createConsoleQueries(db, clock),
     ...createReportQueries(db),
+    ...createWorkspaceQueries(db, clock),
+    ...createCallbackQueries(db, clock),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);
@@ -127,21 +133,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     async listApiKeys(accountSid) {
       return prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE account_sid = ? ORDER BY created_at, rowid').all(accountSid).map(toApiKey);
-    },
-    async createWorkspace(seed: WorkspaceSeed) {
-      return tx(() => {
-        const at = clock.now();
-        const sid = newSid('workspace');
-        const activities = seed.activities.map((a) => ({ ...a, sid: newSid('activity') }));
-        const logout = activities.find((a) => a.friendlyName === seed.logoutActivityName && !a.available);
-        if (!logout) throw new Error(`createWorkspace: the seed needs an unavailable activity named ${seed.logoutActivityName}`);
-        prepare('INSERT INTO workspaces (sid, account_sid, friendly_name, default_activity_sid, timeout_activity_sid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(sid, seed.accountSid, seed.friendlyName, logout.sid, logout.sid, at, at);
-        const insert = prepare('INSERT INTO activities (sid, workspace_sid, friendly_name, available, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
-        for (const a of activities) insert.run(a.sid, sid, a.friendlyName, a.available ? 1 : 0, at, at);
-        prepare('INSERT INTO logout_settings (workspace_sid, logout_activity_sid, enabled, threshold_ms, updated_at) VALUES (?, ?, 1, ?, ?)').run(sid, logout.sid, seed.thresholdMs, at);
-        return toWorkspace(q.workspace.get(sid) as WorkspaceRow);
-      });
     },
     async listWorkspaces(accountSid) {
       const rows = accountSid === undefined
