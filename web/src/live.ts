@@ -1,8 +1,11 @@
 /**
  * The live team: a store fed by the console's event stream (GET /console/api/stream).
  *
- * Frames are queued as they arrive and applied together once per animation frame, so 50 changes
- * a second cost one render, not fifty. Rows live in a Map keyed by worker SID; a flush copies the
+ * Frames are queued as they arrive and applied together in an animation frame, at most one flush
+ * every FLUSH_GAP_MS: at 50 changes a second a flush per frame applied one change each time, and
+ * every flush pays a fixed price whatever it carries (React render of the page, select() over
+ * every worker, style, layout, paint), so ten flushes a second cost a fraction of fifty, for
+ * at most FLUSH_GAP_MS more latency (measured by bench/console-bench.ts). Rows live in a Map keyed by worker SID; a flush copies the
  * Map only when rows changed, and leaves untouched rows as the same objects, so memoised rows
  * skip re-rendering. EventSource reconnects by itself and sends Last-Event-ID, and the server
  * replays what was missed; when the server refuses the stream outright, a 401 from
@@ -28,6 +31,8 @@ export interface LiveState {
 
 export const FEED_LIMIT = 50;
 const REOPEN_AFTER_MS = 3000;
+/** The least time between two flushes. */
+const FLUSH_GAP_MS = 100;
 const SESSION_CHECK_EVERY_MS = 5000;
 
 type Op =
@@ -117,13 +122,18 @@ export function createLiveStore(url = `${API}/stream`): LiveStore {
   let queue: Op[] = [];
   let frame = 0;
   let fallback = 0;
+  let gap = 0;
+  let lastFlush = -Infinity;
   const listeners = new Set<() => void>();
 
   const flush = (): void => {
     cancelAnimationFrame(frame);
     clearTimeout(fallback);
+    clearTimeout(gap);
     frame = 0;
     fallback = 0;
+    gap = 0;
+    lastFlush = performance.now();
     const ops = queue;
     queue = [];
     if (ops.length === 0) return;
@@ -133,10 +143,16 @@ export function createLiveStore(url = `${API}/stream`): LiveStore {
 
   const enqueue = (op: Op): void => {
     queue.push(op);
-    if (frame || fallback) return;
-    frame = requestAnimationFrame(flush);
+    if (frame || fallback || gap) return;
+    const wait = lastFlush + FLUSH_GAP_MS - performance.now();
+    if (wait > 0) {
+      gap = window.setTimeout(() => {
+        gap = 0;
+        frame = requestAnimationFrame(flush);
+      }, wait);
+    } else frame = requestAnimationFrame(flush);
     // Hidden tabs get no animation frames; a timer (throttled to ~1 s there) still applies them.
-    fallback = window.setTimeout(flush, 250);
+    fallback = window.setTimeout(flush, Math.max(0, wait) + 250);
   };
 
   const parse = <T>(event: MessageEvent<string>): T | null => {

@@ -7,23 +7,24 @@ import { Box } from '@twilio-paste/core/box';
 import { Card } from '@twilio-paste/core/card';
 import { StatusBadge } from '@twilio-paste/core/status';
 import { Text } from '@twilio-paste/core/text';
-import { useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { api, ApiError, messageOf } from '../api';
-import type { WorkerRow } from '../contract';
+import type { Settings, WorkerRow } from '../contract';
 import type { LiveStatus } from '../live';
 import { EmptyState, LoadingRows } from '../shell/page-states';
 import { PageTitle } from '../shell/page-title';
 import { useToast } from '../shell/toasts';
 import { ChangeFeed } from '../teams/change-feed';
 import { NO_FILTER, select } from '../teams/team-filter';
-import type { TeamFilter } from '../teams/team-filter';
+import type { TeamCounts, TeamFilter } from '../teams/team-filter';
 import { TeamFilters } from '../teams/team-filters';
 import { TeamRowStyles } from '../teams/row-styles';
 import { TeamGrid } from '../teams/team-grid';
 import { TeamRow } from '../teams/team-row';
 import type { ActivityChoice } from '../teams/team-row';
-import { useLive, useProgressiveLimit } from '../teams/use-live';
+import { useRowWindow } from '../teams/row-window';
+import { useLive } from '../teams/use-live';
 
 function LiveBadge({ status }: { status: LiveStatus }): ReactNode {
   const [variant, text] = status === 'live'
@@ -36,12 +37,27 @@ function LiveBadge({ status }: { status: LiveStatus }): ReactNode {
   );
 }
 
+/** The page's header, memoised: re-rendered when the stream's status or the settings change, not by every live update. */
+const TeamsHeader = memo(function TeamsHeader({ status, settings }: { status: LiveStatus; settings: Settings | null }): ReactNode {
+  return (
+    <PageTitle section="Supervise" title="Teams view" actions={<LiveBadge status={status} />}>
+      Who is there right now, who is disconnected and for how long, and who is about to be logged out, and why.
+      {settings ? ` Automatic status update is ${settings.enabled ? `on, after ${settings.threshold_s} s` : 'off'}.` : ''}
+    </PageTitle>
+  );
+});
+
 export function TeamsPage(): ReactNode {
   const live = useLive();
   const [filter, setFilter] = useState<TeamFilter>(NO_FILTER);
   const toast = useToast();
-  const { shown, counts } = useMemo(() => select(live.workers, filter), [live.workers, filter]);
-  const limit = useProgressiveLimit(shown.length);
+  const { shown, counts: fresh } = useMemo(() => select(live.workers, filter), [live.workers, filter]);
+  // The same counts as the same object, so the memoised filters skip re-rendering.
+  const { total, connected, disconnected, pending } = fresh;
+  const counts = useMemo<TeamCounts>(() => ({ total, connected, disconnected, pending }), [total, connected, disconnected, pending]);
+  const keys = useMemo(() => shown.map((row) => row.sid), [shown]);
+  const body = useRef<HTMLDivElement>(null);
+  const win = useRowWindow(keys, body);
   // Worker counts make the activity list change with almost every event; the rows' choices only
   // change when an activity is added, removed or renamed, so every row is not re-rendered.
   const choicesKey = live.activities.map((a) => `${a.sid}\u0000${a.friendly_name}`).join('\u0001');
@@ -62,10 +78,7 @@ export function TeamsPage(): ReactNode {
   return (
     <Box>
       <TeamRowStyles />
-      <PageTitle section="Supervise" title="Teams view" actions={<LiveBadge status={live.status} />}>
-        Who is there right now, who is disconnected and for how long, and who is about to be logged out, and why.
-        {live.settings ? ` Automatic status update is ${live.settings.enabled ? `on, after ${live.settings.threshold_s} s` : 'off'}.` : ''}
-      </PageTitle>
+      <TeamsHeader status={live.status} settings={live.settings} />
       {!live.loaded ? (
         <LoadingRows rows={8} label="Connecting to the live stream…" />
       ) : (
@@ -73,7 +86,7 @@ export function TeamsPage(): ReactNode {
           <Card padding="space60">
             <ChangeFeed changes={live.changes} />
           </Card>
-          <TeamFilters filter={filter} onChange={setFilter} activities={live.activities} counts={counts} />
+          <TeamFilters filter={filter} onChange={setFilter} activities={choices} counts={counts} />
           <Text as="p" color="colorTextWeak" fontSize="fontSize30" aria-live="polite" data-testid="team-count">
             Showing {shown.length} of {counts.total} workers
           </Text>
@@ -82,9 +95,9 @@ export function TeamsPage(): ReactNode {
           ) : shown.length === 0 ? (
             <EmptyState title="No worker matches">Change or clear the filters to see more workers.</EmptyState>
           ) : (
-            <TeamGrid>
-              {shown.slice(0, limit).map((row) => (
-                <TeamRow key={row.sid} row={row} choices={choices} onSetActivity={setActivity} />
+            <TeamGrid rowCount={shown.length} bodyRef={body} padTop={win.padTop} padBottom={win.padBottom}>
+              {shown.slice(win.start, win.end).map((row, i) => (
+                <TeamRow key={row.sid} row={row} index={win.start + i} choices={choices} onSetActivity={setActivity} measure={win.measure} />
               ))}
             </TeamGrid>
           )}

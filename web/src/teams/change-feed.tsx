@@ -26,7 +26,8 @@ const ChangeItem = memo(function ChangeItem({ change }: { change: ChangeEvent })
   );
 });
 
-export function ChangeFeed({ changes }: { changes: readonly ChangeEvent[] }): ReactNode {
+/** Memoised: re-rendered when a change arrives, not by every other live update. */
+export const ChangeFeed = memo(function ChangeFeed({ changes }: { changes: readonly ChangeEvent[] }): ReactNode {
   return (
     <Box as="section" aria-labelledby="recent-changes-heading">
       <Heading as="h2" variant="heading50" id="recent-changes-heading">Recent changes</Heading>
@@ -40,4 +41,4 @@ export function ChangeFeed({ changes }: { changes: readonly ChangeEvent[] }): Re
       )}
     </Box>
   );
-}
+});

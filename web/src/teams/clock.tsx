@@ -2,36 +2,14 @@
  * Text that changes every second without re-rendering React: the shared tick writes the span's
  * text directly. The span has no React children, so React never holds a stale text node.
  *
- * Only spans on or near the screen are written: with 2 000 rows, writing every span each second
- * cost a long task per tick (measured by bench/console-bench.ts). One IntersectionObserver tells
- * which are in view; a span coming into view is written at once, so it is never stale when seen.
+ * Every mounted span is written each tick: only rows in and near the view are mounted
+ * (row-window.ts), some 20–30, so there is no need to observe which spans are visible (an
+ * IntersectionObserver over 2 000 rows' spans cost more per frame than it saved).
  */
 import { memo, useLayoutEffect, useRef } from 'react';
 import type { ReactNode, RefObject } from 'react';
 import { countdown, duration } from '../describe';
 import { onTick, serverNow } from './server-clock';
-
-const inView = new WeakSet<Element>();
-const writers = new WeakMap<Element, () => void>();
-let observer: IntersectionObserver | null = null;
-
-function watch(el: Element, write: () => void): () => void {
-  observer ??= new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      if (entry.isIntersecting) {
-        inView.add(entry.target);
-        writers.get(entry.target)?.();
-      } else inView.delete(entry.target);
-    }
-  }, { rootMargin: '400px 0px' });
-  writers.set(el, write);
-  observer.observe(el);
-  return () => {
-    observer?.unobserve(el);
-    writers.delete(el);
-    inView.delete(el);
-  };
-}
 
 function useTickingText(text: (now: number) => string): RefObject<HTMLSpanElement | null> {
   const ref = useRef<HTMLSpanElement>(null);
@@ -47,14 +25,7 @@ function useTickingText(text: (now: number) => string): RefObject<HTMLSpanElemen
       const next = latest.current(now);
       if (el.textContent !== next) el.textContent = next;
     };
-    const unwatch = watch(el, write);
-    const untick = onTick((now) => {
-      if (inView.has(el)) write(now);
-    });
-    return () => {
-      unwatch();
-      untick();
-    };
+    return onTick(write);
   }, []);
   return ref;
 }

@@ -2,10 +2,11 @@
  * The Teams view's rows: plain elements styled once, from Paste's tokens, by one global stylesheet.
  * Measured with 2 000 workers: Paste's Td/Badge/Select are emotion-styled Boxes costing
  * milliseconds per row, and an HTML table re-lays out every row when any cell changes (60 ms for
- * one cell, 240 ms for the 1 s tick). A CSS grid of contained rows (ARIA table roles) with
- * content-visibility looks the same and keeps every frame short at 50 changes a second.
+ * one cell, 240 ms for the 1 s tick). A CSS grid of contained rows (ARIA table roles) looks the
+ * same; only the rows in and near the view are mounted (row-window.ts says why).
  */
 import { css, StylingGlobals } from '@twilio-paste/core/styling-library';
+import { memo } from 'react';
 import type { ReactNode } from 'react';
 
 // Paste Select's chevron (colorTextIcon), drawn as a background so the control stays one element.
@@ -25,10 +26,11 @@ const styles = css({
     borderBottomWidth: 'borderWidth10', borderBottomStyle: 'solid', borderBottomColor: 'colorBorderWeaker',
   },
   '.rc-head > div': { fontSize: 'fontSize30', fontWeight: 'fontWeightSemibold', lineHeight: 'lineHeight30', color: 'colorTextWeak', padding: 'space50' },
-  // Each row is its own layout island, and rows scrolled out of view are not laid out or painted
-  // at all: a change or a tick in one row costs that row, not the 2 000 around it.
+  // Each row is its own layout island: a change or a tick in one row costs that row. No
+  // content-visibility: only rows near the view are mounted, and its per-row observation was a
+  // cost of its own (row-window.ts).
   '.rc-row': {
-    contain: 'layout style', contentVisibility: 'auto', containIntrinsicSize: 'auto 5.5rem',
+    contain: 'layout style',
     borderBottomWidth: 'borderWidth10', borderBottomStyle: 'solid', borderBottomColor: 'colorBorderWeaker',
   },
   '.rc-row:last-child': { borderBottomWidth: 'borderWidth0' },
@@ -59,6 +61,7 @@ const styles = css({
   },
 });
 
-export function TeamRowStyles(): ReactNode {
+/** Memoised: emotion's Global serialises its styles on every render, and the page renders per live update. */
+export const TeamRowStyles = memo(function TeamRowStyles(): ReactNode {
   return <StylingGlobals styles={styles} />;
-}
+});

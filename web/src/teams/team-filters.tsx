@@ -1,17 +1,22 @@
-/** Filter the Teams view by name, activity and connection state. */
+/**
+ * Filter the Teams view by name, activity and connection state. Memoised on props that change
+ * rarely (the activities' names, the connection counts): Paste's Input and Selects are not
+ * re-rendered by every live update, only when what they show changes.
+ */
 import { Box } from '@twilio-paste/core/box';
 import { Input } from '@twilio-paste/core/input';
 import { Label } from '@twilio-paste/core/label';
 import { Option, Select } from '@twilio-paste/core/select';
 import { SearchIcon } from '@twilio-paste/icons/esm/SearchIcon';
+import { memo } from 'react';
 import type { ReactNode } from 'react';
-import type { Activity } from '../contract';
 import type { ConnectionFilter, TeamCounts, TeamFilter } from './team-filter';
+import type { ActivityChoice } from './team-row';
 
-export function TeamFilters({ filter, onChange, activities, counts }: {
+export const TeamFilters = memo(function TeamFilters({ filter, onChange, activities, counts }: {
   filter: TeamFilter;
   onChange: (filter: TeamFilter) => void;
-  activities: readonly Activity[];
+  activities: readonly ActivityChoice[];
   counts: TeamCounts;
 }): ReactNode {
   return (
@@ -26,7 +31,7 @@ export function TeamFilters({ filter, onChange, activities, counts }: {
         <Select id="filter-activity" value={filter.activitySid} data-testid="filter-activity"
           onChange={(e) => onChange({ ...filter, activitySid: e.target.value })}>
           <Option value="">All activities</Option>
-          {activities.map((a) => <Option key={a.sid} value={a.sid}>{a.friendly_name}</Option>)}
+          {activities.map((a) => <Option key={a.sid} value={a.sid}>{a.name}</Option>)}
         </Select>
       </Box>
       <Box minWidth="size20">
@@ -41,4 +46,4 @@ export function TeamFilters({ filter, onChange, activities, counts }: {
       </Box>
     </Box>
   );
-}
+});

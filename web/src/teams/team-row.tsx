@@ -1,7 +1,7 @@
 /**
  * One worker in the Teams view: a grid row of plain elements styled by row-styles.tsx (see there why).
- * Memoised: a row re-renders only when its own WorkerRow object or the activity choices change;
- * the ticking texts inside write themselves.
+ * Memoised: a row re-renders only when its own WorkerRow object, its place in the table or the
+ * activity choices change; the ticking texts inside write themselves.
  */
 import { memo } from 'react';
 import type { ReactNode } from 'react';
@@ -36,13 +36,17 @@ function Connection({ row }: { row: WorkerRow }): ReactNode {
   );
 }
 
-export const TeamRow = memo(function TeamRow({ row, choices, onSetActivity }: {
+export const TeamRow = memo(function TeamRow({ row, index, choices, onSetActivity, measure }: {
   row: WorkerRow;
+  /** 0-based among the shown rows. */
+  index: number;
   choices: readonly ActivityChoice[];
   onSetActivity: (row: WorkerRow, activitySid: string) => void;
+  /** Ref callback that measures the row's height for the window (row-window.ts). */
+  measure: (el: HTMLElement | null) => (() => void) | undefined;
 }): ReactNode {
   return (
-    <div role="row" className="rc-row" data-worker-sid={row.sid} data-state={stateOf(row)}>
+    <div role="row" ref={measure} aria-rowindex={index + 2} className="rc-row" data-worker-sid={row.sid} data-state={stateOf(row)}>
       <div role="cell">
         <div className="rc-strong" data-testid="worker-name">{row.friendly_name}</div>
         <div className="rc-sid" title={row.sid}>{row.sid}</div>
