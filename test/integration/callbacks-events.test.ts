@@ -63,6 +63,18 @@ describe('event callbacks', () => {
     expect(hooks.received.map((r) => r.params.EventType).sort()).toEqual(['worker.activity.update', 'worker.created']);
   });
 
+  it('are owed only by a committed change: a refused one owes nothing', async () => {
+    const { s, hooks, client, ws } = await start();
+    await ws.update({ eventCallbackUrl: `${hooks.baseUrl}/events` });
+    const before = (await deliveries(client, s.url, s.workspaceSid)).length;
+    // Refused whole (If-Match stale, then an unknown activity): nothing written, no event, no callback owed.
+    await expect(ws.workers(s.workerSid('alice')).update({ activitySid: s.activitySid('Break'), ifMatch: '"999"' })).rejects.toMatchObject({ status: 412 });
+    await expect(ws.workers(s.workerSid('alice')).update({ activitySid: `WA${'0'.repeat(32)}` })).rejects.toMatchObject({ status: 400 });
+    await ws.workers(s.workerSid('bob')).update({ attributes: '{"skills":["support"]}' });
+    await hooks.next((r) => r.params.EventType === 'worker.attributes.update');
+    expect((await deliveries(client, s.url, s.workspaceSid)).map((d) => d.event_type).slice(before)).toEqual(['worker.attributes.update']);
+  });
+
   it('never hold up the change: the REST answer comes while the endpoint still has not answered', async () => {
     const { s, hooks, ws } = await start();
     let release: () => void = () => undefined;
