@@ -71,8 +71,9 @@ describe('task events reach the worker holding the task', () => {
     const updated = once<SdkTask>(reservation.task, 'updated');
     await tasks.update({ attributes: '{"n":2}' });
     expect((await updated).attributes).toEqual({ n: 2 });
+    const accepted = once(reservation, 'accepted');
     await reservation.accept();
-    await once(reservation, 'accepted');
+    await accepted;
     const seen: string[] = [];
     reservation.task.on('wrapup', () => seen.push('task.wrapup'));
     reservation.on('wrapup', () => seen.push('reservation.wrapup'));
@@ -98,8 +99,10 @@ describe('task events reach the worker holding the task', () => {
   it('deleting a task with an accepted reservation completes the reservation', async () => {
     const { t, client, alice, createTask } = await setup();
     const reservation = await createTask();
+    // Listen before accepting: the push may be handled in the same turn as the answer.
+    const accepted = once(reservation, 'accepted');
     await reservation.accept();
-    await once(reservation, 'accepted');
+    await accepted;
     const completed = once<SdkReservation>(reservation, 'completed');
     await client.taskrouter.v1.workspaces(t.workspaceSid).tasks(reservation.task.sid).remove();
     expect((await completed).status).toBe('completed');
