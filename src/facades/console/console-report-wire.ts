@@ -7,7 +7,7 @@
 import type { ActivityLogEntry } from '../../core/resources.js';
 import type { EpisodeRecord } from '../../service/report-ports.js';
 import type { ActiveUserHoursReport, Advice, HistoryNames } from '../../service/reports-service.js';
-import { restAdvice, restFigures } from '../rest/report-wire.js';
+import { logEntryFields, restAdvice, restFigures } from '../rest/report-wire.js';
 import { evidence } from './console-wire.js';
 
 export function consoleReport(r: ActiveUserHoursReport): Record<string, unknown> {
@@ -32,20 +32,7 @@ export function consoleAdvice(a: Advice): Record<string, unknown> {
 }
 
 export function consoleLogEntry(e: ActivityLogEntry, names: HistoryNames): Record<string, unknown> {
-  return {
-    id: e.id,
-    worker_sid: e.workerSid,
-    worker_name: names.workers.get(e.workerSid) ?? null,
-    from_activity_sid: e.fromActivitySid,
-    from_activity_name: e.fromActivitySid === null ? null : names.activities.get(e.fromActivitySid) ?? null,
-    to_activity_sid: e.toActivitySid,
-    to_activity_name: names.activities.get(e.toActivitySid) ?? null,
-    cause: e.cause,
-    actor: e.actor,
-    evidence: evidence(e.evidence),
-    effective_at: e.effectiveAt,
-    recorded_at: e.recordedAt,
-  };
+  return { ...logEntryFields(e, names), evidence: evidence(e.evidence), effective_at: e.effectiveAt, recorded_at: e.recordedAt };
 }
 
 export function consoleEpisode(e: EpisodeRecord, names: HistoryNames): Record<string, unknown> {

@@ -56,15 +56,21 @@ async function thresholdAdvisor(call: RestCall, deps: RestDeps): Promise<Result<
   return answer({ ...envelope(call, workspace.value), ...restAdvice(advice.value), url: call.url });
 }
 
-async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+/** What both history lists read first: the workspace, the range and worker, paging, the format. */
+async function historyRequest(call: RestCall, deps: RestDeps, suffix?: Format) {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
   const query = readHistoryQuery(p, call.path.workerSid);
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
-  const ws = workspace.value.sid;
-  const format = formatOf(call, suffix);
+  return ok({ ws: workspace.value.sid, query, paging, format: formatOf(call, suffix) });
+}
+
+async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+  const read = await historyRequest(call, deps, suffix);
+  if (!read.ok) return read;
+  const { ws, query, paging, format } = read.value;
   if (format !== 'json') {
     const exported = activityLogFile(await deps.reports.exportActivityLog(ws, query), format);
     return exported.ok ? streamed(exported.value) : exported;
@@ -84,14 +90,9 @@ async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Pro
 }
 
 async function disconnections(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
-  const workspace = await workspaceOf(call, deps);
-  if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const query = readHistoryQuery(p, call.path.workerSid);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
-  const ws = workspace.value.sid;
-  const format = formatOf(call, suffix);
+  const read = await historyRequest(call, deps, suffix);
+  if (!read.ok) return read;
+  const { ws, query, paging, format } = read.value;
   if (format !== 'json') {
     const exported = episodesFile(await deps.reports.exportEpisodes(ws, query), format);
     return exported.ok ? streamed(exported.value) : exported;

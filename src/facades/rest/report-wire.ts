@@ -77,7 +77,8 @@ export function restAdvice(a: Advice): Record<string, unknown> {
 
 const at = (ms: number | null): string | null => (ms === null ? null : isoDate(ms));
 
-export function restLogEntry(e: ActivityLogEntry, names: HistoryNames): Record<string, unknown> {
+/** The fields of a log entry both dialects share: who, from where to where, why; names resolved. */
+export function logEntryFields(e: ActivityLogEntry, names: HistoryNames): Record<string, unknown> {
   return {
     id: e.id,
     worker_sid: e.workerSid,
@@ -88,6 +89,12 @@ export function restLogEntry(e: ActivityLogEntry, names: HistoryNames): Record<s
     to_activity_name: names.activities.get(e.toActivitySid) ?? null,
     cause: e.cause,
     actor: e.actor,
+  };
+}
+
+export function restLogEntry(e: ActivityLogEntry, names: HistoryNames): Record<string, unknown> {
+  return {
+    ...logEntryFields(e, names),
     evidence: restEvidence(e.evidence),
     effective_date: isoDate(e.effectiveAt),
     effective_date_ms: e.effectiveAt,
