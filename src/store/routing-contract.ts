@@ -142,6 +142,35 @@ export function describeRoutingContract(engine: string, factory: (clock: ManualC
       await w.handle.dispose();
     });
 
+    it('never offers a task again to a worker who rejected it while other offers had room (MaxReservedWorkers > 1)', async () => {
+      const w = await world(factory);
+      const [queue] = await w.store.listTaskQueues(w.workspace.sid);
+      await w.store.updateTaskQueue(w.workspace.sid, queue?.sid ?? '', { maxReservedWorkers: 2 });
+      const alice = await w.connectedWorker('alice');
+      const bob = await w.connectedWorker('bob');
+      const carol = await w.connectedWorker('carol');
+      const taskSid = await w.task();
+      const reserve = (workerSid: string) => w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid, holdDisconnected: true });
+      const reject = (reservationSid: string, actor: string) => w.store.updateReservation({ workspaceSid: w.workspace.sid, reservationSid, status: 'rejected', actor });
+      // One offer out, room for another: the task is still pending when alice rejects.
+      const first = await reserve(alice.sid);
+      if (!first.ok) throw new Error(first.refusal.message);
+      expect((await reject(first.value.reservation.sid, alice.sid)).ok).toBe(true);
+      expect(await w.store.findTask(w.workspace.sid, taskSid)).toMatchObject({ assignmentStatus: 'pending', excludedWorkers: [alice.sid] });
+      const again = await reserve(alice.sid);
+      expect(again.ok ? 'offered again' : again.refusal.message).toMatch(/can no longer take/);
+      // Both offers out (the task is reserved): bob rejects, the task waits again for a third worker.
+      const second = await reserve(bob.sid);
+      const third = await reserve(carol.sid);
+      if (!second.ok || !third.ok) throw new Error('offers refused');
+      expect((await w.store.findTask(w.workspace.sid, taskSid))?.assignmentStatus).toBe('reserved');
+      expect((await reject(second.value.reservation.sid, bob.sid)).ok).toBe(true);
+      expect(await w.store.findTask(w.workspace.sid, taskSid)).toMatchObject({ assignmentStatus: 'pending', excludedWorkers: [alice.sid, bob.sid] });
+      const bobAgain = await reserve(bob.sid);
+      expect(bobAgain.ok ? 'offered again' : bobAgain.refusal.message).toMatch(/can no longer take/);
+      await w.handle.dispose();
+    });
+
     it('renames and deletes a TaskChannel named by its unique name, and keeps one with tasks', async () => {
       const w = await world(factory);
       const created = await w.store.createTaskChannel(w.workspace.sid, { uniqueName: 'email', friendlyName: 'Email' });

@@ -125,6 +125,29 @@ describe('tasks over REST, offered to twilio-taskrouter agents', () => {
     expect((await ws.tasks(task.sid).fetch()).assignmentStatus).toBe('assigned');
   });
 
+  it('with MaxReservedWorkers 2, offers a rejected task to a third agent and never again to the one who rejected it', async () => {
+    const { s, ws, queue, workflow } = await start();
+    await ws.taskQueues(queue.sid).update({ maxReservedWorkers: 2 });
+    const agents = new Map<string, Awaited<ReturnType<typeof availableAgent>>>();
+    for (const name of ['alice', 'bob', 'carol']) agents.set(name, await availableAgent(s, name));
+    const task = await ws.tasks.create({ workflowSid: workflow.sid, attributes: '{"type":"support"}' });
+    const offers = await waitFor('two offers out', async () => {
+      const list = await ws.tasks(task.sid).reservations.list({ reservationStatus: 'pending' });
+      return list.length === 2 ? list : null;
+    });
+    const [rejected, kept] = offers;
+    if (!rejected || !kept) throw new Error('two offers expected');
+    const third = [...agents.keys()].find((name) => name !== rejected.workerName && name !== kept.workerName) ?? '';
+    await ws.tasks(task.sid).reservations(rejected.sid).update({ reservationStatus: 'rejected' });
+    // The room the rejection left goes to the agent who has not seen the task, not back to the one who refused it.
+    const next = await (agents.get(third)?.offered ?? Promise.reject(new Error('no third agent')));
+    expect(next.task.sid).toBe(task.sid);
+    const all = await ws.tasks(task.sid).reservations.list();
+    expect(all.map((r) => [r.workerName, r.reservationStatus]).sort()).toEqual(
+      [[rejected.workerName, 'rejected'], [kept.workerName, 'pending'], [third, 'pending']].sort(),
+    );
+  });
+
   it('offers to a disconnected, still Available agent in the grace period once the routing hold is turned off', async () => {
     const { s, client, ws, workflow } = await start();
     const workspaceUrl = `${s.url}/v1/Workspaces/${s.workspaceSid}`;

@@ -117,13 +117,16 @@ export class RoutingWriter {
     }
   }
 
-  /** A task whose offer ended goes back to `pending` (if nobody else holds it) without that worker. */
+  /**
+   * A task whose offer ended is never offered to that worker again, and waits (`pending`) for another
+   * worker. With MaxReservedWorkers > 1 the task may still be `pending` while offers are out, and any
+   * offer that ends leaves room for one more, so the status is `pending` in both cases.
+   */
   returnToQueue(taskSid: string, workerSid: string, at: number): void {
     const task = this.task(taskSid);
-    if (!task || task.assignmentStatus !== 'reserved') return;
+    if (!task || (task.assignmentStatus !== 'reserved' && task.assignmentStatus !== 'pending')) return;
     const excluded = task.excludedWorkers.includes(workerSid) ? task.excludedWorkers : [...task.excludedWorkers, workerSid];
-    const stillHeld = this.activeReservationsOfTask(taskSid).length > 0;
-    this.q.returnTask.run(stillHeld ? 'reserved' : 'pending', JSON.stringify(excluded), at, taskSid);
+    this.q.returnTask.run('pending', JSON.stringify(excluded), at, taskSid);
   }
 
   event(
