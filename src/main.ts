@@ -106,7 +106,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel });
   const admin = new AdminService({
     store, bus, presence, log, defaultThresholdMs: config.defaultThresholdS * 1000,
-    workspaces: { added: (sid) => routing.addWorkspace(sid), removed: (sid) => routing.removeWorkspace(sid) },
+    workspaces: { added: (sid) => routing.addWorkspace(sid), removed: (sid) => routing.removeWorkspace(sid), holdChanged: (sid, on) => routing.followRoutingHold(sid, on) },
   });
   const consoleFeed = new ConsoleFeed({ store, bus, presence, clock, log: log.child({ part: 'console' }) });
   consoleFeed.start();

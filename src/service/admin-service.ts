@@ -34,6 +34,8 @@ export interface AdminServiceOptions {
 export interface WorkspaceListener {
   added(workspaceSid: string): Promise<void>;
   removed(workspaceSid: string): void;
+  /** The workspace's routing hold was committed as `on`. */
+  holdChanged(workspaceSid: string, on: boolean): Promise<void>;
 }
 
 const DEFAULT_THRESHOLD_MS = 30_000;
@@ -99,8 +101,11 @@ export class AdminService {
     return result;
   }
 
-  async updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string): Promise<Result<Workspace>> {
-    return this.published(await this.store.updateWorkspace(workspaceSid, patch, actor));
+  /** The patch and the routing hold land in one transaction; routing follows the hold after the commit. */
+  async updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string, routingHold?: boolean): Promise<Result<Workspace>> {
+    const updated = this.published(await this.store.updateWorkspace(workspaceSid, patch, actor, routingHold));
+    if (updated.ok && routingHold !== undefined) await this.options.workspaces?.holdChanged(workspaceSid, routingHold);
+    return updated;
   }
 
   async createActivity(input: { workspaceSid: string; friendlyName: string; available: boolean; actor: string }): Promise<Result<Activity>> {
@@ -129,41 +134,16 @@ export class AdminService {
     return result.ok ? ok(result.value.worker) : result;
   }
 
+  /** Name, attributes and activity in one transaction: a refused part leaves the worker as it was. */
   async updateWorker(update: WorkerUpdate): Promise<Result<Worker>> {
-    if (update.activitySid !== undefined && update.attributes === undefined && update.friendlyName === undefined) {
-      // One write only: the store verb checks everything in its own transaction (the hot path).
-      const result = await this.options.presence.setActivity({
-        workspaceSid: update.workspaceSid, workerSid: update.workerSid, actor: update.actor, activitySid: update.activitySid,
-        cause: update.cause, rejectPendingReservations: update.rejectPendingReservations, ifMatchVersion: update.ifMatchVersion,
-      });
-      return result.ok ? ok(result.value.worker) : result;
-    }
-    const checked = await this.checkWorkerUpdate(update);
+    const checked = checkWorkerUpdate(update);
     if (!checked.ok) return checked;
-    const base = { workspaceSid: update.workspaceSid, workerSid: update.workerSid, actor: update.actor };
-    // Only the first write carries If-Match; the ones after it see the version the first made.
-    let ifMatchVersion = update.ifMatchVersion;
-    let worker = checked.value;
-    if (update.friendlyName !== undefined && update.friendlyName !== worker.friendlyName) {
-      const renamed = this.published(await this.store.renameWorker({ ...base, friendlyName: update.friendlyName, ifMatchVersion }));
-      if (!renamed.ok) return renamed;
-      worker = renamed.value;
-      ifMatchVersion = undefined;
-    }
-    if (update.attributes !== undefined) {
-      const result = await this.options.presence.setAttributes({ ...base, attributes: update.attributes, ifMatchVersion });
-      if (!result.ok) return result;
-      worker = result.value.worker;
-      ifMatchVersion = undefined;
-    }
-    if (update.activitySid !== undefined) {
-      const result = await this.options.presence.setActivity({
-        ...base, activitySid: update.activitySid, cause: update.cause, rejectPendingReservations: update.rejectPendingReservations, ifMatchVersion,
-      });
-      if (!result.ok) return result;
-      worker = result.value.worker;
-    }
-    return ok(worker);
+    const result = await this.options.presence.changeWorker({
+      workspaceSid: update.workspaceSid, workerSid: update.workerSid, actor: update.actor, ifMatchVersion: update.ifMatchVersion,
+      friendlyName: update.friendlyName, attributes: update.attributes,
+      activity: update.activitySid === undefined ? undefined : { activitySid: update.activitySid, cause: update.cause, rejectPendingReservations: update.rejectPendingReservations },
+    });
+    return result.ok ? ok(result.value.worker) : result;
   }
 
   async deleteWorker(removal: WorkerRemoval): Promise<Result<Worker>> {
@@ -173,35 +153,6 @@ export class AdminService {
   /** Flex Configuration: validated by core/logout-settings, applied at once to pending disconnections. */
   async updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch, actor: string): Promise<Result<LogoutSettings>> {
     return this.options.presence.updateLogoutSettings(workspaceSid, patch, actor);
-  }
-
-  /** Everything a worker update could refuse, checked before the first write. */
-  private async checkWorkerUpdate(update: WorkerUpdate): Promise<Result<Worker>> {
-    const worker = await this.store.findWorker(update.workspaceSid, update.workerSid);
-    if (!worker) return refuse('not-found', `Worker ${update.workerSid} was not found`);
-    if (update.ifMatchVersion !== undefined && update.ifMatchVersion !== worker.version) {
-      return refuse('version-mismatch', `Worker ${worker.sid} is at version ${worker.version}, not ${update.ifMatchVersion}`);
-    }
-    if (update.attributes !== undefined) {
-      const attributes = checkAttributes(update.attributes);
-      if (!attributes.ok) return attributes;
-    }
-    if (update.friendlyName !== undefined) {
-      const name = checkFriendlyName(update.friendlyName);
-      if (!name.ok) return name;
-      const holder = await this.store.findWorkerByName(update.workspaceSid, update.friendlyName);
-      if (holder && holder.sid !== worker.sid) return refuse('conflict', `A worker named ${update.friendlyName} already exists`, 'FriendlyName');
-    }
-    if (update.activitySid !== undefined) {
-      const activity = await this.store.findActivity(update.workspaceSid, update.activitySid);
-      if (!activity) return refuse('invalid-parameter', `ActivitySid ${update.activitySid} is not an activity of this workspace`, 'ActivitySid');
-      if (update.rejectPendingReservations && activity.available) {
-        return refuse('invalid-parameter', 'RejectPendingReservations is only allowed when moving to an unavailable activity', 'RejectPendingReservations');
-      }
-    } else if (update.rejectPendingReservations) {
-      return refuse('invalid-parameter', 'RejectPendingReservations needs an ActivitySid to move to', 'RejectPendingReservations');
-    }
-    return ok(worker);
   }
 
   /** Publishes a committed change's events (commit before broadcast) and returns its value. */
@@ -216,4 +167,16 @@ export class AdminService {
     this.options.bus.publish(worker ? { event, worker } : { event });
     this.options.log.info({ eventType: event.eventType, resourceSid: event.resourceSid, actor: event.actorSid }, 'administrative change');
   }
+}
+
+/** What a worker update can refuse without reading the store; the rest is checked in its transaction. */
+function checkWorkerUpdate(update: WorkerUpdate): Result<void> {
+  if (update.attributes !== undefined) {
+    const attributes = checkAttributes(update.attributes);
+    if (!attributes.ok) return attributes;
+  }
+  if (update.activitySid === undefined && update.rejectPendingReservations) {
+    return refuse('invalid-parameter', 'RejectPendingReservations needs an ActivitySid to move to', 'RejectPendingReservations');
+  }
+  return ok(undefined);
 }

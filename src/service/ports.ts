@@ -95,11 +95,19 @@ export interface ActivityChangeRequest {
   readonly ifMatchVersion?: number;
 }
 
-export interface AttributesChangeRequest {
+/**
+ * Everything one request may change on a worker, applied as one transaction: all of it lands or
+ * none of it does. Checked under the worker's row: version, name, activity and its rules.
+ */
+export interface WorkerChangeRequest {
   readonly workspaceSid: string;
   readonly workerSid: string;
-  readonly attributes: string;
   readonly actor: string;
+  readonly friendlyName?: string;
+  /** Canonical JSON of an object (checked by core/attributes before it reaches the store). */
+  readonly attributes?: string;
+  readonly activity?: { readonly activitySid: string; readonly cause: ActivityCause; readonly rejectPendingReservations: boolean };
+  /** Refuse with `version-mismatch` unless the worker is at this version before the change. */
   readonly ifMatchVersion?: number;
 }
 
@@ -155,7 +163,8 @@ export interface Store extends AdminStore {
   findWorker(workspaceSid: string, sid: string): Promise<Worker | null>;
   findWorkerByName(workspaceSid: string, friendlyName: string): Promise<Worker | null>;
   listWorkers(workspaceSid: string): Promise<Worker[]>;
-  setWorkerAttributes(request: AttributesChangeRequest): Promise<Result<PresenceCommit>>;
+  /** Name, attributes and activity in one transaction (see WorkerChangeRequest). */
+  changeWorker(request: WorkerChangeRequest): Promise<Result<PresenceCommit>>;
 
   // ── presence verbs (each runs the presence machine under the worker's row) ──
   openConnection(opening: ConnectionOpening): Promise<Result<PresenceCommit>>;
@@ -254,20 +263,19 @@ export interface WorkerRemoval {
   readonly ifMatchVersion?: number;
 }
 
-export interface WorkerRenaming extends WorkerRemoval {
-  readonly friendlyName: string;
-}
-
 export interface AdminStore {
   /** Validates the patch against the workspace's activities (core/workspace-settings) and stores it. */
-  updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string): Promise<Result<AdminCommit<Workspace>>>;
+  /**
+   * With `routingHold`, also stores the routing hold (rule 8) in the same transaction. A patch with
+   * no workspace field changes only the hold and records no `workspace.updated` event.
+   */
+  updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string, routingHold?: boolean): Promise<Result<AdminCommit<Workspace>>>;
   /** Refuses a name another activity of the workspace has (`conflict`, FriendlyName). */
   createActivity(input: { workspaceSid: string; friendlyName: string; available: boolean; actor: string }): Promise<Result<AdminCommit<Activity>>>;
   renameActivity(input: { workspaceSid: string; activitySid: string; friendlyName: string; actor: string }): Promise<Result<AdminCommit<Activity>>>;
   /** Applies core/activities `checkActivityDeletion` under the transaction, so no worker or queue slips in between. */
   deleteActivity(input: { workspaceSid: string; activitySid: string; actor: string }): Promise<Result<AdminCommit<Activity>>>;
   /** A new friendly name (unique in the workspace); the version grows. No event: TaskRouter has none. */
-  renameWorker(request: WorkerRenaming): Promise<Result<AdminCommit<Worker>>>;
   /**
    * Deletes a worker with its connections, pending deadline and worker channels, closes its open
    * disconnection episode, and records `worker.deleted`; refused (`conflict`) while it has active

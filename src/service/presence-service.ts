@@ -9,7 +9,7 @@ import type { DisconnectReason } from '../core/presence.js';
 import type { LogoutSettings } from '../core/resources.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import type {
-  ActivityChangeRequest, AttributesChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, PresenceCommit, Store,
+  ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, PresenceCommit, Store,
 } from './ports.js';
 
 export interface PresenceServiceOptions {
@@ -94,8 +94,9 @@ export class PresenceService {
     return result;
   }
 
-  async setAttributes(request: AttributesChangeRequest): Promise<Result<PresenceCommit>> {
-    const result = await this.store.setWorkerAttributes(request);
+  /** Name, attributes and activity of one request, in one transaction (see WorkerChangeRequest). */
+  async changeWorker(request: WorkerChangeRequest): Promise<Result<PresenceCommit>> {
+    const result = await this.store.changeWorker(request);
     if (result.ok) this.afterCommit([result.value]);
     return result;
   }

@@ -144,8 +144,6 @@ export interface RoutingStore {
   pendingTasks(workspaceSid: string, limit: number): Promise<Task[]>;
   /** Moves a pending task on from the target it is in (its `skip_if` held); null if it moved already. */
   skipTarget(workspaceSid: string, taskSid: string, from: { filterIndex: number; targetIndex: number }): Promise<RoutingCommit | null>;
-  /** Turns the routing hold (rule 8) on or off for a workspace. */
-  setRoutingHold(workspaceSid: string, on: boolean): Promise<void>;
   /**
    * Offers a task to a worker: re-checks under the worker's row that it can still take it (the
    * routing choice was made on a snapshot), then writes the reservation. `stale` means nothing

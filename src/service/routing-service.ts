@@ -126,8 +126,8 @@ export class RoutingService {
     this.kick(workspaceSid);
   }
 
-  async setRoutingHold(workspaceSid: string, on: boolean): Promise<void> {
-    await this.store.setRoutingHold(workspaceSid, on);
+  /** The routing hold was committed (with the workspace update that asked for it): route by it now. */
+  async followRoutingHold(workspaceSid: string, on: boolean): Promise<void> {
     const view = this.views.get(workspaceSid);
     if (view) view.holdDisconnected = on;
     await this.reloadWorkers(workspaceSid);

@@ -256,9 +256,29 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect(dup.ok ? null : dup.refusal.code).toBe('conflict');
       const unknown = await w.store.createWorker({ workspaceSid: w.workspace.sid, friendlyName: 'zed', attributes: '{}', activitySid: 'WA00000000000000000000000000000000', actor: 'ACx' });
       expect(unknown.ok ? null : unknown.refusal.field).toBe('ActivitySid');
-      const changed = must(await w.store.setWorkerAttributes({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, attributes: '{"a":1}', actor: 'ACx' }));
+      const changed = must(await w.store.changeWorker({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, attributes: '{"a":1}', actor: 'ACx' }));
       expect(changed.worker).toMatchObject({ attributes: '{"a":1}', version: w.alice.version + 1 });
       expect(changed.events[0]?.eventType).toBe('worker.attributes.update');
+      await w.handle.dispose();
+    });
+
+    it('changes name, attributes and activity of one request in one transaction, or nothing of it', async () => {
+      const w = await setup();
+      const base = { workspaceSid: w.workspace.sid, workerSid: w.alice.sid, actor: 'ACx' };
+      const before = await w.store.findWorker(w.workspace.sid, w.alice.sid);
+      const eventsBefore = (await w.store.events(w.workspace.sid)).length;
+      const refusals = [
+        await w.store.changeWorker({ ...base, friendlyName: 'ally', attributes: '{"b":2}', activity: { activitySid: w.activity('Available').sid, cause: 'api', rejectPendingReservations: true } }),
+        await w.store.changeWorker({ ...base, friendlyName: 'ally', attributes: '{"b":2}', activity: { activitySid: 'WA00000000000000000000000000000000', cause: 'api', rejectPendingReservations: false } }),
+        await w.store.changeWorker({ ...base, friendlyName: 'bob', attributes: '{"b":2}' }),
+        await w.store.changeWorker({ ...base, attributes: '{"b":2}', ifMatchVersion: (before?.version ?? 0) + 5 }),
+      ];
+      expect(refusals.map((r) => (r.ok ? 'written' : r.refusal.code))).toEqual(['invalid-parameter', 'invalid-parameter', 'conflict', 'version-mismatch']);
+      expect(await w.store.findWorker(w.workspace.sid, w.alice.sid)).toEqual(before);
+      expect((await w.store.events(w.workspace.sid)).length).toBe(eventsBefore);
+      const all = must(await w.store.changeWorker({ ...base, friendlyName: 'ally', attributes: '{"b":2}', activity: { activitySid: w.activity('Break').sid, cause: 'api', rejectPendingReservations: true } }));
+      expect(all.worker).toMatchObject({ friendlyName: 'ally', attributes: '{"b":2}', activitySid: w.activity('Break').sid });
+      expect(all.events.map((e) => e.eventType)).toEqual(['worker.attributes.update', 'worker.activity.update']);
       await w.handle.dispose();
     });
   });

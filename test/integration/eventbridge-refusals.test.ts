@@ -77,8 +77,12 @@ describe('the HTTP envelope refuses bad input and changes nothing', () => {
     ['a malformed activity SID', { ActivitySid: 'Available' }, 400, /ActivitySid/],
     ['non-object attributes', { Attributes: '[1]' }, 400, /Attributes/],
     ['a non-boolean RejectPendingReservations', { ActivitySid: 'WA00000000000000000000000000000000', RejectPendingReservations: 'maybe' }, 400, /RejectPendingReservations/],
+    // One request, one transaction: the valid attributes of a refused request are not written either.
+    ['attributes with an unknown activity', { Attributes: { team: 'x' }, ActivitySid: 'WA00000000000000000000000000000000' }, 400, /ActivitySid WA0+ is not an activity/],
+    ['attributes with RejectPendingReservations toward an available activity', { Attributes: { team: 'x' }, ActivitySid: 'AVAILABLE', RejectPendingReservations: true }, 400, /RejectPendingReservations is only allowed when moving to an unavailable activity/],
   ])('refuses %s with a message naming the field', async (_what, params, status, message) => {
-    const res = await unchanged(() => envelope({ url: workerUrl('alice'), method: 'POST', params, token: aliceToken }));
+    const resolved = 'ActivitySid' in params && params.ActivitySid === 'AVAILABLE' ? { ...params, ActivitySid: s.activitySid('Available') } : params;
+    const res = await unchanged(() => envelope({ url: workerUrl('alice'), method: 'POST', params: resolved, token: aliceToken }));
     expect(res.status).toBe(status);
     expect(String(res.json.message)).toMatch(message);
   });

@@ -165,6 +165,10 @@ describe('tasks over REST, offered to twilio-taskrouter agents', () => {
     const refused = await client.request({ method: 'post', uri: workspaceUrl, data: { RoutingHoldWhileDisconnected: 'maybe' } });
     expect(refused.statusCode).toBe(400);
     expect(await hold()).toBe(false);
+    // The hold and the workspace's own fields are one transaction: a refused field keeps the hold as it was.
+    const half = await client.request({ method: 'post', uri: workspaceUrl, data: { RoutingHoldWhileDisconnected: 'true', DefaultActivitySid: `WA${'0'.repeat(32)}` } });
+    expect(half.statusCode).toBe(400);
+    expect(await hold()).toBe(false);
     expect((await s.rollcall.store.events(s.workspaceSid)).map((e) => e.eventType)).not.toContain('workspace.updated');
 
     const proxy = new TcpProxy(Number(new URL(s.url).port));

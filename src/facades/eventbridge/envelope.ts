@@ -135,25 +135,14 @@ async function updateWorker(
   if (reject === null) return refuse('invalid-parameter', `RejectPendingReservations ${String(RejectPendingReservations)} must be true or false`, 'RejectPendingReservations');
   const attributes = Attributes === undefined ? undefined : parseAttributes(Attributes);
   if (attributes === null) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
-  if (ActivitySid !== undefined && !(await deps.store.findActivity(wsSid, ActivitySid as string))) {
-    return refuse('invalid-parameter', `ActivitySid ${ActivitySid as string} is not an activity of this workspace`, 'ActivitySid');
-  }
   const cause = grant.role === 'admin' && wkSid !== grant.workerSid ? 'admin' : 'agent';
-  const actor = grantActor(grant);
-  // Validate everything before the first write, so a refused half never lands.
-  let result = null;
-  if (attributes !== undefined) {
-    result = await deps.presence.setAttributes({ workspaceSid: wsSid, workerSid: wkSid, attributes, actor, ifMatchVersion });
-    if (!result.ok) return result;
-  }
-  if (ActivitySid !== undefined) {
-    result = await deps.presence.setActivity({
-      workspaceSid: wsSid, workerSid: wkSid, activitySid: ActivitySid as string, cause, actor,
-      rejectPendingReservations: reject, ifMatchVersion: attributes === undefined ? ifMatchVersion : undefined,
-    });
-    if (!result.ok) return result;
-  }
-  return result ? { ok: true, value: ebWorker(result.value.worker) } : refuse('invalid-parameter', 'Nothing to update');
+  // One transaction: a request refused in any part (say RejectPendingReservations with an available
+  // activity) leaves the attributes as they were.
+  const result = await deps.presence.changeWorker({
+    workspaceSid: wsSid, workerSid: wkSid, actor: grantActor(grant), attributes, ifMatchVersion,
+    activity: ActivitySid === undefined ? undefined : { activitySid: ActivitySid as string, cause, rejectPendingReservations: reject },
+  });
+  return result.ok ? { ok: true, value: ebWorker(result.value.worker) } : result;
 }
 
 function parseBoolean(value: unknown): boolean | null {

@@ -74,13 +74,8 @@ async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
   checkQueueOrder(p);
   const routingHold = p.boolean('RoutingHoldWhileDisconnected');
   if (p.refusal) return p.refusal;
-  const changes = withoutUndefined(patch);
-  // Only the hold asked for: no workspace.updated event for a setting that lives elsewhere.
-  const updated = Object.keys(changes).length === 0 && routingHold !== undefined
-    ? workspace
-    : await deps.admin.updateWorkspace(workspace.value.sid, changes, call.principal.credentialSid);
+  const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid, routingHold);
   if (!updated.ok) return updated;
-  if (routingHold !== undefined) await deps.routing.setRoutingHold(updated.value.sid, routingHold);
   return answer(await workspaceBody(updated.value, deps, call));
 }
 

@@ -85,7 +85,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
       : refuse('version-mismatch', `Worker ${row.sid} is at version ${row.version}, not ${ifMatchVersion}`);
 
   return {
-    async updateWorkspace(workspaceSid, patch, actor) {
+    async updateWorkspace(workspaceSid, patch, actor, routingHold) {
       return tx((): Result<AdminCommit<Workspace>> => {
         const current = workspaceOf(workspaceSid);
         if (!current) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
@@ -93,6 +93,9 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
         const at = clock.now();
         const next = applyWorkspacePatch(current, patch, activities, at);
         if (!next.ok) return next;
+        if (routingHold !== undefined) db.prepare('UPDATE logout_settings SET routing_hold = ?, updated_at = ? WHERE workspace_sid = ?').run(routingHold ? 1 : 0, at, workspaceSid);
+        // Only the hold asked for: no workspace.updated event for a setting that lives elsewhere.
+        if (routingHold !== undefined && Object.values(patch).every((v) => v === undefined)) return ok({ value: current, events: [] });
         const w = next.value;
         db.prepare('UPDATE workspaces SET friendly_name = ?, default_activity_sid = ?, timeout_activity_sid = ?, event_callback_url = ?, events_filter = ?, multi_task_enabled = ?, updated_at = ? WHERE sid = ?')
           .run(w.friendlyName, w.defaultActivitySid, w.timeoutActivitySid, w.eventCallbackUrl, w.eventsFilter, w.multiTaskEnabled ? 1 : 0, at, workspaceSid);
@@ -144,20 +147,6 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
         if (!allowed.ok) return allowed;
         db.prepare('DELETE FROM activities WHERE sid = ?').run(activity.sid);
         return ok(activityChange(workspace, activity, 'activity.deleted', input.actor, clock.now()));
-      });
-    },
-    async renameWorker(request) {
-      return tx((): Result<AdminCommit<Worker>> => {
-        const row = q.worker.get(request.workspaceSid, request.workerSid);
-        if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
-        const version = checkVersion(row, request.ifMatchVersion);
-        if (!version.ok) return version;
-        const name = checkFriendlyName(request.friendlyName);
-        if (!name.ok) return name;
-        const holder = q.workerNamed.get(request.workspaceSid, name.value);
-        if (holder && holder.sid !== row.sid) return refuse('conflict', `A worker named ${name.value} already exists`, 'FriendlyName');
-        db.prepare('UPDATE workers SET friendly_name = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(name.value, clock.now(), row.sid);
-        return ok({ value: toWorker(q.worker.get(request.workspaceSid, row.sid) as WorkerRow), events: [] });
       });
     },
     async deleteWorker(request) {

@@ -23,7 +23,7 @@ import { newEffects, type RoutingEffects, type RoutingWriter } from './routing-w
 
 type TaskVerbs = Pick<RoutingStore,
   | 'createTask' | 'listTasks' | 'findTask' | 'updateTask' | 'deleteTask' | 'listReservations' | 'findReservation' | 'updateReservation'
-  | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidate' | 'pendingTasks' | 'skipTarget' | 'setRoutingHold' | 'reserve'
+  | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidate' | 'pendingTasks' | 'skipTarget' | 'reserve'
   | 'nextRoutingDueAt' | 'claimRoutingDue'>;
 
 interface CandidateRow { sid: string; attributes: string; activity_available: number; status_changed_at: number; presence: string; connections: number }
@@ -316,9 +316,6 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         writer.announceTask(writer.task(taskSid) as Task, 'task-queue.moved', at, effects);
         return commitOf(effects);
       });
-    },
-    async setRoutingHold(workspaceSid, on) {
-      prepare('UPDATE logout_settings SET routing_hold = ?, updated_at = ? WHERE workspace_sid = ?').run(on ? 1 : 0, clock.now(), workspaceSid);
     },
     async reserve(input) {
       return tx((): Result<{ reservation: Reservation; commit: RoutingCommit }> => {

@@ -14,7 +14,7 @@ import type { ConsoleStore } from '../../service/console-ports.js';
 import type { ReportStore } from '../../service/report-ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type {
-  ActivityChangeRequest, AttributesChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store,
+  ActivityChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
 import type { CallbackStore } from '../../service/callback-ports.js';
@@ -22,6 +22,7 @@ import { CallbackOutbox, createCallbackQueries } from './callback-outbox.js';
 import { createConsoleQueries } from './console-queries.js';
 import { createReportQueries } from './report-queries.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
+import { createWorkerChange } from './worker-change.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
@@ -109,6 +110,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createConsoleQueries(db, clock),
     ...createReportQueries(db),
     ...createWorkspaceQueries(db, clock),
+    ...createWorkerChange(db, clock, writer),
     ...createCallbackQueries(db, clock),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
@@ -190,23 +192,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async listWorkers(workspaceSid) {
       return q.workers.all(workspaceSid).map(toWorker);
     },
-    async setWorkerAttributes(request: AttributesChangeRequest) {
-      return tx((): Result<PresenceCommit> => {
-        const row = q.worker.get(request.workspaceSid, request.workerSid);
-        if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
-        if (request.ifMatchVersion !== undefined && request.ifMatchVersion !== row.version) {
-          return refuse('version-mismatch', `Worker ${request.workerSid} is at version ${row.version}, not ${request.ifMatchVersion}`);
-        }
-        const at = clock.now();
-        prepare('UPDATE workers SET attributes = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(request.attributes, at, row.sid);
-        const worker = toWorker(q.worker.get(request.workspaceSid, request.workerSid) as WorkerRow);
-        const workspace = toWorkspace(q.workspace.get(request.workspaceSid) as WorkspaceRow);
-        const event = workerEvent({ sid: newSid('event'), workspace, at, actor: request.actor }, worker, 'worker.attributes.update');
-        writer.recordEvent(event);
-        return ok({ worker, outputs: [], events: [event] });
-      });
-    },
-
     async openConnection(opening: ConnectionOpening) {
       return tx((): Result<PresenceCommit> => {
         if (!q.worker.get(opening.workspaceSid, opening.workerSid)) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
