@@ -34,6 +34,14 @@ const schema = z
     ROLLCALL_CALLBACK_TIMEOUT_MS: int(100, 60_000).default(15_000),
     /** The built console (dist/web); defaults to the one beside this installation. */
     ROLLCALL_CONSOLE_DIR: z.string().min(1).optional(),
+    /** Days events (and finished callback deliveries) are kept; Twilio keeps events 30 days. 0 keeps them forever. */
+    ROLLCALL_EVENT_RETENTION_DAYS: int(0, 36_500).default(30),
+    /** Days completed and canceled tasks (with their reservations) are kept. 0 keeps them forever. */
+    ROLLCALL_TASK_RETENTION_DAYS: int(0, 36_500).default(30),
+    /** Days of activity log and disconnection episodes (what billing reports read). 0 keeps them forever. */
+    ROLLCALL_HISTORY_RETENTION_DAYS: int(0, 36_500).default(400),
+    /** How often retention runs. */
+    ROLLCALL_RETENTION_INTERVAL_S: int(1, 86_400).default(3600),
   })
   .superRefine((c, ctx) => {
     if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
@@ -66,6 +74,7 @@ export interface Config {
   readonly callbackTimeoutMs: number;
   /** Null: the default, dist/web of this installation. */
   readonly consoleDir: string | null;
+  readonly retention: { readonly eventDays: number; readonly taskDays: number; readonly historyDays: number; readonly intervalMs: number };
 }
 
 export class ConfigError extends Error {
@@ -104,5 +113,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     callbackRetryBaseMs: c.ROLLCALL_CALLBACK_RETRY_BASE_MS,
     callbackTimeoutMs: c.ROLLCALL_CALLBACK_TIMEOUT_MS,
     consoleDir: c.ROLLCALL_CONSOLE_DIR === undefined ? null : path.resolve(c.ROLLCALL_CONSOLE_DIR),
+    retention: {
+      eventDays: c.ROLLCALL_EVENT_RETENTION_DAYS, taskDays: c.ROLLCALL_TASK_RETENTION_DAYS,
+      historyDays: c.ROLLCALL_HISTORY_RETENTION_DAYS, intervalMs: c.ROLLCALL_RETENTION_INTERVAL_S * 1000,
+    },
   });
 }

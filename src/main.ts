@@ -20,6 +20,7 @@ import { frameworkErrorBody } from './facades/rest/wire.js';
 import { createLogger } from './log.js';
 import { AdminService } from './service/admin-service.js';
 import { CallbackDispatcher } from './service/callback-dispatcher.js';
+import { Retention } from './service/retention.js';
 import { ConsoleFeed } from './service/console-feed.js';
 import { ConsoleService } from './service/console-service.js';
 import { SystemClock } from './service/clocks.js';
@@ -79,6 +80,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     applyAssignment: (workspaceSid, reservationSid, status) => routing.updateReservation({ workspaceSid, reservationSid, status, actor: 'assignment-callback' }),
   });
   callbacks.start();
+  const retention = new Retention({ store, clock, log: log.child({ part: 'retention' }), ...config.retention });
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
@@ -141,6 +143,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       const address = app.server.address() as AddressInfo;
       baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       channel.start();
+      retention.start();
       heartbeat = setInterval(() => {
         presence.heartbeat().catch((error: unknown) => log.error({ err: error }, 'node heartbeat failed'));
       }, config.nodeHeartbeatMs);
@@ -151,6 +154,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       if (state === 'stopping') return;
       state = 'stopping';
       if (heartbeat) clearInterval(heartbeat);
+      await retention.stop();
       await routing.stop();
       await callbacks.stop();
       await presence.stop('server-restart');

@@ -300,3 +300,29 @@ export interface AdminStore {
   revokeApiKey(accountSid: string, sid: string): Promise<Result<ApiKey>>;
   renameApiKey(accountSid: string, sid: string, friendlyName: string): Promise<Result<ApiKey>>;
 }
+
+/** Epoch-ms instants before which each kind of record is removed; null keeps that kind forever. */
+export interface RetentionCutoffs {
+  /** Events and finished callback deliveries. */
+  readonly eventsBefore: number | null;
+  /** Completed and canceled tasks (their reservations with them). */
+  readonly tasksBefore: number | null;
+  /** The activity log (billing) and ended disconnection episodes. */
+  readonly historyBefore: number | null;
+  /** Retired nodes that hold no connection. */
+  readonly nodesBefore: number;
+}
+
+export interface PruneCounts {
+  readonly events: number;
+  readonly callbacks: number;
+  readonly tasks: number;
+  readonly activityLog: number;
+  readonly episodes: number;
+  readonly nodes: number;
+}
+
+export interface RetentionStore {
+  /** Removes at most `batch` records of each kind older than its cutoff, in one transaction. */
+  pruneBatch(cutoffs: RetentionCutoffs, batch: number): Promise<PruneCounts>;
+}

@@ -5,6 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { CALLBACK_MIGRATION } from './callback-outbox.js';
+import { RETENTION_MIGRATION } from './retention-queries.js';
 import { CONSOLE_MIGRATION } from './console-queries.js';
 import { REPORTS_MIGRATION } from './report-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
@@ -161,6 +162,8 @@ export const MIGRATIONS: readonly string[] = [
   WORKSPACES_MIGRATION,
   // 8: the callback outbox (event and assignment callbacks owed, and how their delivery went).
   CALLBACK_MIGRATION,
+  // 9: retention may remove activity-log entries older than its cutoff, and nothing else may.
+  RETENTION_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

@@ -5,6 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { refuse, ok, type Result } from '../../core/errors.js';
+import { BoundedCache } from '../../core/bounded-cache.js';
 import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
 import { canTake, initialPosition, matches, routingStep, type CandidateWorker } from '../../core/routing.js';
@@ -31,22 +32,18 @@ interface CandidateRow { sid: string; attributes: string; activity_available: nu
 const TTL_REASON = 'Task TTL Exceeded';
 
 // Parsing is pure, so results are kept by source text: a burst of offers parses each workflow and
-// TargetWorkers once, not once per reservation. Sources are few (one per workflow and queue).
-const configs = new Map<string, WorkflowConfig | null>();
-const expressions = new Map<string, ReturnType<typeof parseExpression>>();
+// TargetWorkers once, not once per reservation. Sources are few (one per workflow and queue); the
+// caches are bounded anyway, since every edit of a workflow or queue brings a new text.
+const configs = new BoundedCache<string, WorkflowConfig | null>(1000);
+const expressions = new BoundedCache<string, ReturnType<typeof parseExpression>>(1000);
 function parsedConfig(source: string): WorkflowConfig | null {
-  let config = configs.get(source);
-  if (config === undefined) {
-    const parsed = parseWorkflowConfig(source, () => true);
-    config = parsed.ok ? parsed.value : null;
-    configs.set(source, config);
-  }
-  return config;
+  return configs.get(source, (text) => {
+    const parsed = parseWorkflowConfig(text, () => true);
+    return parsed.ok ? parsed.value : null;
+  });
 }
 function parsedExpression(source: string): ReturnType<typeof parseExpression> {
-  let parsed = expressions.get(source);
-  if (!parsed) expressions.set(source, (parsed = parseExpression(source)));
-  return parsed;
+  return expressions.get(source, parseExpression);
 }
 
 export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, presence: PresenceWriter, writer: RoutingWriter): TaskVerbs {

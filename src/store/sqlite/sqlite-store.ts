@@ -14,7 +14,7 @@ import type { ConsoleStore } from '../../service/console-ports.js';
 import type { ReportStore } from '../../service/report-ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type {
-  ActivityChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, Store,
+  ActivityChangeRequest, Clock, ConnectionEnding, ConnectionOpening, PresenceCommit, RetentionStore, Store,
 } from '../../service/ports.js';
 import { createAdminQueries } from './admin-queries.js';
 import type { CallbackStore } from '../../service/callback-ports.js';
@@ -23,6 +23,7 @@ import { createConsoleQueries } from './console-queries.js';
 import { createReportQueries } from './report-queries.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 import { createWorkerChange } from './worker-change.js';
+import { createRetentionQueries } from './retention-queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
@@ -47,8 +48,8 @@ export interface SqliteStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-/** The whole system of record on SQLite: presence, administration, routing, the console, reports and callbacks. */
-export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore;
+/** The whole system of record on SQLite: presence, administration, routing, the console, reports, callbacks and retention. */
+export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore & RetentionStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.file);
@@ -111,6 +112,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createReportQueries(db),
     ...createWorkspaceQueries(db, clock),
     ...createWorkerChange(db, clock, writer),
+    ...createRetentionQueries(db),
     ...createCallbackQueries(db, clock),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
