@@ -197,7 +197,8 @@ export interface Store extends AdminStore {
   // ── history ──
   activityLog(workspaceSid: string, filter?: { workerSid?: string; sinceId?: number }): Promise<ActivityLogEntry[]>;
   disconnectEpisodes(workspaceSid: string, filter?: { workerSid?: string }): Promise<DisconnectEpisode[]>;
-  events(workspaceSid: string, filter?: { workerSid?: string }): Promise<WorkspaceEvent[]>;
+  /** Events in order; `endAt` keeps those at or before it, `eventTypes` only those types. */
+  events(workspaceSid: string, filter?: { workerSid?: string; eventTypes?: readonly string[]; endAt?: number }): Promise<WorkspaceEvent[]>;
 
   // ── administration (REST facade, CLI): see AdminStore below ──
 

@@ -84,10 +84,26 @@ export interface ReservationUpdate {
   readonly actor: string;
 }
 
+/** Exact-match filters of the Tasks list, applied in the store; absent means any. */
 export interface TaskFilter {
   readonly assignmentStatus?: readonly AssignmentStatus[];
   readonly workflowSid?: string;
+  readonly workflowName?: string;
   readonly taskQueueSid?: string;
+  readonly taskQueueName?: string;
+  readonly priority?: number;
+  readonly routingTarget?: string;
+}
+
+export type TaskOrderKey = 'DateCreated' | 'Priority' | 'VirtualStartTime';
+
+/** Which part of a filtered list to read, in which order (creation order when none is given). */
+export interface TaskSlice {
+  readonly order?: readonly { readonly key: TaskOrderKey; readonly descending: boolean }[];
+  /** A test the store cannot run itself (an expression over attributes); positions count only tasks that pass. */
+  readonly matches?: (task: Task) => boolean;
+  readonly offset: number;
+  readonly limit: number;
 }
 
 export interface ReservationFilter {
@@ -125,7 +141,10 @@ export interface RoutingStore {
   deleteWorkflow(workspaceSid: string, sid: string): Promise<Result<null>>;
 
   createTask(workspaceSid: string, input: TaskInput, actor: string): Promise<Result<{ task: Task; commit: RoutingCommit }>>;
+  /** Every task that passes the filter, in creation order: for small, filtered reads (waiting tasks). */
   listTasks(workspaceSid: string, filter?: TaskFilter): Promise<Task[]>;
+  /** One slice of the filtered, ordered list, read without loading the rest. */
+  sliceTasks(workspaceSid: string, filter: TaskFilter, slice: TaskSlice): Promise<Task[]>;
   findTask(workspaceSid: string, sid: string): Promise<Task | null>;
   updateTask(workspaceSid: string, sid: string, update: TaskUpdate): Promise<Result<{ task: Task; commit: RoutingCommit }>>;
   /** Deletes a task (and ends its offers); with `ifMatchVersion`, only if the task is at that version. */

@@ -105,10 +105,18 @@ describe('tasks', () => {
     expect(await sidsOf({ ordering: 'Priority:desc,DateCreated:desc', assignmentStatus: ['pending'] })).toEqual([sids[4], sids[1], sids[3], sids[0]]);
     expect(await sidsOf({ hasAddons: true })).toEqual([]);
     expect(support.sid).toMatch(/^WQ/);
+    // The store reads one slice per page: an expression and an ordering hold across pages, forward and back.
+    const first = await ws.tasks.page({ pageSize: 1, evaluateTaskAttributes: 'n >= 1', ordering: 'Priority:desc' });
+    const second = await first.nextPage();
+    const third = await second?.nextPage();
+    expect([first, second, third].map((p) => p?.instances.map((t) => t.sid))).toEqual([[sids[1]], [sids[4]], [sids[3]]]);
+    expect((await third?.previousPage())?.instances.map((t) => t.sid)).toEqual([sids[4]]);
+    expect(await sidsOf({ evaluateTaskAttributes: 'n >= 1', ordering: 'Priority:desc', pageSize: 3 })).toEqual([sids[1], sids[4], sids[3], sids[2]]);
 
     await expectRestError(ws.tasks.list({ assignmentStatus: ['lost'] }), { status: 400, code: 20001, message: /AssignmentStatus must be one of/ });
     await expectRestError(ws.tasks.list({ evaluateTaskAttributes: 'n >=' }), { status: 400, code: 20001, message: /EvaluateTaskAttributes: .*position 4/ });
     await expectRestError(ws.tasks.list({ ordering: 'Age:desc' }), { status: 400, code: 20001, message: /Ordering/ });
+    await expectRestError(ws.tasks.list({ ordering: 'Priority:desc,Priority:asc' }), { status: 400, code: 20001, message: /each once/ });
   });
 
   it('are updated and canceled, and refuse a stale If-Match with 412 and no change', async () => {

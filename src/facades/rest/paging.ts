@@ -32,6 +32,33 @@ export function readPaging(reader: ParamReader): Paging {
   return { pageSize, page, request };
 }
 
+/**
+ * A page of a list the store reads by position (`fetch(offset, limit)`), with the same positional
+ * cursors as pageArray, so only the page (and one item to learn whether more follow) is read.
+ */
+export async function pageByPosition<T>(request: PageRequest, fetch: (offset: number, limit: number) => Promise<readonly T[]>): Promise<Result<PageOf<T>>> {
+  const position = (cursor: string | undefined): number | null => (cursor !== undefined && /^\d{1,9}$/.test(cursor) ? Number(cursor) : null);
+  const after = position(request.after);
+  const before = position(request.before);
+  if ((request.after !== undefined && after === null) || (request.before !== undefined && before === null)) {
+    return refuse('invalid-parameter', 'PageToken is not a page token this server issued', 'PageToken');
+  }
+  let start: number;
+  let items: readonly T[];
+  let more: boolean;
+  if (after === null && before !== null) {
+    start = Math.max(0, before - request.limit);
+    items = await fetch(start, before - start);
+    more = start > 0;
+  } else {
+    start = after === null ? 0 : after + 1;
+    const read = await fetch(start, request.limit + 1);
+    more = read.length > request.limit;
+    items = read.slice(0, request.limit);
+  }
+  return ok({ items, firstCursor: items.length > 0 ? String(start) : null, lastCursor: items.length > 0 ? String(start + items.length - 1) : null, more });
+}
+
 /** A page of an in-memory list (small lists: workspaces, activities, keys); cursors are positions. */
 export function pageArray<T>(items: readonly T[], request: PageRequest): Result<PageOf<T>> {
   const position = (cursor: string | undefined): number | null => (cursor !== undefined && /^\d{1,9}$/.test(cursor) ? Number(cursor) : null);

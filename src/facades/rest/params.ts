@@ -114,3 +114,8 @@ export class ParamReader {
     return undefined;
   }
 }
+
+/** The object without its undefined fields (absent filters and patch fields). */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

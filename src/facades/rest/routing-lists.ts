@@ -1,8 +1,9 @@
 /**
- * Lists of routing resources. The routing store answers whole lists (a workspace holds at most
- * thousands of queues, workflows and channels, and tasks are filtered before paging), so a page
+ * Lists of routing resources that the routing store answers whole (a workspace holds at most
+ * thousands of queues, workflows, channels and a task's reservations), so a page
  * is cut here with paging.ts's positional cursors, after filtering and ordering, and wrapped in the
- * `meta` envelope whose links keep the request's filters.
+ * `meta` envelope whose links keep the request's filters. Tasks, which grow without bound, are read
+ * a page at a time instead (routing-task-routes.ts, `sliceTasks`).
  */
 import type { Result } from '../../core/errors.js';
 import { pageArray, pageEnvelope, type Paging } from './paging.js';

@@ -81,6 +81,9 @@ const COUNTED: Readonly<Record<string, string>> = {
   'task.deleted': 'tasks_deleted',
 };
 
+/** The events cumulative statistics read: tasks entering and moving between queues, and the counted ones. */
+const CUMULATIVE_INPUTS: readonly string[] = ['task.created', 'task-queue.entered', 'task-queue.moved', ...Object.keys(COUNTED)];
+
 /** Cumulative statistics of one queue over `window`, from the workspace's events (oldest first). */
 export function cumulativeStatistics(queueSid: string, events: readonly WorkspaceEvent[], window: StatisticsWindow): Record<string, unknown> {
   const counts: Record<string, number> = Object.fromEntries([...Object.values(COUNTED), 'tasks_entered', 'tasks_moved'].map((k) => [k, 0]));
@@ -151,10 +154,10 @@ type Part = 'both' | 'cumulative' | 'realtime';
 async function statisticsOf(deps: RestDeps, workspaceSid: string, queues: readonly TaskQueue[], window: StatisticsWindow | null, part: Part) {
   const now = deps.clock.now();
   const [tasks, workers, activities, events] = await Promise.all([
-    part === 'cumulative' ? [] : deps.routingStore.listTasks(workspaceSid),
+    part === 'cumulative' ? [] : deps.routingStore.listTasks(workspaceSid, { assignmentStatus: STATUSES_IN_QUEUE }),
     part === 'cumulative' ? [] : deps.store.listWorkers(workspaceSid),
     part === 'cumulative' ? [] : deps.store.listActivities(workspaceSid),
-    part === 'realtime' || window === null ? [] : deps.store.events(workspaceSid),
+    part === 'realtime' || window === null ? [] : deps.store.events(workspaceSid, { endAt: window.endAt, eventTypes: CUMULATIVE_INPUTS }),
   ]);
   return queues.map((q) => ({
     queue: q,

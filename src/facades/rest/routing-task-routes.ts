@@ -9,13 +9,12 @@
 import { refuse, type Result } from '../../core/errors.js';
 import { evaluate, parseExpression } from '../../core/expressions.js';
 import type { AssignmentStatus, Task } from '../../core/routing-resources.js';
-import type { TaskFilter, TaskInput } from '../../service/routing-ports.js';
-import { readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import type { TaskFilter, TaskInput, TaskOrderKey, TaskSlice } from '../../service/routing-ports.js';
+import { pageByPosition, pageEnvelope, readPaging } from './paging.js';
+import { ParamReader, withoutUndefined } from './params.js';
 import {
   answer, created, deleted, ifMatchVersion, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
-import { answerPage, ordered, readOrdering } from './routing-lists.js';
 import { restTask, versionEtag } from './routing-wire.js';
 
 const STATUSES: readonly AssignmentStatus[] = ['pending', 'reserved', 'assigned', 'canceled', 'wrapping', 'completed'];
@@ -48,33 +47,46 @@ async function listTasks(call: RestCall, deps: RestDeps): Promise<Result<RestAns
   if (!workspace.ok) return workspace;
   const p = new ParamReader(call.query);
   const assignmentStatus = readStatuses(p);
-  const filter: TaskFilter = {
-    ...(assignmentStatus ? { assignmentStatus } : {}),
-    ...(p.has('WorkflowSid') ? { workflowSid: p.string('WorkflowSid') ?? '' } : {}),
-    ...(p.has('TaskQueueSid') ? { taskQueueSid: p.string('TaskQueueSid') ?? '' } : {}),
-  };
-  const workflowName = p.string('WorkflowName');
-  const queueName = p.string('TaskQueueName');
-  const priority = p.integer('Priority', 0, MAX_PRIORITY);
+  const filter: TaskFilter = withoutUndefined({
+    assignmentStatus,
+    workflowSid: p.has('WorkflowSid') ? p.string('WorkflowSid') ?? '' : undefined,
+    workflowName: p.string('WorkflowName'),
+    taskQueueSid: p.has('TaskQueueSid') ? p.string('TaskQueueSid') ?? '' : undefined,
+    taskQueueName: p.string('TaskQueueName'),
+    priority: p.integer('Priority', 0, MAX_PRIORITY),
+    routingTarget: p.sid('worker', 'RoutingTarget'),
+  });
   const hasAddons = p.boolean('HasAddons');
-  const matchesExpression = readTaskExpression(p);
-  const routingTarget = p.sid('worker', 'RoutingTarget');
-  const compare = readOrdering<Task>(p, [
-    { name: 'DateCreated', value: (t) => t.createdAt },
-    { name: 'Priority', value: (t) => t.priority },
-    { name: 'VirtualStartTime', value: (t) => t.virtualStartAt },
-  ]);
+  const matches = readTaskExpression(p);
+  const order = readTaskOrdering(p);
   const paging = readPaging(p);
   if (p.refusal) return p.refusal;
-  const tasks = (await deps.routingStore.listTasks(workspace.value.sid, filter)).filter((t) =>
-    (workflowName === undefined || t.workflowName === workflowName) && (routingTarget === undefined || t.routingTarget === routingTarget) &&
-    (queueName === undefined || t.queueName === queueName) &&
-    (priority === undefined || t.priority === priority) &&
-    // No task has add-ons here.
-    hasAddons !== true &&
-    (matchesExpression === null || matchesExpression(t)));
+  // No task has add-ons here.
+  const read = (offset: number, limit: number) => (hasAddons === true ? Promise.resolve([])
+    : deps.routingStore.sliceTasks(workspace.value.sid, filter, { offset, limit, ...(order ? { order } : {}), ...(matches ? { matches } : {}) }));
+  const page = await pageByPosition(paging.request, read);
+  if (!page.ok) return page;
   const now = deps.clock.now();
-  return answerPage(call, 'tasks', ordered(tasks, compare), paging, (t) => restTask(t, now, call.links));
+  return answer(pageEnvelope('tasks', page.value.items.map((t) => restTask(t, now, call.links)), page.value, paging, { url: call.url, query: call.query }));
+}
+
+/** `Ordering=Attribute:asc|desc[,…]` over DateCreated, Priority and VirtualStartTime, as Twilio takes it. */
+function readTaskOrdering(p: ParamReader): TaskSlice['order'] | undefined {
+  const source = p.string('Ordering');
+  if (source === undefined || source.trim() === '') return undefined;
+  const keys: readonly TaskOrderKey[] = ['DateCreated', 'Priority', 'VirtualStartTime'];
+  const order: { key: TaskOrderKey; descending: boolean }[] = [];
+  for (const raw of source.split(',')) {
+    const [name = '', direction = 'asc', ...rest] = raw.trim().split(':');
+    const key = keys.find((k) => k.toLowerCase() === name.trim().toLowerCase());
+    const dir = direction.trim().toLowerCase();
+    if (!key || rest.length > 0 || (dir !== 'asc' && dir !== 'desc') || order.some((o) => o.key === key)) {
+      p.fail('Ordering', `Ordering must be Attribute:asc or Attribute:desc, comma-separated, with Attribute one of ${keys.join(', ')}, each once`);
+      return undefined;
+    }
+    order.push({ key, descending: dir === 'desc' });
+  }
+  return order;
 }
 
 /** Without `WorkflowSid`, the workspace's only workflow, as TaskRouter does; else it is required. */

@@ -3,7 +3,7 @@ import { refuse, type Result } from '../../core/errors.js';
 import type { Activity, Workspace } from '../../core/resources.js';
 import type { WorkspacePatch } from '../../core/workspace-settings.js';
 import { pageArray, pageEnvelope, readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import { ParamReader, withoutUndefined } from './params.js';
 import { answer, created, deleted, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
 import { restActivity, restWorkspace } from './wire.js';
 
@@ -131,10 +131,6 @@ async function deleteActivity(call: RestCall, deps: RestDeps): Promise<Result<Re
   if (!workspace.ok) return workspace;
   const result = await deps.admin.deleteActivity({ workspaceSid: workspace.value.sid, activitySid: call.path.activitySid ?? '', actor: call.principal.credentialSid });
   return result.ok ? deleted() : result;
-}
-
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 export const WORKSPACE_ROUTES: readonly RestRoute[] = [

@@ -23,7 +23,7 @@ import { cachedPrepare } from './statement-cache.js';
 import { newEffects, type RoutingEffects, type RoutingWriter } from './routing-writer.js';
 
 type TaskVerbs = Pick<RoutingStore,
-  | 'createTask' | 'listTasks' | 'findTask' | 'updateTask' | 'deleteTask' | 'listReservations' | 'findReservation' | 'updateReservation'
+  | 'createTask' | 'findTask' | 'updateTask' | 'deleteTask' | 'listReservations' | 'findReservation' | 'updateReservation'
   | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidate' | 'pendingTasks' | 'skipTarget' | 'reserve'
   | 'nextRoutingDueAt' | 'claimRoutingDue'>;
 
@@ -171,13 +171,6 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         if (task.queueSid) writer.announceTask(task, 'task-queue.entered', at, effects);
         return ok({ task, commit: commitOf(effects) });
       });
-    },
-    async listTasks(workspaceSid, filter = {}) {
-      const rows = prepare<[string], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? ORDER BY t.created_at, t.rowid`).all(workspaceSid);
-      return rows.map(toTask).filter((t) =>
-        (!filter.assignmentStatus || filter.assignmentStatus.includes(t.assignmentStatus)) &&
-        (!filter.workflowSid || t.workflowSid === filter.workflowSid) &&
-        (!filter.taskQueueSid || t.queueSid === filter.taskQueueSid));
     },
     async findTask(workspaceSid, sid) {
       const row = q.task.get(workspaceSid, sid);

@@ -24,6 +24,7 @@ import { createReportQueries } from './report-queries.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 import { createWorkerChange } from './worker-change.js';
 import { createRetentionQueries } from './retention-queries.js';
+import { createTaskListing } from './task-listing.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
@@ -113,6 +114,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createWorkspaceQueries(db, clock),
     ...createWorkerChange(db, clock, writer),
     ...createRetentionQueries(db),
+    ...createTaskListing(db),
     ...createCallbackQueries(db, clock),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
@@ -313,9 +315,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null).map(toEpisode);
     },
     async events(workspaceSid, filter = {}) {
-      return prepare<[string, string | null, string | null], EventRow>(
-        'SELECT * FROM events WHERE workspace_sid = ? AND (? IS NULL OR resource_sid = ?) ORDER BY seq',
-      ).all(workspaceSid, filter.workerSid ?? null, filter.workerSid ?? null).map(toEvent);
+      return prepare<Record<string, unknown>, EventRow>(`SELECT * FROM events WHERE workspace_sid = @ws AND (@worker IS NULL OR resource_sid = @worker)
+        AND (@endAt IS NULL OR at <= @endAt) AND (@types IS NULL OR event_type IN (SELECT value FROM json_each(@types))) ORDER BY seq`)
+        .all({ ws: workspaceSid, worker: filter.workerSid ?? null, endAt: filter.endAt ?? null, types: filter.eventTypes ? JSON.stringify(filter.eventTypes) : null })
+        .map(toEvent);
     },
     async close() {
       await checkpointer?.stop();
