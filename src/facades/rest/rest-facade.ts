@@ -9,7 +9,7 @@ import { FLEX_ROUTES } from './flex-routes.js';
 import { IAM_KEY_ROUTES } from './iam-key-routes.js';
 import { KEY_ROUTES } from './key-routes.js';
 import { REPORT_ROUTES } from './report-routes.js';
-import { registerRestRoutes, type RestDeps } from './rest-api.js';
+import { registerRestRoutes, type RestDeps, type RestRoute } from './rest-api.js';
 import { ROUTING_ROUTES } from './routing-routes.js';
 import { STATISTICS_ROUTES } from './statistics-routes.js';
 import { WORKER_ROUTES } from './worker-routes.js';
@@ -17,7 +17,12 @@ import { WORKSPACE_ROUTES } from './workspace-routes.js';
 
 export type { RestDeps } from './rest-api.js';
 
+/** Every REST route, under the prefix it is served at (also read by the fuzzer). */
+export const REST_ROUTE_SETS: readonly { readonly prefix: string; readonly routes: readonly RestRoute[] }[] = [
+  { prefix: '/v1', routes: [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES, ...ROUTING_ROUTES, ...IAM_KEY_ROUTES, ...CALLBACK_ROUTES, ...REPORT_ROUTES] },
+  { prefix: '/2010-04-01', routes: KEY_ROUTES },
+];
+
 export async function registerRestFacade(app: FastifyInstance, deps: RestDeps): Promise<void> {
-  await registerRestRoutes(app, '/v1', [...WORKSPACE_ROUTES, ...WORKER_ROUTES, ...STATISTICS_ROUTES, ...EVENT_ROUTES, ...FLEX_ROUTES, ...ROUTING_ROUTES, ...IAM_KEY_ROUTES, ...CALLBACK_ROUTES, ...REPORT_ROUTES], deps);
-  await registerRestRoutes(app, '/2010-04-01', KEY_ROUTES, deps);
+  for (const set of REST_ROUTE_SETS) await registerRestRoutes(app, set.prefix, set.routes, deps);
 }
