@@ -3,6 +3,7 @@
  * transaction; `PRAGMA user_version` records the last one applied. Never edit a released
  * migration: add the next number.
  */
+import { TRANSFERS_MIGRATION } from './routing-transfers.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CALLBACK_MIGRATION } from './callback-outbox.js';
 import { CONSOLE_MIGRATION } from './console-queries.js';
@@ -161,6 +162,8 @@ export const MIGRATIONS: readonly string[] = [
   WORKSPACES_MIGRATION,
   // 8: the callback outbox (event and assignment callbacks owed, and how their delivery went).
   CALLBACK_MIGRATION,
+  // 9: task transfers (the Transfer records, and which transfer a task and an offer belong to).
+  TRANSFERS_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */
