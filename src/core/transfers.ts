@@ -79,10 +79,11 @@ export function checkTransfer(request: TransferRequest, context: TransferContext
   if (reservation.status !== 'accepted') {
     return refuse('invalid-parameter', `Reservation ${reservation.sid} is ${reservation.status}; only an accepted reservation can be transferred`, 'ReservationSid');
   }
+  // A task in transfer is pending or reserved: say why, rather than its status.
+  if (active) return refuse('invalid-parameter', `Task ${task.sid} already has a transfer in progress (${active.sid})`, 'TaskSid');
   if (task.assignmentStatus !== 'assigned') {
     return refuse('invalid-parameter', `Task ${task.sid} is ${task.assignmentStatus}; only an assigned task can be transferred`, 'TaskSid');
   }
-  if (active) return refuse('invalid-parameter', `Task ${task.sid} already has a transfer in progress (${active.sid})`, 'TaskSid');
   if (request.to === request.workerSid) return refuse('invalid-parameter', `To ${request.to} is the worker making the transfer`, 'To');
   if (target === null) return refuse('invalid-parameter', `To ${request.to} is neither a worker nor a task queue of this workspace`, 'To');
   return ok(target);

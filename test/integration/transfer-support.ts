@@ -39,6 +39,8 @@ export interface TransferSetup {
   /** A task offered to `worker` and accepted by it. */
   acceptedTask(worker: SdkWorker): Promise<SdkReservation>;
   close(): Promise<void>;
+  /** Stops the server and its SDK workers but keeps the data directory (for a restart). */
+  closeKeepingData(): Promise<void>;
 }
 
 export async function transferSetup(options: { reservationTimeoutS?: number } = {}): Promise<TransferSetup> {
@@ -76,6 +78,10 @@ export async function transferSetup(options: { reservationTimeoutS?: number } = 
     async close() {
       for (const w of workers) w.disconnect();
       await s.close();
+    },
+    async closeKeepingData() {
+      for (const w of workers) w.disconnect();
+      await s.rollcall.close();
     },
   };
 }
