@@ -228,7 +228,7 @@ async function serviceRig(p: Population, qs: readonly Queue[]): Promise<ServiceR
       armed = {
         sid: `WT${i.toString(16).padStart(32, '0')}`, workspaceSid, accountSid: 'AC', workflowSid, workflowName: 'Bench', queueSid: q.sid, queueName: q.skill,
         taskChannelSid: VOICE, taskChannelUniqueName: 'voice', attributes: JSON.stringify({ skill: q.skill, type: 'support' }), priority: 0, timeoutS: 86_400,
-        assignmentStatus: 'pending', reason: null, filterIndex: k, targetIndex: 0, targetSince: p.clock, excludedWorkers: [], version: 1, createdAt: p.clock + i, updatedAt: p.clock, routingTarget: null, virtualStartAt: p.clock + i,
+        assignmentStatus: 'pending', reason: null, filterIndex: k, targetIndex: 0, targetSince: p.clock, excludedWorkers: [], version: 1, createdAt: p.clock + i, updatedAt: p.clock, routingTarget: null, virtualStartAt: p.clock + i, transferSid: null, transferWorkerSid: null,
       } as Task;
       return new Promise((resolve) => {
         // No worker found: the pass ends without calling reserve; the next turn says so.

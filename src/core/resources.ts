@@ -2,6 +2,7 @@
  * The records Rollcall keeps, in TaskRouter's words. Instants are epoch milliseconds (`…At`),
  * durations milliseconds (`…Ms`); `attributes` is kept as the JSON string TaskRouter exchanges.
  */
+import type { TransferEventType } from './transfers.js';
 import type { ActivityCause, DisconnectReason, LogoutEvidence } from './presence.js';
 
 export interface Account {
@@ -128,7 +129,8 @@ export type EventType =
   | 'reservation.canceled'
   | 'reservation.rescinded'
   | 'reservation.wrapup'
-  | 'reservation.completed';
+  | 'reservation.completed'
+  | TransferEventType;
 
 /** A committed change, stored for the Events API and fanned out to sessions after commit. */
 export interface WorkspaceEvent {

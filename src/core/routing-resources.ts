@@ -89,6 +89,15 @@ export interface Task {
   readonly routingTarget: string | null;
   /** `VirtualStartTime`: where the task's age counts from, and its place in the queue. Its creation unless set. */
   readonly virtualStartAt: number;
+  /** The transfer in progress (`TT…`), null when none. */
+  readonly transferSid: string | null;
+  /** The worker a transfer in progress targets (a transfer to a worker), null otherwise. */
+  readonly transferWorkerSid: string | null;
+}
+
+/** The one worker a task may be offered to now: a transfer's target worker, else its RoutingTarget. */
+export function offerTarget(task: Pick<Task, 'routingTarget' | 'transferWorkerSid'>): string | null {
+  return task.transferWorkerSid ?? task.routingTarget;
 }
 
 /** The sentinel `filterIndex` of a task placed in a queue by `TaskQueueSid` rather than by its workflow. */
@@ -110,6 +119,8 @@ export interface Reservation {
   readonly version: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** The transfer this reservation offers the task for (the target's side), null for a routed offer. */
+  readonly transferSid: string | null;
 }
 
 /** Reservation statuses that still hold the worker's capacity or the task. */

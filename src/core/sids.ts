@@ -12,6 +12,7 @@ export const SID_PREFIXES = {
   workflow: 'WW',
   task: 'WT',
   reservation: 'WR',
+  transfer: 'TT',
   workerChannel: 'WC',
   taskChannel: 'TC',
   event: 'EV',

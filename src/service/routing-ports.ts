@@ -10,12 +10,19 @@ import type {
   AssignmentStatus, Reservation, ReservationStatus, Task, TaskChannel, TaskQueue, Workflow, WorkerChannel,
 } from '../core/routing-resources.js';
 import type { WorkspaceEvent } from '../core/resources.js';
+import type { Transfer, TransferEventType, TransferMode } from '../core/transfers.js';
 import type { PresenceCommit } from './ports.js';
 
 /** A message for one worker's agent sessions (the SDK's `reservation.*`, `task.*` and channel events). */
 export type AgentPush =
-  | { readonly workerSid: string; readonly eventType: string; readonly reservation: Reservation | null; readonly task: Task }
-  | { readonly workerSid: string; readonly eventType: 'worker.capacity.update' | 'worker.channel.availability.update'; readonly channel: WorkerChannel };
+  | {
+    readonly workerSid: string; readonly eventType: string; readonly reservation: Reservation | null; readonly task: Task;
+    /** On a reservation's push: the transfer it was offered for (`task_transfer`) and the one it started (`active_outgoing_task_transfer`). */
+    readonly incomingTransfer?: Transfer | null; readonly outgoingTransfer?: Transfer | null;
+  }
+  | { readonly workerSid: string; readonly eventType: 'worker.capacity.update' | 'worker.channel.availability.update'; readonly channel: WorkerChannel }
+  /** `task.transfer-*`, to the worker who made the transfer. */
+  | { readonly workerSid: string; readonly eventType: TransferEventType; readonly transfer: Transfer };
 
 /** What a routing verb committed. */
 export interface RoutingCommit {
@@ -114,6 +121,27 @@ export interface ReservationFilter {
   readonly active?: boolean;
 }
 
+export interface TransferInput {
+  readonly workspaceSid: string;
+  /** The worker making the transfer (the SDK's `Workers/{WK}/Transfers`). */
+  readonly workerSid: string;
+  readonly reservationSid: string;
+  readonly taskSid: string;
+  /** A worker SID or a task queue SID. */
+  readonly to: string;
+  readonly mode: TransferMode;
+  /** New task attributes (a JSON object) and priority, applied with the transfer. */
+  readonly attributes?: string;
+  readonly priority?: number;
+}
+
+export interface TransferCancel {
+  readonly workspaceSid: string;
+  readonly workerSid: string;
+  readonly transferSid: string;
+  readonly taskSid: string;
+}
+
 export interface RoutingStore {
   /** Creates the default TaskChannels and every missing WorkerChannel. Idempotent. */
   ensureChannels(workspaceSid: string): Promise<void>;
@@ -153,6 +181,13 @@ export interface RoutingStore {
   listReservations(workspaceSid: string, filter: ReservationFilter): Promise<Reservation[]>;
   findReservation(workspaceSid: string, sid: string): Promise<Reservation | null>;
   updateReservation(update: ReservationUpdate): Promise<Result<{ reservation: Reservation; commit: RoutingCommit }>>;
+
+  /** Places a transfer of an accepted task (checks: `checkTransfer`); its events go to the initiator. */
+  createTransfer(input: TransferInput): Promise<Result<{ transfer: Transfer; commit: RoutingCommit }>>;
+  /** Cancels a transfer in progress: its pending offers are canceled and the task goes back (`taskReturn`). */
+  cancelTransfer(input: TransferCancel): Promise<Result<{ transfer: Transfer; commit: RoutingCommit }>>;
+  /** A reservation's transfers: the one it was offered for and the one in progress it started. */
+  reservationTransfers(reservationSid: string): Promise<{ incoming: Transfer | null; outgoing: Transfer | null }>;
 
   /** Workspaces with routing, and whether the routing hold (rule 8) is on in each. */
   routingWorkspaces(): Promise<{ workspaceSid: string; holdDisconnected: boolean }[]>;

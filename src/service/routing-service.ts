@@ -10,12 +10,13 @@ import type { Result } from '../core/errors.js';
 import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
 import { IdleOrder } from '../core/idle-order.js';
 import { chooseWorker, firstTaker, shouldSkip, canTake, matches, routingStep, type CandidateWorker } from '../core/routing.js';
-import type { Reservation, Task, TaskChannel } from '../core/routing-resources.js';
+import { offerTarget, type Reservation, type Task, type TaskChannel } from '../core/routing-resources.js';
+import type { Transfer } from '../core/transfers.js';
 import { parseWorkflowConfig, type WorkflowConfig } from '../core/workflow-config.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
 import type { PresenceService } from './presence-service.js';
-import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpdate } from './routing-ports.js';
+import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpdate, TransferCancel, TransferInput } from './routing-ports.js';
 
 interface QueueView {
   readonly targetWorkers: Expression;
@@ -170,6 +171,24 @@ export class RoutingService {
     return { ok: true, value: result.value.reservation };
   }
 
+  /** Places a transfer; the routing pass that follows offers the task to its target. */
+  async createTransfer(input: TransferInput): Promise<Result<Transfer>> {
+    const result = await this.store.createTransfer(input);
+    if (!result.ok) return result;
+    this.publish(result.value.commit);
+    this.kick(input.workspaceSid);
+    await this.scheduler.start();
+    return { ok: true, value: result.value.transfer };
+  }
+
+  async cancelTransfer(input: TransferCancel): Promise<Result<Transfer>> {
+    const result = await this.store.cancelTransfer(input);
+    if (!result.ok) return result;
+    this.publish(result.value.commit);
+    this.kick(input.workspaceSid);
+    return { ok: true, value: result.value.transfer };
+  }
+
   async updateWorkerChannel(workspaceSid: string, workerSid: string, channel: string, input: { capacity?: number; available?: boolean }) {
     const result = await this.store.updateWorkerChannel(workspaceSid, workerSid, channel, input);
     if (!result.ok) return result;
@@ -258,13 +277,14 @@ export class RoutingService {
 
   private async offer(workspaceSid: string, view: WorkspaceView, task: Task): Promise<void> {
     const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
-    const placed = queue ? routingStep(task, queue.targetWorkers, view.workflows.get(task.workflowSid) ?? null) : null;
+    const named = offerTarget(task);
+    const placed = queue ? routingStep({ ...task, routingTarget: named }, queue.targetWorkers, view.workflows.get(task.workflowSid) ?? null) : null;
     if (!queue || !placed) return;
     const { step, target } = placed;
-    const named = task.routingTarget === null ? null : view.workers.get(task.routingTarget);
-    if (named === undefined) return;
-    const members = named ? null : queue.members;
-    const candidates = (): Iterable<CandidateWorker> => (named ? [named] : members?.values() ?? view.workers.values());
+    const only = named === null ? null : view.workers.get(named);
+    if (only === undefined) return;
+    const members = only ? null : queue.members;
+    const candidates = (): Iterable<CandidateWorker> => (only ? [only] : members?.values() ?? view.workers.values());
     const excluded = new Set(task.excludedWorkers);
     const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: excluded };
     const options = { holdDisconnected: view.holdDisconnected };

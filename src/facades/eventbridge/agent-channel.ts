@@ -17,7 +17,7 @@ import type { Bus, Clock, ConnectionEnding, Log, Store } from '../../service/por
 import type { PresenceService } from '../../service/presence-service.js';
 import type { Reservation } from '../../core/routing-resources.js';
 import type { AgentPush } from '../../service/routing-ports.js';
-import { EB_STATUS, ebReservation, ebTask, ebWorker, ebWorkerChannel } from './dialect.js';
+import { EB_STATUS, ebReservation, ebTask, ebTransfer, ebWorker, ebWorkerChannel } from './dialect.js';
 
 export interface AgentChannelOptions {
   readonly store: Store;
@@ -153,8 +153,9 @@ export class AgentChannel {
     const now = this.options.clock.now();
     let payload: Record<string, unknown>;
     if ('channel' in push) payload = ebWorkerChannel(push.channel);
+    else if ('transfer' in push) payload = ebTransfer(push.transfer);
     else if (push.eventType.startsWith('task')) payload = ebTask(push.task, now);
-    else payload = ebReservation(push.reservation as Reservation, push.task, now);
+    else payload = ebReservation(push.reservation as Reservation, push.task, now, { incoming: push.incomingTransfer ?? null, outgoing: push.outgoingTransfer ?? null });
     this.send(push.workerSid, push.eventType, payload);
   }
 

@@ -5,6 +5,7 @@
 import type { RefusalCode } from '../../core/errors.js';
 import type { Activity, Worker } from '../../core/resources.js';
 import type { Reservation, Task, TaskQueue, WorkerChannel } from '../../core/routing-resources.js';
+import type { Transfer } from '../../core/transfers.js';
 
 const epochS = (ms: number): number => Math.floor(ms / 1000);
 
@@ -94,7 +95,14 @@ export function ebTask(t: Task, nowMs: number): Record<string, unknown> {
   };
 }
 
-export function ebReservation(r: Reservation, task: Task | null, nowMs: number): Record<string, unknown> {
+/** A reservation's transfers: `task_transfer` (the one it offers) and `active_outgoing_task_transfer` (the one it started). */
+export interface ReservationTransfers {
+  readonly incoming?: Transfer | null;
+  readonly outgoing?: Transfer | null;
+}
+
+// The SDK builds a Transfer from either key whenever it is present (even null), so absent ones are left out.
+export function ebReservation(r: Reservation, task: Task | null, nowMs: number, transfers: ReservationTransfers = {}): Record<string, unknown> {
   return {
     account_sid: r.accountSid,
     date_created: epochS(r.createdAt),
@@ -108,6 +116,29 @@ export function ebReservation(r: Reservation, task: Task | null, nowMs: number):
     workspace_sid: r.workspaceSid,
     version: String(r.version),
     ...(task ? { task: ebTask(task, nowMs) } : {}),
+    ...(transfers.incoming ? { task_transfer: ebTransfer(transfers.incoming) } : {}),
+    ...(transfers.outgoing ? { active_outgoing_task_transfer: ebTransfer(transfers.outgoing) } : {}),
+  };
+}
+
+/** The Transfer object (`TT…`): what `task.transfer()` and its cancel answer, and every `task.transfer-*` event carries. */
+export function ebTransfer(t: Transfer): Record<string, unknown> {
+  return {
+    account_sid: t.accountSid,
+    workspace_sid: t.workspaceSid,
+    task_sid: t.taskSid,
+    sid: t.sid,
+    date_created: epochS(t.createdAt),
+    date_updated: epochS(t.updatedAt),
+    initiating_reservation_sid: t.initiatingReservationSid,
+    initiating_worker_sid: t.initiatingWorkerSid,
+    initiating_queue_sid: t.initiatingQueueSid,
+    initiating_workflow_sid: t.initiatingWorkflowSid,
+    transfer_mode: t.mode,
+    transfer_to: t.to,
+    transfer_type: t.type,
+    transfer_status: t.status,
+    transfer_failed_reason: t.failedReason,
   };
 }
 

@@ -56,12 +56,15 @@ export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps)
       const grant = await verifyAccessToken(deps.store, envelope.token, deps.clock.now());
       if (!grant.ok) return sendRefusal(reply, grant.refusal);
       const ifMatch = req.headers['if-match'];
-      if (grant.value.workerSid !== null && deps.pushGate) {
-        const release = deps.pushGate.holdPushes(grant.value.workerSid);
+      const gate = deps.pushGate;
+      const hold = (workerSid: string): void => {
+        if (!gate) return;
+        const release = gate.holdPushes(workerSid);
         reply.raw.once('finish', release);
         reply.raw.once('close', release);
-      }
-      const answer = await route(deps, grant.value, envelope, typeof ifMatch === 'string' ? ifMatch : undefined);
+      };
+      if (grant.value.workerSid !== null) hold(grant.value.workerSid);
+      const answer = await route(deps, grant.value, envelope, typeof ifMatch === 'string' ? ifMatch : undefined, hold);
       if (!answer.ok) return sendRefusal(reply, answer.refusal);
       return reply.code(200).headers(CORS_HEADERS).send({ payload: answer.value });
     });
@@ -93,7 +96,7 @@ function parseEnvelope(body: unknown): Result<Envelope> {
 const WORKER_PATH = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Workers\/([^/]+)(?:\/([A-Za-z]+))?\/?$/;
 const WORKSPACE_PATH = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/([A-Za-z]+)\/?$/;
 
-async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, ifMatch: string | undefined): Promise<Answer> {
+async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, ifMatch: string | undefined, holdPushesOf: (workerSid: string) => void): Promise<Answer> {
   const path = env.url.split('?')[0] ?? '';
   const worker = WORKER_PATH.exec(path);
   if (worker) {
@@ -105,7 +108,7 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
   }
   const ifMatchVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/"/g, ''));
   if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
-  const routed = await routeRouting(deps, grant, path, { method: env.method, params: env.params, ifMatchVersion });
+  const routed = await routeRouting(deps, grant, path, { method: env.method, params: env.params, ifMatchVersion, holdPushesOf });
   if (routed) return routed;
   const listed = await routeWorkspace(deps, grant, path, env.method, env.params);
   if (listed) return listed;

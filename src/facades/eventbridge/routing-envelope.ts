@@ -11,6 +11,7 @@ import type { Clock } from '../../service/ports.js';
 import type { RoutingStore } from '../../service/routing-ports.js';
 import type { RoutingService } from '../../service/routing-service.js';
 import { ebPage, ebReservation, ebTask, ebWorkerChannel } from './dialect.js';
+import { transfersCall } from './transfer-envelope.js';
 
 export interface RoutingEnvelopeDeps {
   readonly routingStore: RoutingStore;
@@ -22,9 +23,11 @@ interface Call {
   readonly method: 'GET' | 'POST';
   readonly params: Record<string, unknown>;
   readonly ifMatchVersion: number | undefined;
+  /** Holds another worker's pushes until this call's answer is written (see `reservations`). */
+  readonly holdPushesOf?: (workerSid: string) => void;
 }
 
-const WORKER_SUB = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Workers\/([^/]+)\/(WorkerChannels|Channels|Reservations)(?:\/([^/]+))?\/?$/;
+const WORKER_SUB = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Workers\/([^/]+)\/(WorkerChannels|Channels|Reservations|Transfers)(?:\/([^/]+))?\/?$/;
 const TASK = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Tasks\/([^/]+)\/?$/;
 const TASKS = /^\/?(?:v1\/)?Workspaces\/([^/]+)\/Tasks\/?$/;
 const RESERVATION_STATUSES: readonly ReservationStatus[] = ['accepted', 'rejected', 'wrapping', 'completed'];
@@ -38,6 +41,7 @@ export async function routeRouting(deps: RoutingEnvelopeDeps, grant: TaskRouterG
     if (wsSid !== grant.workspaceSid) return refuse('forbidden', `The token does not grant access to workspace ${wsSid}`);
     if (wkSid !== grant.workerSid && grant.role !== 'admin') return refuse('forbidden', `A worker token may only act on its own worker (${grant.workerSid})`);
     if (resource === 'Reservations') return reservations(deps, grant, wsSid, wkSid, itemSid, call);
+    if (resource === 'Transfers') return transfersCall(deps.routing, wsSid, wkSid, itemSid, call);
     if (call.method !== 'GET' || itemSid !== undefined) return refuse('not-found', `No resource ${call.method} ${path}`);
     const channels = await deps.routingStore.listWorkerChannels(wsSid, wkSid);
     return channels.ok ? { ok: true, value: ebPage(channels.value, call.params, ebWorkerChannel) } : channels;
@@ -63,13 +67,15 @@ async function reservations(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, w
     if (call.method !== 'GET') return refuse('not-found', 'Reservations are created by routing, not by clients');
     const active = call.params.Active === true || call.params.Active === 'true';
     const list = await deps.routingStore.listReservations(wsSid, { workerSid: wkSid, active });
-    const withTasks = await Promise.all(list.map(async (r) => ({ sid: r.sid, r, task: await deps.routingStore.findTask(wsSid, r.taskSid) })));
-    return { ok: true, value: ebPage(withTasks, call.params, (x) => ebReservation(x.r, x.task, now)) };
+    const withTasks = await Promise.all(list.map(async (r) => ({
+      sid: r.sid, r, task: await deps.routingStore.findTask(wsSid, r.taskSid), transfers: await deps.routingStore.reservationTransfers(r.sid),
+    })));
+    return { ok: true, value: ebPage(withTasks, call.params, (x) => ebReservation(x.r, x.task, now, x.transfers)) };
   }
   if (call.method === 'GET') {
     const r = await deps.routingStore.findReservation(wsSid, reservationSid);
     if (!r || r.workerSid !== wkSid) return refuse('not-found', `Reservation ${reservationSid} was not found`);
-    return { ok: true, value: ebReservation(r, await deps.routingStore.findTask(wsSid, r.taskSid), now) };
+    return { ok: true, value: ebReservation(r, await deps.routingStore.findTask(wsSid, r.taskSid), now, await deps.routingStore.reservationTransfers(r.sid)) };
   }
   const status = call.params.ReservationStatus;
   if (typeof status !== 'string' || !RESERVATION_STATUSES.includes(status as ReservationStatus)) {
@@ -78,6 +84,13 @@ async function reservations(deps: RoutingEnvelopeDeps, grant: TaskRouterGrant, w
   }
   const activity = call.params.WorkerActivitySid;
   if (activity !== undefined && !isSid('activity', activity)) return refuse('invalid-parameter', 'WorkerActivitySid must be an activity SID', 'WorkerActivitySid');
+  // Answering a transfer's offer tells the transfer's initiator too: like the caller's own pushes,
+  // theirs wait for this answer (the SDK's specs listen for them once the answer is in).
+  const offered = await deps.routingStore.findReservation(wsSid, reservationSid);
+  if (offered?.transferSid && call.holdPushesOf) {
+    const { incoming } = await deps.routingStore.reservationTransfers(offered.sid);
+    if (incoming) call.holdPushesOf(incoming.initiatingWorkerSid);
+  }
   const result = await deps.routing.updateReservation({
     workspaceSid: wsSid, reservationSid, workerSid: wkSid, status: status as ReservationStatus,
     ...(activity !== undefined ? { workerActivitySid: activity as string } : {}),

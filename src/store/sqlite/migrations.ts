@@ -9,6 +9,7 @@ import { RETENTION_MIGRATION } from './retention-queries.js';
 import { CONSOLE_MIGRATION } from './console-queries.js';
 import { REPORTS_MIGRATION } from './report-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
+import { TRANSFERS_MIGRATION } from './routing-transfers.js';
 import { WORKSPACES_MIGRATION } from './workspace-queries.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -162,7 +163,9 @@ export const MIGRATIONS: readonly string[] = [
   WORKSPACES_MIGRATION,
   // 8: the callback outbox (event and assignment callbacks owed, and how their delivery went).
   CALLBACK_MIGRATION,
-  // 9: retention may remove activity-log entries older than its cutoff, and nothing else may.
+  // 9: task transfers (the Transfer records, and which transfer a task and an offer belong to).
+  TRANSFERS_MIGRATION,
+  // 10: retention may remove activity-log entries older than its cutoff, and nothing else may.
   RETENTION_MIGRATION,
 ];
 

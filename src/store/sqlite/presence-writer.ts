@@ -129,7 +129,7 @@ export class PresenceWriter {
     const effects = newEffects();
     const events = this.persistOutputs(row, worker, workspace, state, next.state, next.outputs, at, effects);
     if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events };
-    const routing = { events: effects.events, pushes: effects.pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
+    const routing = { events: effects.events, pushes: this.routing?.finalPushes(effects) ?? effects.pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
     return { worker, outputs: next.outputs, events, routing };
   }
 

@@ -9,7 +9,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { PruneCounts, RetentionCutoffs, RetentionStore } from '../../service/ports.js';
 
 /**
- * Migration 9: the activity log stays append-only, except that retention may remove entries older
+ * Migration 10: the activity log stays append-only, except that retention may remove entries older
  * than the cutoff it sets for the length of its own transaction (0, so nothing, at any other time).
  */
 export const RETENTION_MIGRATION = `

@@ -21,11 +21,11 @@ export interface TaskRow {
   task_channel_sid: string; task_channel_unique_name: string; attributes: string; priority: number; timeout_s: number; assignment_status: string;
   reason: string | null; filter_index: number; target_index: number; target_since: number; target_due_at: number | null; expires_at: number;
   excluded_workers: string; version: number; created_at: number; updated_at: number;
-  routing_target: string | null; virtual_start_at: number | null;
+  routing_target: string | null; virtual_start_at: number | null; transfer_sid: string | null; transfer_worker_sid: string | null;
 }
 export interface ReservationRow {
   sid: string; workspace_sid: string; account_sid: string; task_sid: string; worker_sid: string; worker_name: string; status: string;
-  timeout_at: number | null; timeout_s: number; version: number; created_at: number; updated_at: number;
+  timeout_at: number | null; timeout_s: number; version: number; created_at: number; updated_at: number; transfer_sid: string | null;
 }
 
 export const TASK_CHANNEL_SELECT = 'SELECT tc.*, ws.account_sid FROM task_channels tc JOIN workspaces ws ON ws.sid = tc.workspace_sid';
@@ -69,11 +69,13 @@ export const toTask = (r: TaskRow): Task => ({
   reason: r.reason, filterIndex: r.filter_index, targetIndex: r.target_index, targetSince: r.target_since,
   excludedWorkers: JSON.parse(r.excluded_workers) as string[], version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
   routingTarget: r.routing_target, virtualStartAt: r.virtual_start_at ?? r.created_at,
+  transferSid: r.transfer_sid, transferWorkerSid: r.transfer_worker_sid,
 });
 
 export const toReservation = (r: ReservationRow): Reservation => ({
   sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, taskSid: r.task_sid, workerSid: r.worker_sid, workerName: r.worker_name,
   status: r.status as ReservationStatus, timeoutAt: r.timeout_at, timeoutS: r.timeout_s, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+  transferSid: r.transfer_sid,
 });
 
 export const ROUTING_MIGRATION = `

@@ -9,7 +9,7 @@ import { BoundedCache } from '../../core/bounded-cache.js';
 import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
 import { canTake, initialPosition, matches, routingStep, type CandidateWorker } from '../../core/routing.js';
-import { DIRECT_QUEUE, canRequestReservationStatus, canRequestTaskStatus, type Reservation, type Task } from '../../core/routing-resources.js';
+import { DIRECT_QUEUE, offerTarget, canRequestReservationStatus, canRequestTaskStatus, type Reservation, type Task } from '../../core/routing-resources.js';
 import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
@@ -71,7 +71,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   // the SDK replaces its own copy with what an event carries.
   const commitOf = (effects: RoutingEffects, presenceCommits: PresenceCommit[] = []): RoutingCommit => ({
     events: effects.events,
-    pushes: effects.pushes.map((p) => ('task' in p ? { ...p, task: writer.task(p.task.sid) ?? p.task } : p)),
+    pushes: writer.finalPushes(effects),
     presence: presenceCommits,
     touchedWorkers: [...effects.touchedWorkers],
   });
@@ -121,6 +121,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
   // The task event goes first, while the workers concerned still hold their reservations: the
   // SDK finds a task through its reservations, and a reservation's end removes it.
   const cancelTask = (task: Task, reason: string, at: number, effects: RoutingEffects): void => {
+    writer.transferHooks.taskEnding(task, `Transfer failed: task ${task.sid} was canceled (${reason})`, at, effects);
     prepare("UPDATE tasks SET assignment_status = 'canceled', reason = ?, target_due_at = NULL, version = version + 1, updated_at = ? WHERE sid = ?").run(reason, at, task.sid);
     writer.announceTask(writer.task(task.sid) as Task, 'task.canceled', at, effects);
     for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
@@ -260,9 +261,11 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
           const queue = task.queueSid ? q.queue.get(task.queueSid) : undefined;
           // Multi-tasking leaves the worker's activity alone as it takes tasks (Twilio's documented behaviour).
           if (queue?.assignment_activity_sid && update.workerActivitySid === undefined && !isMultiTask(update.workspaceSid)) moveWorker(reservation.workerSid, queue.assignment_activity_sid, 'routing', 'rollcall', at, moved);
+          writer.transferHooks.accepted(after, at, effects);
         } else if (update.status === 'rejected') {
-          writer.returnToQueue(task.sid, reservation.workerSid, at);
-        } else {
+          writer.returnToQueue(after, 'rejected', at, effects);
+        } else if (!writer.activeReservationsOfTask(task.sid).some((r) => r.sid !== after.sid)) {
+          // The task follows its holder's reservation; a transfer's initiator wrapping up leaves the new holder's task alone.
           prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ? AND assignment_status IN (\'assigned\', \'wrapping\')')
             .run(update.status === 'completed' ? 'completed' : 'wrapping', at, task.sid);
         }
@@ -313,10 +316,11 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuse('conflict', `Task ${input.taskSid} is no longer waiting`);
         const queue = q.queue.get(task.queueSid);
         const parsedTarget = queue ? parsedExpression(queue.target_workers) : null;
-        const placed = parsedTarget?.ok ? routingStep(task, parsedTarget.value, configOf(input.workspaceSid, task.workflowSid)) : null;
+        const placed = parsedTarget?.ok ? routingStep({ ...task, routingTarget: offerTarget(task) }, parsedTarget.value, configOf(input.workspaceSid, task.workflowSid)) : null;
         const row = q.candidate.get(input.workerSid);
         if (!queue || !placed || !row) return refuse('conflict', 'The task or the worker changed');
-        if (task.routingTarget !== null && task.routingTarget !== input.workerSid) return refuse('conflict', `Task ${task.sid} may only be offered to ${task.routingTarget}`);
+        const named = offerTarget(task);
+        if (named !== null && named !== input.workerSid) return refuse('conflict', `Task ${task.sid} may only be offered to ${named}`);
         const worker = candidateOf(row, q.channelsOf.all(input.workerSid));
         const routable = { sid: task.sid, attributes: JSON.parse(task.attributes) as Record<string, unknown>, channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
         const step = placed.step;
@@ -326,10 +330,12 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const at = clock.now();
         const workflow = q.workflow.get(input.workspaceSid, task.workflowSid) as WorkflowRow;
         const sid = newSid('reservation');
-        prepare(`INSERT INTO reservations (sid, workspace_sid, task_sid, worker_sid, status, timeout_at, timeout_s, version, created_at, updated_at)
-          VALUES (?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?)`).run(sid, input.workspaceSid, task.sid, input.workerSid, at + workflow.task_reservation_timeout_s * 1000, workflow.task_reservation_timeout_s, at, at);
+        prepare(`INSERT INTO reservations (sid, workspace_sid, task_sid, worker_sid, status, timeout_at, timeout_s, version, created_at, updated_at, transfer_sid)
+          VALUES (?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?)`).run(sid, input.workspaceSid, task.sid, input.workerSid, at + workflow.task_reservation_timeout_s * 1000, workflow.task_reservation_timeout_s, at, at, task.transferSid);
         prepare('UPDATE worker_channels SET reserved = reserved + 1, last_reserved_at = ?, updated_at = ? WHERE worker_sid = ? AND task_channel_sid = ?').run(at, at, input.workerSid, task.taskChannelSid);
-        const stillRoom = writer.activeReservationsOfTask(task.sid).length < toTaskQueue(queue).maxReservedWorkers;
+        // Only pending offers count: a transfer's initiator may still hold the task; a named worker is the only one.
+        const pending = writer.activeReservationsOfTask(task.sid).filter((r) => r.status === 'pending').length;
+        const stillRoom = named === null && pending < toTaskQueue(queue).maxReservedWorkers;
         prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(stillRoom ? 'pending' : 'reserved', at, task.sid);
         const effects = newEffects();
         effects.touchedWorkers.add(input.workerSid);
@@ -363,8 +369,8 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
           const reservation = writer.reservation(r.sid) as Reservation;
           const effects = newEffects();
           const moved: PresenceCommit[] = [];
-          writer.setReservationStatus(reservation, 'timeout', at, effects);
-          writer.returnToQueue(reservation.taskSid, reservation.workerSid, at);
+          const after = writer.setReservationStatus(reservation, 'timeout', at, effects);
+          writer.returnToQueue(after, 'timeout', at, effects);
           const timeoutActivity = q.timeoutActivity.get(reservation.workspaceSid)?.timeout_activity_sid;
           if (timeoutActivity) moveWorker(reservation.workerSid, timeoutActivity, 'reservation-timeout', 'rollcall', at, moved);
           commits.push(commitOf(effects, moved));
@@ -376,7 +382,8 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
           const config = configOf(t.workspace_sid, task.workflowSid);
           const next = config ? nextPosition(config, { filterIndex: t.filter_index, targetIndex: t.target_index }) : null;
           const effects = newEffects();
-          if (config && next) {
+          if (task.transferSid !== null) writer.transferHooks.targetMissed(task, at, effects);
+          else if (config && next) {
             place(task, config, next, at);
             writer.announceTask(writer.task(t.sid) as Task, 'task-queue.moved', at, effects);
           } else {

@@ -8,6 +8,7 @@ import type { ActivityCause } from '../../core/presence.js';
 import type { Reservation, ReservationStatus, Task } from '../../core/routing-resources.js';
 import type { EventType, WorkspaceEvent } from '../../core/resources.js';
 import { newSid } from '../../service/ids.js';
+import type { Transfer } from '../../core/transfers.js';
 import type { AgentPush } from '../../service/routing-ports.js';
 import { RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskRow } from './routing-rows.js';
 
@@ -19,6 +20,23 @@ export interface RoutingEffects {
 }
 
 export const newEffects = (): RoutingEffects => ({ events: [], pushes: [], touchedWorkers: new Set() });
+
+/** How an offer ended without being accepted (the words of a transfer's failure reason). */
+export type OfferEnd = 'rejected' | 'timeout' | 'rescinded';
+
+/** What the routing writer asks of transfers (src/store/sqlite/routing-transfers.ts), in the same transaction. */
+export interface TransferHooks {
+  /** A transfer's offer ended unaccepted; true when the transfer decided where the task goes. */
+  attemptEnded(reservation: Reservation, end: OfferEnd, at: number, effects: RoutingEffects): boolean;
+  /** A transfer's offer was accepted. */
+  accepted(reservation: Reservation, at: number, effects: RoutingEffects): void;
+  /** The task is ending (canceled, expired): its transfer in progress fails. */
+  taskEnding(task: Task, reason: string, at: number, effects: RoutingEffects): void;
+  /** A transferred task's due time came with no offer to its target worker (or with nothing to do). */
+  targetMissed(task: Task, at: number, effects: RoutingEffects): void;
+  incomingOf(reservation: Reservation): Transfer | null;
+  outgoingOf(reservationSid: string): Transfer | null;
+}
 
 const RESERVATION_EVENT: Partial<Record<ReservationStatus, EventType>> = {
   pending: 'reservation.created',
@@ -33,6 +51,7 @@ const RESERVATION_EVENT: Partial<Record<ReservationStatus, EventType>> = {
 
 export class RoutingWriter {
   private readonly q;
+  private transfers: TransferHooks | null = null;
 
   constructor(private readonly db: BetterSqlite3.Database, private readonly recordEvent: (event: WorkspaceEvent) => void) {
     this.q = {
@@ -45,6 +64,30 @@ export class RoutingWriter {
       returnTask: db.prepare("UPDATE tasks SET assignment_status = ?, excluded_workers = ?, version = version + 1, updated_at = ? WHERE sid = ?"),
       workspaceName: db.prepare<[string], { friendly_name: string }>('SELECT friendly_name FROM workspaces WHERE sid = ?'),
     };
+  }
+
+  attachTransfers(transfers: TransferHooks): void {
+    this.transfers = transfers;
+  }
+
+  get transferHooks(): TransferHooks {
+    if (!this.transfers) throw new Error('routing writer: transfers not attached');
+    return this.transfers;
+  }
+
+  /**
+   * The pushes of a change as the transaction left things: each carries the task as it now is
+   * (the SDK replaces its own copy with what an event carries) and, for reservations, their
+   * transfers (`task_transfer`, `active_outgoing_task_transfer`).
+   */
+  finalPushes(effects: RoutingEffects): AgentPush[] {
+    return effects.pushes.map((p) => {
+      if (!('task' in p)) return p;
+      const task = this.task(p.task.sid) ?? p.task;
+      if (!p.reservation) return { ...p, task };
+      const reservation = p.reservation;
+      return { ...p, task, incomingTransfer: this.transfers?.incomingOf(reservation) ?? null, outgoingTransfer: this.transfers?.outgoingOf(reservation.sid) ?? null };
+    });
   }
 
   task(sid: string): Task | null {
@@ -112,21 +155,24 @@ export class RoutingWriter {
     const status: ReservationStatus = cause === 'agent' || cause === 'admin' || cause === 'api' ? 'rejected' : 'rescinded';
     for (const row of this.q.pendingOfWorker.all(workerSid)) {
       const reservation = toReservation(row);
-      this.setReservationStatus(reservation, status, at, effects);
-      this.returnToQueue(reservation.taskSid, workerSid, at);
+      const after = this.setReservationStatus(reservation, status, at, effects);
+      this.returnToQueue(after, status === 'rejected' ? 'rejected' : 'rescinded', at, effects);
     }
   }
 
   /**
-   * A task whose offer ended is never offered to that worker again, and waits (`pending`) for another
-   * worker. With MaxReservedWorkers > 1 the task may still be `pending` while offers are out, and any
-   * offer that ends leaves room for one more, so the status is `pending` in both cases.
+   * A task whose offer ended is never offered to that worker again, and waits (`pending`) for
+   * another worker; an offer made for a transfer first tells the transfer, which may decide instead.
+   * With MaxReservedWorkers > 1 the task may still be `pending` while offers are out; either way the
+   * ended offer leaves room for one more (the maximum counts pending offers), so the task is `pending`.
    */
-  returnToQueue(taskSid: string, workerSid: string, at: number): void {
-    const task = this.task(taskSid);
+  returnToQueue(reservation: Reservation, end: OfferEnd, at: number, effects: RoutingEffects): void {
+    if (reservation.transferSid !== null && this.transfers?.attemptEnded(reservation, end, at, effects)) return;
+    const task = this.task(reservation.taskSid);
     if (!task || (task.assignmentStatus !== 'reserved' && task.assignmentStatus !== 'pending')) return;
+    const workerSid = reservation.workerSid;
     const excluded = task.excludedWorkers.includes(workerSid) ? task.excludedWorkers : [...task.excludedWorkers, workerSid];
-    this.q.returnTask.run('pending', JSON.stringify(excluded), at, taskSid);
+    this.q.returnTask.run('pending', JSON.stringify(excluded), at, task.sid);
   }
 
   event(

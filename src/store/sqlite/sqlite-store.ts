@@ -28,6 +28,7 @@ import { createTaskListing } from './task-listing.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
+import { createTransferVerbs, TransferWriter } from './routing-transfers.js';
 import { RoutingWriter } from './routing-writer.js';
 import { migrate } from './migrations.js';
 import { cachedPrepare } from './statement-cache.js';
@@ -65,6 +66,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const writer = new PresenceWriter(db);
   const routingWriter = new RoutingWriter(db, (event) => writer.recordEvent(event));
   writer.attachRouting(routingWriter);
+  const transferWriter = new TransferWriter(db, routingWriter);
+  routingWriter.attachTransfers(transferWriter);
   writer.attachOutbox(new CallbackOutbox(db));
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
@@ -109,6 +112,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createAdminQueries(db, clock, writer),
     ...createRoutingCatalog(db, clock, routingWriter),
     ...createRoutingTasks(db, clock, writer, routingWriter),
+    ...createTransferVerbs(db, clock, routingWriter, transferWriter),
     ...createConsoleQueries(db, clock),
     ...createReportQueries(db),
     ...createWorkspaceQueries(db, clock),
