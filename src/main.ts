@@ -95,6 +95,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   registerOpsRoutes(app, {
     async notReadyBecause() {
       if (state !== 'ready') return state;
+      const refusing = channel.refusingBecause;
+      if (refusing) return refusing;
       try {
         await store.nextDueAt();
         return null;
@@ -141,9 +143,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       const address = app.server.address() as AddressInfo;
       baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       channel.start();
-      heartbeat = setInterval(() => {
-        presence.heartbeat().catch((error: unknown) => log.error({ err: error }, 'node heartbeat failed'));
-      }, config.nodeHeartbeatMs);
+      heartbeat = setInterval(() => void presence.heartbeat(), config.nodeHeartbeatMs);
       state = 'ready';
       return baseUrl;
     },
@@ -151,15 +151,20 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       if (state === 'stopping') return;
       state = 'stopping';
       if (heartbeat) clearInterval(heartbeat);
-      await routing.stop();
-      await callbacks.stop();
-      await presence.stop('server-restart');
-      consoleFeed.stop();
-      closeConsoleStreams();
-      await channel.close();
-      await app.close();
-      await store.close();
-      unlock();
+      await stopWithin(config.shutdownGraceMs, log, [
+        ['stop accepting agents; land kept connection ends', (startedAt) => channel.stopAccepting(startedAt + config.shutdownGraceMs / 4 - Date.now())],
+        ['stop routing', () => routing.stop()],
+        ['stop callbacks', () => callbacks.stop()],
+        ['retire this node', () => presence.stop('server-restart')],
+        ['close console streams', () => {
+          consoleFeed.stop();
+          closeConsoleStreams();
+        }],
+        ['close agent sockets', (startedAt) => channel.close(startedAt + config.shutdownGraceMs / 2 - Date.now())],
+        ['close the HTTP server', () => app.close()],
+        ['close the store', () => store.close()],
+        ['release the data directory', () => unlock()],
+      ]);
     },
   };
   return rollcall;
@@ -173,6 +178,27 @@ function defaultConsoleDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const root = path.basename(here) === 'src' && path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
   return path.join(root, 'dist', 'web');
+}
+
+type StopStep = readonly [string, (startedAt: number) => unknown];
+
+/**
+ * Runs the stop sequence: every step runs even if an earlier one failed (the store is closed and
+ * the lock released whatever happened before), and the first failure is thrown at the end.
+ */
+async function stopWithin(graceMs: number, log: Logger, steps: readonly StopStep[]): Promise<void> {
+  const startedAt = Date.now();
+  let failure: unknown = null;
+  for (const [name, step] of steps) {
+    try {
+      await step(startedAt);
+    } catch (error) {
+      log.error({ err: error, step: name }, 'a step of the stop failed');
+      failure ??= error;
+    }
+  }
+  log.info({ stopMs: Date.now() - startedAt, graceMs }, 'stopped');
+  if (failure !== null) throw failure;
 }
 
 /** A second Rollcall process was started on a data directory in use. */
