@@ -2,7 +2,7 @@
  * The composition root: the only place that picks concrete adapters (SQLite store, local bus,
  * system clock), reads the environment and wires facades to services.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +30,10 @@ import type { Clock } from './service/ports.js';
 import { PresenceService } from './service/presence-service.js';
 import { ReportsService } from './service/reports-service.js';
 import { StatisticsService } from './service/statistics-service.js';
+import { lockDataDir } from './store/sqlite/data-dir-lock.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
+
+export { DataDirLockedError } from './store/sqlite/data-dir-lock.js';
 import { RoutingService } from './service/routing-service.js';
 
 export interface Rollcall {
@@ -199,47 +202,4 @@ async function stopWithin(graceMs: number, log: Logger, steps: readonly StopStep
   }
   log.info({ stopMs: Date.now() - startedAt, graceMs }, 'stopped');
   if (failure !== null) throw failure;
-}
-
-/** A second Rollcall process was started on a data directory in use. */
-export class DataDirLockedError extends Error {
-  override readonly name = 'DataDirLockedError';
-}
-
-/**
- * One Rollcall process per data directory: a second one would take the first one's connections
- * for a dead node's and log its agents out. The lock is a PID file; a file left by a process that
- * no longer runs (a crash) is taken over, so a restart after kill -9 starts at once.
- */
-export function lockDataDir(dir: string): () => void {
-  const file = path.join(dir, 'rollcall.pid');
-  const mine = String(process.pid);
-  try {
-    const fd = openSync(file, 'wx');
-    writeSync(fd, mine);
-    closeSync(fd);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const holder = Number(readFileSync(file, 'utf8'));
-    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
-      throw new DataDirLockedError(`Another Rollcall process (pid ${holder}) is using ${dir}; run one process per data directory, or stop that one first.`, { cause: error });
-    }
-    writeFileSync(file, mine);
-  }
-  return () => {
-    try {
-      if (readFileSync(file, 'utf8') === mine) unlinkSync(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
