@@ -57,6 +57,8 @@ export interface RollcallOptions {
   readonly demo?: boolean;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Wraps the store port (fault injection in tests); every part of the node sees the wrapper. */
+  readonly wrapStore?: (store: SqliteStore) => SqliteStore;
 }
 
 export function configFromEnvironment(overrides: Record<string, string | undefined> = {}): Config {
@@ -68,7 +70,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const clock = options.clock ?? new SystemClock();
   if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
   const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
-  const store = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
+  const sqlite = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
+  const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });

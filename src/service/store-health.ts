@@ -16,7 +16,7 @@ export interface Backoff {
   readonly maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { baseMs: 100, maxMs: 2000 };
+export const DEFAULT_BACKOFF: Backoff = { baseMs: 100, maxMs: 1000 };
 
 export function backoffDelayMs(backoff: Backoff, failures: number): number {
   return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, failures - 1));
@@ -53,7 +53,7 @@ export class StoreHealth {
       return;
     }
     this.streak = { sinceAt: this.clock.now(), failures: 1 };
-    this.log.error({ err: error, source }, 'store write failed; kept inputs are retried with backoff and no new agents are accepted until it recovers');
+    this.log.error({ err: error, source }, 'the store failed; kept presence inputs are retried with backoff and no new agents are accepted until it recovers');
   }
 
   /** A write from `source` landed. */

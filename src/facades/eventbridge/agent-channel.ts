@@ -144,8 +144,9 @@ export class AgentChannel {
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     void this.upgrade(req, socket, head).catch((error: unknown) => {
-      this.options.log.error({ err: error }, 'agent channel upgrade failed');
-      rejectUpgrade(socket, 500, 'Internal error');
+      // Reading the key or the worker failed: the store is the only thing an upgrade reads.
+      this.options.presence.health.failed('agent sign-ins', error, false);
+      rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
     });
   }
 
