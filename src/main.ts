@@ -70,6 +70,16 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const clock = options.clock ?? new SystemClock();
   if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
   const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
+  try {
+    return await assemble(config, options, log, clock, unlock);
+  } catch (error) {
+    // A start that fails lets go of the directory at once (the process may live on: tests, embedders).
+    unlock();
+    throw error;
+  }
+}
+
+async function assemble(config: Config, options: RollcallOptions, log: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
   const sqlite = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
   const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));

@@ -13,18 +13,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Refusal } from '../../core/errors.js';
 import { isWorkerGrant, verifyAccessToken, type WorkerGrant } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness } from '../../service/liveness.js';
 import { AgentSession } from './agent-session.js';
+import { rejectRefusal, rejectUpgrade } from './upgrade-refusal.js';
 import { ConnectionEndQueue } from '../../service/connection-end-queue.js';
 import type { Bus, Clock, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import type { Backoff } from '../../service/store-health.js';
 import type { Reservation } from '../../core/routing-resources.js';
 import type { AgentPush } from '../../service/routing-ports.js';
-import { EB_STATUS, ebReservation, ebTask, ebWorker, ebWorkerChannel } from './dialect.js';
+import { ebReservation, ebTask, ebWorker, ebWorkerChannel } from './dialect.js';
 
 export interface AgentChannelOptions {
   readonly store: Store;
@@ -144,9 +144,8 @@ export class AgentChannel {
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     void this.upgrade(req, socket, head).catch((error: unknown) => {
-      // Reading the key or the worker failed: the store is the only thing an upgrade reads.
-      this.options.presence.health.failed('agent sign-ins', error, false);
-      rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
+      this.options.log.error({ err: error }, 'agent channel upgrade failed');
+      rejectUpgrade(socket, 500, 'Internal error');
     });
   }
 
@@ -192,17 +191,30 @@ export class AgentChannel {
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
     const refusing = this.refusingBecause;
     if (refusing) return rejectUpgrade(socket, 503, `This server accepts no agents until its store recovers: ${refusing}`);
-    const grant = await verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now());
+    const grant = await this.storeRead(() => verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now()));
+    if (!grant) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
     if (!grant.ok) return rejectRefusal(socket, grant.refusal);
     if (!isWorkerGrant(grant.value)) return rejectUpgrade(socket, 403, 'A workspace token (no worker_sid) cannot open the agent channel');
-    const worker = await this.options.store.findWorker(grant.value.workspaceSid, grant.value.workerSid);
-    if (!worker) return rejectUpgrade(socket, 404, `Worker ${grant.value.workerSid} was not found`);
+    const { workspaceSid, workerSid } = grant.value;
+    const worker = await this.storeRead(() => this.options.store.findWorker(workspaceSid, workerSid));
+    if (worker === undefined) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
+    if (!worker) return rejectUpgrade(socket, 404, `Worker ${workerSid} was not found`);
     const closeExisting = url.searchParams.get('closeExistingSessions') === 'true';
     const exempt = url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false';
     const workerGrant = grant.value;
     // The stop may have begun while the token was checked.
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, workerGrant, closeExisting, exempt));
+  }
+
+  /** A read the upgrade needs; a failure is the store's (reported, not thrown): undefined. */
+  private async storeRead<T>(read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      this.options.presence.health.failed('agent sign-ins', error, false);
+      return undefined;
+    }
   }
 
   private accept(ws: WebSocket, grant: WorkerGrant, closeExisting: boolean, exempt: boolean): void {
@@ -215,6 +227,7 @@ export class AgentChannel {
     ws.on('close', () => this.ended(session));
     session.opened = (async () => {
       const result = await presence.connect({ workspaceSid: grant.workspaceSid, workerSid: grant.workerSid, connectionId: session.id, exempt });
+      presence.health.succeeded('connections opened');
       if (!result.ok) {
         ws.close(4004, result.refusal.message.slice(0, 120));
         return false;
@@ -285,14 +298,4 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function rejectRefusal(socket: Duplex, refusal: Refusal): void {
-  rejectUpgrade(socket, EB_STATUS[refusal.code], refusal.message);
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ message });
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
