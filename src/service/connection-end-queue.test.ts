@@ -45,9 +45,11 @@ describe('ConnectionEndQueue', () => {
     const queue = new ConnectionEndQueue({ write: writer.write, clock, health, log, batchSize: 2, backoff: { baseMs: 100, maxMs: 400 } });
     writer.state.failing = true;
     for (const id of ['c1', 'c2', 'c3']) queue.push(ending(id), opened);
+    expect(queue.isBacklogged).toBe(false);
     await settle();
     expect(writer.state.attempts).toBe(1);
     expect(health.isFailing).toBe(true);
+    expect(queue.isBacklogged).toBe(true);
     expect(health.failureReason).toMatch(/^store failing since .* \(connection ends: disk I\/O error\)$/);
     // Backoff doubles: 100, 200, 400, 400 ms.
     for (const [step, attempts] of [[99, 1], [1, 2], [200, 3], [400, 4], [400, 5]] as const) {
@@ -62,6 +64,7 @@ describe('ConnectionEndQueue', () => {
     await settle();
     expect(writer.landed).toEqual(['c1', 'c2', 'c3', 'c4']);
     expect(queue.size).toBe(0);
+    expect(queue.isBacklogged).toBe(false);
     expect(health.isFailing).toBe(false);
     // One line when the streak opened, one when it closed; none per retry.
     expect(errors).toHaveLength(1);

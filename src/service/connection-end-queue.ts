@@ -32,12 +32,21 @@ export class ConnectionEndQueue {
   private running: Promise<void> | null = null;
   private stopped = false;
   private wakeRetry: (() => void) | null = null;
+  private failedSinceEmpty = false;
 
   constructor(private readonly options: ConnectionEndQueueOptions) {}
 
   /** Ends waiting to land (including a batch being written or retried). */
   get size(): number {
     return this.pending.length;
+  }
+
+  /**
+   * True from a failed write until the queue is empty again: ends are waiting because the store
+   * failed, not merely because this turn's batch has not been written yet.
+   */
+  get isBacklogged(): boolean {
+    return this.failedSinceEmpty;
   }
 
   push(ending: ConnectionEnding, opened: Promise<boolean>): void {
@@ -77,6 +86,7 @@ export class ConnectionEndQueue {
         if (endings.length > 0) await write(endings);
       } catch (error) {
         failures++;
+        this.failedSinceEmpty = true;
         health.failed(SOURCE, error);
         await this.pause(backoffDelayMs(this.options.backoff ?? DEFAULT_BACKOFF, failures));
         continue;
@@ -85,6 +95,7 @@ export class ConnectionEndQueue {
       failures = 0;
       this.pending.splice(0, batch.length);
     }
+    if (this.pending.length === 0) this.failedSinceEmpty = false;
     this.running = null;
   }
 

@@ -76,11 +76,14 @@ export class AgentChannel {
     return this.liveness.size;
   }
 
-  /** Why no new agent is accepted now (the store fails, or kept ends still wait); null if they are. */
+  /**
+   * Why no new agent is accepted now: the store fails, or ends kept through a failure still wait
+   * (ends merely queued for this turn's batch do not count); null if agents are accepted.
+   */
   get refusingBecause(): string | null {
     const failure = this.options.presence.health.failureReason;
     if (failure) return failure;
-    if (this.ends.size > 0) return `${this.ends.size} kept connection ends are landing`;
+    if (this.ends.isBacklogged) return `${this.ends.size} kept connection ends are landing`;
     return null;
   }
 
