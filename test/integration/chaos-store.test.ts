@@ -14,7 +14,8 @@ import { FAST_LIVENESS, startRollcall, type TestRollcall } from '../support/harn
 import { until, waitFor } from '../support/wait.js';
 
 const AGENTS = 1000;
-const THRESHOLD_S = 4;
+/** Long enough that B, back after the outage, is connected again well before its due time on a busy machine. */
+const THRESHOLD_S = 6;
 const OUTAGE_MS = 3500;
 
 /** Opens the agent channel; resolves once `init` arrived (the connection is committed). */
@@ -72,7 +73,7 @@ describe('chaos: the store fails for a few seconds under 1 000 agents', () => {
     await rc?.close();
   });
 
-  it('lands every disconnection and logout once, in order, with true times', async () => {
+  it('lands every disconnection and logout once, in order, with true times', { timeout: 120_000 }, async () => {
     const sockets = await inChunks(tokens, 100, (token) => connect(wsUrl, token));
     expect(rc.rollcall.channel.connectionCount).toBe(AGENTS);
     // C: gone before the outage; their logouts come due during it.  A: close during the outage
@@ -106,11 +107,11 @@ describe('chaos: the store fails for a few seconds under 1 000 agents', () => {
     store.failing = false;
     const recoveredAt = Date.now();
 
-    await waitFor('readiness to return', async () => (await fetch(`${rc.url}/readyz`)).status === 200, 10_000);
+    await waitFor('readiness to return', async () => (await fetch(`${rc.url}/readyz`)).status === 200, 20_000);
     const readyAgainMs = Date.now() - recoveredAt;
     const back = await inChunks(group('b'), 50, (i) => connect(wsUrl, tokens[i] as string));
     const logoutsOf = async (): Promise<ActivityLogEntry[]> => (await real.activityLog(rc.workspaceSid)).filter((e) => e.cause === 'offline-threshold');
-    await waitFor('A and C to be logged out', async () => (await logoutsOf()).length >= 400, 15_000);
+    await waitFor('A and C to be logged out', async () => (await logoutsOf()).length >= 400, 30_000);
     console.log(`chaos: ${store.refused} store calls refused during a ${OUTAGE_MS} ms outage; ready again ${readyAgainMs} ms and all 400 logouts landed ${Date.now() - recoveredAt} ms after it ended`);
     // B's would-be due times pass with B connected again: nothing may happen to B.
     await until(bClosedAt + THRESHOLD_S * 1000 + 500);
