@@ -152,4 +152,21 @@ describe('chaos: the store fails for a few seconds under 1 000 agents', () => {
     expect(rc.rollcall.channel.connectionCount).toBe(400 + 200);
     await closeAll([...group('d').map((i) => sockets[i] as WebSocket), ...back]);
   });
+
+  it('closes a connection whose opening the store failed to commit with 1013, and accepts agents again once it writes', async () => {
+    store.only = new Set(['openConnection']);
+    store.failing = true;
+    const ws = new WebSocket(`${wsUrl}/v1/wschannels?token=${encodeURIComponent(tokens[0] as string)}`);
+    const [code] = await new Promise<[number, string]>((resolve) => ws.once('close', (c, reason) => resolve([c, String(reason)])));
+    expect(code).toBe(1013);
+    const res = await fetch(`${rc.url}/readyz`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { reason: string }).reason).toMatch(/\(connections opened: disk I\/O error \(injected\)\)$/);
+    store.failing = false;
+    store.only = null;
+    // The next node heartbeat (every 200 ms here) proves the store writes again.
+    await waitFor('readiness to return', async () => (await fetch(`${rc.url}/readyz`)).status === 200);
+    const back = await connect(wsUrl, tokens[0] as string);
+    await closeAll([back]);
+  });
 });

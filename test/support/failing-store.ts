@@ -7,6 +7,8 @@ import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 export interface FailingStore {
   failing: boolean;
+  /** When set, only these verbs fail while `failing`. */
+  only: ReadonlySet<string> | null;
   /** Calls refused while failing. */
   refused: number;
   wrap(store: SqliteStore): SqliteStore;
@@ -18,6 +20,7 @@ const PASS_THROUGH = new Set(['close', 'workerHistories']);
 export function failingStore(): FailingStore {
   const control: FailingStore = {
     failing: false,
+    only: null,
     refused: 0,
     wrap(store) {
       return new Proxy(store, {
@@ -25,7 +28,7 @@ export function failingStore(): FailingStore {
           const value: unknown = Reflect.get(target, name, receiver);
           if (typeof value !== 'function' || typeof name !== 'string' || PASS_THROUGH.has(name)) return value;
           return (...args: unknown[]) => {
-            if (control.failing) {
+            if (control.failing && (control.only === null || control.only.has(name))) {
               control.refused++;
               const error = Object.assign(new Error('disk I/O error (injected)'), { code: 'SQLITE_IOERR' });
               return Promise.reject(error);
