@@ -2,7 +2,7 @@
  * The composition root: the only place that picks concrete adapters (SQLite store, local bus,
  * system clock), reads the environment and wires facades to services.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +31,10 @@ import type { Clock } from './service/ports.js';
 import { PresenceService } from './service/presence-service.js';
 import { ReportsService } from './service/reports-service.js';
 import { StatisticsService } from './service/statistics-service.js';
+import { lockDataDir } from './store/sqlite/data-dir-lock.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
+
+export { DataDirLockedError } from './store/sqlite/data-dir-lock.js';
 import { RoutingService } from './service/routing-service.js';
 
 export interface Rollcall {
@@ -55,6 +58,8 @@ export interface RollcallOptions {
   readonly demo?: boolean;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Wraps the store port (fault injection in tests); every part of the node sees the wrapper. */
+  readonly wrapStore?: (store: SqliteStore) => SqliteStore;
 }
 
 export function configFromEnvironment(overrides: Record<string, string | undefined> = {}): Config {
@@ -66,7 +71,18 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const clock = options.clock ?? new SystemClock();
   if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
   const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
-  const store = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
+  try {
+    return await assemble(config, options, log, clock, unlock);
+  } catch (error) {
+    // A start that fails lets go of the directory at once (the process may live on: tests, embedders).
+    unlock();
+    throw error;
+  }
+}
+
+async function assemble(config: Config, options: RollcallOptions, log: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
+  const sqlite = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
+  const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
@@ -97,6 +113,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   registerOpsRoutes(app, {
     async notReadyBecause() {
       if (state !== 'ready') return state;
+      const refusing = channel.refusingBecause;
+      if (refusing) return refusing;
       try {
         await store.nextDueAt();
         return null;
@@ -144,9 +162,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       channel.start();
       retention.start();
-      heartbeat = setInterval(() => {
-        presence.heartbeat().catch((error: unknown) => log.error({ err: error }, 'node heartbeat failed'));
-      }, config.nodeHeartbeatMs);
+      heartbeat = setInterval(() => void presence.heartbeat(), config.nodeHeartbeatMs);
       state = 'ready';
       return baseUrl;
     },
@@ -154,16 +170,21 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       if (state === 'stopping') return;
       state = 'stopping';
       if (heartbeat) clearInterval(heartbeat);
-      await retention.stop();
-      await routing.stop();
-      await callbacks.stop();
-      await presence.stop('server-restart');
-      consoleFeed.stop();
-      closeConsoleStreams();
-      await channel.close();
-      await app.close();
-      await store.close();
-      unlock();
+      await stopWithin(config.shutdownGraceMs, log, [
+        ['stop retention', () => retention.stop()],
+        ['stop accepting agents; land kept connection ends', (startedAt) => channel.stopAccepting(startedAt + config.shutdownGraceMs / 4 - Date.now())],
+        ['stop routing', () => routing.stop()],
+        ['stop callbacks', () => callbacks.stop()],
+        ['retire this node', () => presence.stop('server-restart')],
+        ['close console streams', () => {
+          consoleFeed.stop();
+          closeConsoleStreams();
+        }],
+        ['close agent sockets', (startedAt) => channel.close(startedAt + config.shutdownGraceMs / 2 - Date.now())],
+        ['close the HTTP server', () => app.close()],
+        ['close the store', () => store.close()],
+        ['release the data directory', () => unlock()],
+      ]);
     },
   };
   return rollcall;
@@ -179,45 +200,23 @@ function defaultConsoleDir(): string {
   return path.join(root, 'dist', 'web');
 }
 
-/** A second Rollcall process was started on a data directory in use. */
-export class DataDirLockedError extends Error {
-  override readonly name = 'DataDirLockedError';
-}
+type StopStep = readonly [string, (startedAt: number) => unknown];
 
 /**
- * One Rollcall process per data directory: a second one would take the first one's connections
- * for a dead node's and log its agents out. The lock is a PID file; a file left by a process that
- * no longer runs (a crash) is taken over, so a restart after kill -9 starts at once.
+ * Runs the stop sequence: every step runs even if an earlier one failed (the store is closed and
+ * the lock released whatever happened before), and the first failure is thrown at the end.
  */
-export function lockDataDir(dir: string): () => void {
-  const file = path.join(dir, 'rollcall.pid');
-  const mine = String(process.pid);
-  try {
-    const fd = openSync(file, 'wx');
-    writeSync(fd, mine);
-    closeSync(fd);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const holder = Number(readFileSync(file, 'utf8'));
-    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
-      throw new DataDirLockedError(`Another Rollcall process (pid ${holder}) is using ${dir}; run one process per data directory, or stop that one first.`, { cause: error });
-    }
-    writeFileSync(file, mine);
-  }
-  return () => {
+async function stopWithin(graceMs: number, log: Logger, steps: readonly StopStep[]): Promise<void> {
+  const startedAt = Date.now();
+  let failure: unknown = null;
+  for (const [name, step] of steps) {
     try {
-      if (readFileSync(file, 'utf8') === mine) unlinkSync(file);
+      await step(startedAt);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      log.error({ err: error, step: name }, 'a step of the stop failed');
+      failure ??= error;
     }
-  };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  log.info({ stopMs: Date.now() - startedAt, graceMs }, 'stopped');
+  if (failure !== null) throw failure;
 }

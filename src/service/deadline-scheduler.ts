@@ -3,8 +3,15 @@
  * when to ask it next. On fire it claims due deadlines in batches (one transaction each) and
  * yields to the event loop between batches, so a mass disconnect never blocks other work for
  * long. After every run it re-arms from the store, which makes it restart-safe by construction.
+ *
+ * A store failure (claiming, or reading the next due time) is reported to the store's health and
+ * retried with backoff; nothing is claimed twice (a claim is one transaction) and nothing due is
+ * skipped: once the store answers again, deadlines that came due meanwhile are claimed, and the
+ * presence machine moves each worker effective at its own due time. Once stopped, it stays stopped:
+ * a request still in flight (a settings change re-reading the earliest due time) cannot re-arm it.
  */
 import type { Cancel, Clock, Log } from './ports.js';
+import { backoffDelayMs, DEFAULT_BACKOFF, StoreHealth, type Backoff } from './store-health.js';
 
 /** Where due work lives: the earliest due time, and a verb that claims what is due now. */
 export interface DueWorkSource<C> {
@@ -22,7 +29,12 @@ export interface DeadlineSchedulerOptions<C> {
   readonly batchSize?: number;
   /** Lets the event loop run between batches (setImmediate in production). */
   readonly yieldToLoop?: () => Promise<void>;
+  /** Where store failures are reported (and logged once per streak); one of its own if absent. */
+  readonly health?: StoreHealth;
+  readonly backoff?: Backoff;
 }
+
+const SOURCE = 'deadlines';
 
 export class DeadlineScheduler<C = unknown> {
   private armedAt: number | null = null;
@@ -30,15 +42,39 @@ export class DeadlineScheduler<C = unknown> {
   private running = false;
   private rerun = false;
   private stopped = false;
+  private failures = 0;
+  private readonly health: StoreHealth;
 
-  constructor(private readonly options: DeadlineSchedulerOptions<C>) {}
+  constructor(private readonly options: DeadlineSchedulerOptions<C>) {
+    this.health = options.health ?? new StoreHealth(options.clock, options.log);
+  }
 
-  /** Re-arms from the store's earliest deadline. */
+  /** Arms from the store's earliest deadline. Throws if the store cannot say (a start needs it). */
   async start(): Promise<void> {
-    this.stopped = false;
+    if (this.stopped) throw new Error('a stopped deadline scheduler cannot be started again');
     await this.rearm();
   }
 
+  /**
+   * Re-reads the earliest deadline after a change that can move it later or remove it (a settings
+   * change). Does nothing once stopped. A failure is retried like a failed claim, never thrown.
+   */
+  async refresh(): Promise<void> {
+    if (this.stopped) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    try {
+      await this.rearm();
+    } catch (error) {
+      this.retryAfterFailure(error);
+      return;
+    }
+    this.landed();
+  }
+
+  /** Final: no timer stays armed and nothing re-arms it. */
   stop(): void {
     this.stopped = true;
     this.cancel?.();
@@ -58,6 +94,7 @@ export class DeadlineScheduler<C = unknown> {
   }
 
   private arm(dueAt: number): void {
+    if (this.stopped) return;
     this.cancel?.();
     this.armedAt = dueAt;
     this.cancel = this.options.clock.at(dueAt, () => {
@@ -70,6 +107,8 @@ export class DeadlineScheduler<C = unknown> {
   private async rearm(): Promise<void> {
     if (this.stopped) return;
     const next = await this.options.store.nextDueAt();
+    // Stopped while the store answered: the answer no longer matters.
+    if (this.stopped) return;
     if (next === null) {
       this.cancel?.();
       this.cancel = null;
@@ -82,25 +121,42 @@ export class DeadlineScheduler<C = unknown> {
   private async fire(): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
-    const batchSize = this.options.batchSize ?? 500;
-    const yieldToLoop = this.options.yieldToLoop ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
     try {
-      do {
-        this.rerun = false;
-        for (;;) {
-          const commits = await this.options.store.claimDueDeadlines(batchSize);
-          if (commits.length > 0) this.options.onCommits(commits);
-          if (commits.length < batchSize || this.stopped) break;
-          await yieldToLoop();
-        }
-      } while (this.rerun && !this.stopped);
+      await this.claimAllDue();
+      await this.rearm();
     } catch (error) {
-      this.options.log.error({ err: error }, 'claiming due deadlines failed; retrying in 1 s');
       this.running = false;
-      if (!this.stopped) this.arm(this.options.clock.now() + 1000);
+      this.retryAfterFailure(error);
       return;
     }
     this.running = false;
-    await this.rearm();
+    this.landed();
+  }
+
+  private landed(): void {
+    if (this.failures === 0) return;
+    this.failures = 0;
+    this.health.succeeded(SOURCE);
+  }
+
+  private async claimAllDue(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    const yieldToLoop = this.options.yieldToLoop ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+    do {
+      this.rerun = false;
+      for (;;) {
+        const commits = await this.options.store.claimDueDeadlines(batchSize);
+        if (commits.length > 0) this.options.onCommits(commits);
+        if (commits.length < batchSize || this.stopped) break;
+        await yieldToLoop();
+      }
+    } while (this.rerun && !this.stopped);
+  }
+
+  /** Reports the failure (logged once per streak) and tries the whole run again after a backoff. */
+  private retryAfterFailure(error: unknown): void {
+    this.failures++;
+    this.health.failed(SOURCE, error);
+    this.arm(this.options.clock.now() + backoffDelayMs(this.options.backoff ?? DEFAULT_BACKOFF, this.failures));
   }
 }

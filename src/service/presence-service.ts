@@ -8,6 +8,7 @@ import type { LogoutSettingsPatch } from '../core/logout-settings.js';
 import type { DisconnectReason } from '../core/presence.js';
 import type { LogoutSettings } from '../core/resources.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
+import { StoreHealth } from './store-health.js';
 import type {
   ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, PresenceCommit, Store,
 } from './ports.js';
@@ -19,10 +20,13 @@ export interface PresenceServiceOptions {
   readonly log: Log;
   readonly nodeId: string;
   readonly deadlineBatchSize?: number;
+  /** Shared with the agent channel: failures of presence writes, and whether to accept agents. */
+  readonly health?: StoreHealth;
 }
 
 export class PresenceService {
   readonly scheduler: DeadlineScheduler<PresenceCommit>;
+  readonly health: StoreHealth;
   private readonly store: Store;
   private readonly bus: Bus;
   private readonly log: Log;
@@ -32,7 +36,9 @@ export class PresenceService {
     this.store = options.store;
     this.bus = options.bus;
     this.log = options.log;
+    this.health = options.health ?? new StoreHealth(options.clock, options.log);
     this.scheduler = new DeadlineScheduler({
+      health: this.health,
       store: options.store,
       clock: options.clock,
       log: options.log,
@@ -64,8 +70,18 @@ export class PresenceService {
     this.afterCommit(commits);
   }
 
+  /**
+   * Records that this node is alive. A failure is reported to the store health (logged once per
+   * streak) and not thrown: the next beat is the retry, and a crash counts from the last one stored.
+   */
   async heartbeat(): Promise<void> {
-    await this.store.heartbeatNode(this.options.nodeId);
+    try {
+      await this.store.heartbeatNode(this.options.nodeId);
+    } catch (error) {
+      this.health.failed('node heartbeat', error);
+      return;
+    }
+    this.health.succeeded('node heartbeat');
   }
 
   async connect(opening: Omit<ConnectionOpening, 'nodeId'>): Promise<Result<PresenceCommit>> {
@@ -115,7 +131,7 @@ export class PresenceService {
     this.afterCommit(result.value.commits);
     this.bus.publish({ settings: s });
     // Turning the feature off or shortening the threshold can remove or move the earliest deadline.
-    await this.scheduler.start();
+    await this.scheduler.refresh();
     return { ok: true, value: s };
   }
 

@@ -143,7 +143,7 @@ export class RoutingService {
     if (!result.ok) return result;
     this.publish(result.value.commit);
     this.kick(workspaceSid);
-    await this.scheduler.start();
+    await this.scheduler.refresh();
     return { ok: true, value: result.value.task };
   }
 

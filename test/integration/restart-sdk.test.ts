@@ -4,58 +4,19 @@
  * directory and port. The agent whose SDK reconnects in time keeps its status; the agent that
  * is gone is logged out at the dead process's last stored heartbeat + threshold.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../../src/service/access-tokens.js';
 import { FAST_LIVENESS, sdkWorker, tempDataDir, type SdkWorker } from '../support/harness.js';
+import { credentials, freePort, requireBuiltCli, startServer } from '../support/cli-process.js';
 import { once, waitFor } from '../support/wait.js';
 
-const CLI = path.resolve('dist/src/cli.js');
 // Long enough that a restarted process (slow to start on a loaded machine) is back before the SDK's
 // reconnect would be too late; the test waits past it only once.
 const THRESHOLD_S = 8;
-
-interface Credentials {
-  account_sid: string;
-  api_key_sid: string;
-  api_key_secret: string;
-  workspace_sid: string;
-  workers: { sid: string; friendly_name: string }[];
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function runCli(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = runCli(['serve', '--demo'], env);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor('the server to listen', () => output.includes('Rollcall is listening on') || (child.exitCode !== null && Promise.reject(new Error(output))), 15_000);
-  return child;
-}
-
-async function credentials(env: Record<string, string>): Promise<Credentials> {
-  const child = runCli(['credentials', '--json'], env);
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`rollcall credentials exited with ${code}`);
-  return JSON.parse(out) as Credentials;
-}
 
 describe('a crash and restart (kill -9) with SDK agents', () => {
   const dataDir = tempDataDir();
@@ -63,8 +24,8 @@ describe('a crash and restart (kill -9) with SDK agents', () => {
   const agents: SdkWorker[] = [];
 
   beforeAll(() => {
-    // The crash needs a real process: the built CLI. `npm test` builds before it runs the tests.
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    // The crash needs a real process: the built CLI.
+    requireBuiltCli();
   });
   afterAll(() => {
     for (const a of agents) a.disconnect();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import type * as TaskRouterSdk from 'twilio-taskrouter';
 import { loadConfig } from '../../src/config.js';
-import { createRollcall, type Rollcall } from '../../src/main.js';
+import { createRollcall, type Rollcall, type RollcallOptions } from '../../src/main.js';
 import { issueAccessToken } from '../../src/service/access-tokens.js';
 
 const require = createRequire(import.meta.url);
@@ -41,9 +41,9 @@ export function tempDataDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'rollcall-test-'));
 }
 
-export async function startRollcall(env: Record<string, string> = {}, dataDir = tempDataDir()): Promise<TestRollcall> {
+export async function startRollcall(env: Record<string, string> = {}, dataDir = tempDataDir(), options: Pick<RollcallOptions, 'wrapStore'> = {}): Promise<TestRollcall> {
   const config = loadConfig({ PORT: '0', ROLLCALL_DATA_DIR: dataDir, ROLLCALL_LOG_LEVEL: 'silent', ...FAST_LIVENESS, ...env });
-  const rollcall = await createRollcall(config, { demo: true, logger: pino({ level: process.env.ROLLCALL_TEST_LOG_LEVEL ?? 'silent' }) });
+  const rollcall = await createRollcall(config, { ...options, demo: true, logger: pino({ level: process.env.ROLLCALL_TEST_LOG_LEVEL ?? 'silent' }) });
   const url = await rollcall.listen();
   const { account, apiKey, workspace, workers } = rollcall.installation;
   const activities = await rollcall.store.listActivities(workspace.sid);

@@ -4,20 +4,27 @@
  * SDK retries about once a second forever. An accepted socket gets `init` first, whitespace
  * heartbeat frames for the SDK's watchdog, protocol pings for our liveness, and the worker's
  * events. Every socket is one Connection of the presence machine.
+ *
+ * Connection ends are kept until the store takes them (ConnectionEndQueue). While the store fails,
+ * or kept ends still wait to land, the channel accepts no new agents: an upgrade is answered 503,
+ * and a connection whose opening the store failed to commit is closed with 1013 (try again later);
+ * the SDK reconnects on any close, about once a second.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Refusal } from '../../core/errors.js';
-import type { DisconnectReason } from '../../core/presence.js';
 import { isWorkerGrant, verifyAccessToken, type WorkerGrant } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
-import { Liveness, type Watched } from '../../service/liveness.js';
-import type { Bus, Clock, ConnectionEnding, Log, Store } from '../../service/ports.js';
+import { Liveness } from '../../service/liveness.js';
+import { AgentSession } from './agent-session.js';
+import { rejectRefusal, rejectUpgrade } from './upgrade-refusal.js';
+import { ConnectionEndQueue } from '../../service/connection-end-queue.js';
+import type { Bus, Clock, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
+import type { Backoff } from '../../service/store-health.js';
 import type { Reservation } from '../../core/routing-resources.js';
 import type { AgentPush } from '../../service/routing-ports.js';
-import { EB_STATUS, ebReservation, ebTask, ebTransfer, ebWorker, ebWorkerChannel } from './dialect.js';
+import { ebReservation, ebTask, ebTransfer, ebWorker, ebWorkerChannel } from './dialect.js';
 
 export interface AgentChannelOptions {
   readonly store: Store;
@@ -29,51 +36,17 @@ export interface AgentChannelOptions {
   readonly livenessTimeoutMs: number;
   readonly heartbeatFrameMs: number;
   readonly tickMs: number;
+  /** Waits between retries of connection ends the store failed to take. */
+  readonly backoff?: Backoff;
 }
 
 /** Close code sent to sessions replaced by `closeExistingSessions=true`. */
 export const CLOSE_REPLACED = 4000;
+/** Close code for a connection the store could not record (RFC 6455 "Try Again Later"). */
+export const CLOSE_TRY_AGAIN = 1013;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
 const END_BATCH_SIZE = 250;
 const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
-
-class AgentSession implements Watched {
-  lastSeenAt: number;
-  lostReason: DisconnectReason | null = null;
-  /** Resolves once the connection is committed (or refused); the close waits for it. */
-  opened: Promise<boolean> = Promise.resolve(false);
-
-  constructor(
-    readonly id: string,
-    readonly socket: WebSocket,
-    readonly grant: WorkerGrant,
-    private readonly clock: Clock,
-  ) {
-    this.lastSeenAt = clock.now();
-  }
-
-  ping(): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
-  }
-
-  heartbeat(): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(' ');
-  }
-
-  lose(lastSeenAt: number): void {
-    this.lostReason = 'heartbeat-lost';
-    this.lastSeenAt = lastSeenAt;
-    this.socket.terminate();
-  }
-
-  touch(): void {
-    this.lastSeenAt = this.clock.now();
-  }
-
-  send(eventType: string, payload: unknown): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify({ event_type: eventType, payload }));
-  }
-}
 
 export class AgentChannel {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
@@ -83,11 +56,13 @@ export class AgentChannel {
   private ticker: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private closing = false;
-  private readonly pendingEnds: { session: AgentSession; ending: ConnectionEnding }[] = [];
-  private flushScheduled = false;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly ends: ConnectionEndQueue;
 
   constructor(private readonly options: AgentChannelOptions) {
+    this.ends = new ConnectionEndQueue({
+      write: (endings) => options.presence.disconnectMany(endings),
+      clock: options.clock, health: options.presence.health, log: options.log, batchSize: END_BATCH_SIZE, backoff: options.backoff,
+    });
     this.liveness = new Liveness({
       pingIntervalMs: options.pingIntervalMs,
       timeoutMs: options.livenessTimeoutMs,
@@ -99,6 +74,17 @@ export class AgentChannel {
 
   get connectionCount(): number {
     return this.liveness.size;
+  }
+
+  /**
+   * Why no new agent is accepted now: the store fails, or ends kept through a failure still wait
+   * (ends merely queued for this turn's batch do not count); null if agents are accepted.
+   */
+  get refusingBecause(): string | null {
+    const failure = this.options.presence.health.failureReason;
+    if (failure) return failure;
+    if (this.ends.isBacklogged) return `${this.ends.size} kept connection ends are landing`;
+    return null;
   }
 
   start(): void {
@@ -167,29 +153,72 @@ export class AgentChannel {
     });
   }
 
-  /** Graceful stop: close every socket with 1001 (going away). Presence was retired before. */
-  async close(): Promise<void> {
+  /**
+   * First step of a graceful stop: no new agents, and the connection ends queued so far land (with
+   * their true last sign of life) before the node retires the rest, for at most `withinMs`
+   * (a wall-clock budget of the stop). Resolves true if every end landed.
+   */
+  async stopAccepting(withinMs: number): Promise<boolean> {
     this.closing = true;
     if (this.ticker) clearInterval(this.ticker);
     this.unsubscribe?.();
-    for (const set of this.sessions.values()) for (const s of set) s.socket.close(1001, 'server shutting down');
+    return (await within(withinMs, this.ends.drained())) ?? false;
+  }
+
+  /**
+   * Last step of a graceful stop (presence was retired before): every socket gets a 1001 close;
+   * those whose peer has not completed the close handshake within `withinMs` (a half-open socket,
+   * a client that stopped reading) are terminated. Resolves once every socket is gone.
+   */
+  async close(withinMs: number): Promise<void> {
+    this.closing = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.unsubscribe?.();
+    const clients = [...this.wss.clients];
+    const allClosed = Promise.all(clients.map((ws) => new Promise<void>((resolve) => {
+      if (ws.readyState === ws.CLOSED) resolve();
+      else ws.once('close', () => resolve());
+    })));
+    for (const ws of clients) ws.close(1001, 'server shutting down');
+    await within(withinMs, allClosed);
+    const stuck = clients.filter((ws) => ws.readyState !== ws.CLOSED);
+    if (stuck.length > 0) this.options.log.warn({ sockets: stuck.length }, 'sockets that did not finish the close handshake in time were terminated');
+    for (const ws of stuck) ws.terminate();
+    await allClosed;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await this.drained();
+    this.ends.stop();
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://rollcall.invalid');
     if (url.pathname.replace(/\/+$/, '') !== '/v1/wschannels') return rejectUpgrade(socket, 404, `No WebSocket endpoint at ${url.pathname}`);
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
-    const grant = await verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now());
+    const refusing = this.refusingBecause;
+    if (refusing) return rejectUpgrade(socket, 503, `This server accepts no agents until its store recovers: ${refusing}`);
+    const grant = await this.storeRead(() => verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now()));
+    if (!grant) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
     if (!grant.ok) return rejectRefusal(socket, grant.refusal);
     if (!isWorkerGrant(grant.value)) return rejectUpgrade(socket, 403, 'A workspace token (no worker_sid) cannot open the agent channel');
-    const worker = await this.options.store.findWorker(grant.value.workspaceSid, grant.value.workerSid);
-    if (!worker) return rejectUpgrade(socket, 404, `Worker ${grant.value.workerSid} was not found`);
+    const { workspaceSid, workerSid } = grant.value;
+    const worker = await this.storeRead(() => this.options.store.findWorker(workspaceSid, workerSid));
+    if (worker === undefined) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
+    if (!worker) return rejectUpgrade(socket, 404, `Worker ${workerSid} was not found`);
     const closeExisting = url.searchParams.get('closeExistingSessions') === 'true';
     const exempt = url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false';
     const workerGrant = grant.value;
+    // The stop may have begun while the token was checked.
+    if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, workerGrant, closeExisting, exempt));
+  }
+
+  /** A read the upgrade needs; a failure is the store's (reported, not thrown): undefined. */
+  private async storeRead<T>(read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      this.options.presence.health.failed('agent sign-ins', error, false);
+      return undefined;
+    }
   }
 
   private accept(ws: WebSocket, grant: WorkerGrant, closeExisting: boolean, exempt: boolean): void {
@@ -202,6 +231,7 @@ export class AgentChannel {
     ws.on('close', () => this.ended(session));
     session.opened = (async () => {
       const result = await presence.connect({ workspaceSid: grant.workspaceSid, workerSid: grant.workerSid, connectionId: session.id, exempt });
+      presence.health.succeeded('connections opened');
       if (!result.ok) {
         ws.close(4004, result.refusal.message.slice(0, 120));
         return false;
@@ -220,8 +250,10 @@ export class AgentChannel {
       slog.debug({ exempt, closeExisting }, 'agent connected');
       return true;
     })().catch((error: unknown) => {
-      slog.error({ err: error }, 'opening the connection failed');
-      ws.terminate();
+      // Nothing was committed: the agent is told (its SDK reconnects) rather than left unrecorded.
+      presence.health.failed('connections opened', error, false);
+      slog.debug({ err: error }, 'opening the connection failed');
+      ws.close(CLOSE_TRY_AGAIN, 'The store is unavailable; try again');
       return false;
     });
   }
@@ -257,42 +289,17 @@ export class AgentChannel {
     if (this.closing) return;
     const reason = session.lostReason ?? 'closed';
     const lastSeenAt = session.lostReason ? session.lastSeenAt : this.options.clock.now();
-    this.pendingEnds.push({ session, ending: { connectionId: session.id, reason, lastSeenAt } });
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    this.flushing = new Promise<void>((resolve) => setImmediate(() => void this.flushEnds().finally(resolve)));
-  }
-
-  private async flushEnds(): Promise<void> {
-    const batch = this.pendingEnds.splice(0, END_BATCH_SIZE);
-    // A connection still being committed is ended once its commit lands.
-    const opened = await Promise.all(batch.map((p) => p.session.opened));
-    const endings = batch.filter((_, i) => opened[i]).map((p) => p.ending);
-    try {
-      await this.options.presence.disconnectMany(endings);
-    } catch (error) {
-      this.options.log.error({ err: error, connections: endings.length }, 'recording the end of connections failed');
-    }
-    this.flushScheduled = false;
-    if (this.pendingEnds.length > 0) this.scheduleFlush();
-  }
-
-  /** Resolves once every queued connection end is committed. */
-  private async drained(): Promise<void> {
-    while (this.flushScheduled || this.pendingEnds.length > 0) await this.flushing;
+    this.ends.push({ connectionId: session.id, reason, lastSeenAt }, session.opened);
   }
 }
 
-function rejectRefusal(socket: Duplex, refusal: Refusal): void {
-  rejectUpgrade(socket, EB_STATUS[refusal.code], refusal.message);
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ message });
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+/** Waits for `work` at most `ms` of wall-clock time; undefined if it took longer. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, ms))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

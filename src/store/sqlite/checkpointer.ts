@@ -24,20 +24,38 @@ parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); db.c
 `;
 
 export interface Checkpointer {
+  /** Resolves when the thread has ended, whether stopped or dead. */
+  readonly exited: Promise<void>;
+  /** Stops the thread and closes its connection; returns even if the thread died before, or hangs. */
   stop(): Promise<void>;
 }
+
+/** How long `stop` waits for the thread to finish its checkpoint and exit before terminating it. */
+const STOP_WAIT_MS = 2000;
 
 export function startCheckpointer(db: BetterSqlite3.Database, file: string, intervalMs: number, onError: (message: string) => void): Checkpointer {
   db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { file, intervalMs, driver: require_resolve('better-sqlite3') } });
+  // Unref'd so a forgotten store never keeps a process alive; `stop` refs it while it waits.
   worker.unref();
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
   worker.on('message', (m: { error?: string }) => m.error && onError(m.error));
   worker.on('error', (error) => onError(String(error)));
   return {
+    exited: exit,
     async stop() {
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      if (exited) return;
+      // Without this ref, awaiting an unref'd thread lets the event loop run empty: the process
+      // ends under the caller (an ESM entry awaiting store.close() exited with code 13).
+      worker.ref();
       worker.postMessage('stop');
-      await exited;
+      const timer = setTimeout(() => void worker.terminate(), STOP_WAIT_MS);
+      await exit;
+      clearTimeout(timer);
     },
   };
 }
