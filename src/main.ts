@@ -7,12 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { createLocalBus } from './bus/local-bus.js';
 import { loadConfig, type Config } from './config.js';
 import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
+import { createClientAddress } from './facades/http/client-address.js';
 import { registerOpsRoutes } from './facades/ops/ops-routes.js';
 import { registerConsoleFacade } from './facades/console/console-facade.js';
 import { registerRestFacade } from './facades/rest/rest-facade.js';
@@ -63,7 +65,8 @@ export function configFromEnvironment(overrides: Record<string, string | undefin
 export async function createRollcall(config: Config, options: RollcallOptions = {}): Promise<Rollcall> {
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? new SystemClock();
-  if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
+  // Owner only: the database holds the auth token and key secrets (docs/security.md).
+  if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
   const store = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
@@ -82,14 +85,21 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
+    trustProxy: config.trustProxy, requestTimeout: config.limits.requestTimeoutMs, http: { maxHeaderSize: config.limits.headerLimitBytes },
     frameworkErrors: (error, req, reply) => void (reply as unknown as FastifyReply).code(400).send(frameworkErrorBody(error, req.url)) }) as unknown as FastifyInstance;
   await app.register(formbody);
+  // Before any route; each facade builds its own per-address hook from it (facades/http/rate-limits.ts).
+  await app.register(rateLimit, { global: false });
+  const tokenPolicy = { maxLifetimeS: config.tokenMaxTtlS };
   const channel = new AgentChannel({
     store, presence, bus, clock, log,
     pingIntervalMs: config.pingIntervalMs,
     livenessTimeoutMs: config.livenessTimeoutMs,
     heartbeatFrameMs: config.heartbeatFrameMs,
     tickMs: config.livenessTickMs,
+    tokenPolicy,
+    caps: config.limits,
+    clientAddress: createClientAddress(config.trustProxy),
   });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   registerOpsRoutes(app, {
@@ -103,7 +113,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       }
     },
   });
-  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel });
+  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel,
+    sessions: channel, tokenPolicy, limitPerMin: config.limits.envelopePerMin });
   const admin = new AdminService({
     store, bus, presence, log, defaultThresholdMs: config.defaultThresholdS * 1000,
     workspaces: { added: (sid) => routing.addWorkspace(sid), removed: (sid) => routing.removeWorkspace(sid) },
@@ -114,7 +125,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const closeConsoleStreams = await registerConsoleFacade(app, {
     console: new ConsoleService({ store, clock, sessionTtlMs: config.consoleSessionTtlMs, agentLinkTtlMs: config.agentLinkTtlMs, tokenTtlS: config.tokenTtlS }),
     admin, feed: consoleFeed, reports, clock, log: log.child({ part: 'console' }), publicUrl: config.publicUrl,
-    webDir: config.consoleDir ?? defaultConsoleDir(),
+    webDir: config.consoleDir ?? defaultConsoleDir(), signInPerMin: config.limits.signInPerMin,
   });
   await registerRestFacade(app, {
     store,
@@ -128,6 +139,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     clock,
     publicUrl: config.publicUrl,
     log,
+    limitPerMin: config.limits.restPerMin,
   });
   app.server.on('upgrade', (req, socket, head) => channel.handleUpgrade(req, socket, head));
 

@@ -47,7 +47,7 @@ async function startServer(env: Record<string, string>): Promise<ChildProcess> {
 }
 
 async function credentials(env: Record<string, string>): Promise<Credentials> {
-  const child = runCli(['credentials', '--json'], env);
+  const child = runCli(['credentials', '--json', '--show-secrets'], env);
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

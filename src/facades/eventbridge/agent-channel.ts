@@ -8,16 +8,19 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Refusal } from '../../core/errors.js';
-import type { DisconnectReason } from '../../core/presence.js';
-import { isWorkerGrant, verifyAccessToken, type WorkerGrant } from '../../service/access-tokens.js';
+import { isWorkerGrant, type TaskRouterGrant, type TokenPolicy } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
-import { Liveness, type Watched } from '../../service/liveness.js';
+import { Liveness } from '../../service/liveness.js';
 import type { Bus, Clock, ConnectionEnding, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import type { Reservation } from '../../core/routing-resources.js';
 import type { AgentPush } from '../../service/routing-ports.js';
-import { EB_STATUS, ebReservation, ebTask, ebWorker, ebWorkerChannel } from './dialect.js';
+import type { ClientAddress } from '../http/client-address.js';
+import { AgentSession, rejectUpgrade } from './agent-session.js';
+import type { ConnectionCaps } from './connection-limits.js';
+import { ebReservation, ebTask, ebWorker, ebWorkerChannel } from './dialect.js';
+import { TokenWatch } from './token-watch.js';
+import { UpgradeGate, type Admission } from './upgrade-gate.js';
 
 export interface AgentChannelOptions {
   readonly store: Store;
@@ -29,51 +32,25 @@ export interface AgentChannelOptions {
   readonly livenessTimeoutMs: number;
   readonly heartbeatFrameMs: number;
   readonly tickMs: number;
+  readonly tokenPolicy: TokenPolicy;
+  readonly caps: ConnectionCaps;
+  /** The client's address for the per-address cap (honours ROLLCALL_TRUST_PROXY). */
+  readonly clientAddress: ClientAddress;
 }
 
 /** Close code sent to sessions replaced by `closeExistingSessions=true`. */
 export const CLOSE_REPLACED = 4000;
+/**
+ * Close code for a socket whose token expired without a refresh, or whose signing key was revoked.
+ * The SDK reads only the reason; what stops it reconnecting is its own expiry timer (armed from
+ * `token_lifetime`, 5 s before the expiry) or, for a revocation, an `init` with a zero lifetime.
+ */
+export const CLOSE_TOKEN_INVALID = 4401;
+/** How often the keys that signed open sessions' tokens are looked up again (revocations). */
+const KEY_CHECK_MS = 1000;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
 const END_BATCH_SIZE = 250;
 const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
-
-class AgentSession implements Watched {
-  lastSeenAt: number;
-  lostReason: DisconnectReason | null = null;
-  /** Resolves once the connection is committed (or refused); the close waits for it. */
-  opened: Promise<boolean> = Promise.resolve(false);
-
-  constructor(
-    readonly id: string,
-    readonly socket: WebSocket,
-    readonly grant: WorkerGrant,
-    private readonly clock: Clock,
-  ) {
-    this.lastSeenAt = clock.now();
-  }
-
-  ping(): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
-  }
-
-  heartbeat(): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(' ');
-  }
-
-  lose(lastSeenAt: number): void {
-    this.lostReason = 'heartbeat-lost';
-    this.lastSeenAt = lastSeenAt;
-    this.socket.terminate();
-  }
-
-  touch(): void {
-    this.lastSeenAt = this.clock.now();
-  }
-
-  send(eventType: string, payload: unknown): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify({ event_type: eventType, payload }));
-  }
-}
 
 export class AgentChannel {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
@@ -86,6 +63,9 @@ export class AgentChannel {
   private readonly pendingEnds: { session: AgentSession; ending: ConnectionEnding }[] = [];
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly gate: UpgradeGate;
+  private readonly tokens: TokenWatch<AgentSession>;
+  private keyCheck: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: AgentChannelOptions) {
     this.liveness = new Liveness({
@@ -95,6 +75,8 @@ export class AgentChannel {
       tickMs: options.tickMs,
       sweepIntervalMs: Math.min(1000, options.livenessTimeoutMs / 4),
     });
+    this.gate = new UpgradeGate(options);
+    this.tokens = new TokenWatch(options.clock.now());
   }
 
   get connectionCount(): number {
@@ -102,7 +84,17 @@ export class AgentChannel {
   }
 
   start(): void {
-    this.ticker = setInterval(() => this.liveness.tick(this.options.clock.now()), this.options.tickMs);
+    this.ticker = setInterval(() => {
+      const now = this.options.clock.now();
+      this.liveness.tick(now);
+      for (const session of this.tokens.takeExpired(now)) session.socket.close(CLOSE_TOKEN_INVALID, 'The access token has expired');
+    }, this.options.tickMs);
+    let checking = false;
+    this.keyCheck = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void this.closeRevoked().catch((error: unknown) => this.options.log.error({ err: error }, 'checking API keys of open sessions failed')).finally(() => (checking = false));
+    }, KEY_CHECK_MS);
     this.unsubscribe = this.options.bus.subscribe((message) => {
       if (message.push) return this.deliver(message.push);
       if (message.event?.eventType === 'worker.deleted') return this.closeWorker(message.event.resourceSid, 'Worker deleted');
@@ -141,6 +133,33 @@ export class AgentChannel {
     else for (const session of this.sessions.get(workerSid) ?? []) session.send(eventType, payload);
   }
 
+  /**
+   * A verified envelope request carried this token: the SDK's `updateToken` sends a refreshed token
+   * only in later HTTP bodies, never over the socket. The worker's open sessions in the same
+   * workspace and account move onto it when it lives longer than theirs.
+   */
+  refreshToken(grant: TaskRouterGrant): void {
+    if (!isWorkerGrant(grant)) return;
+    for (const session of this.sessions.get(grant.workerSid) ?? []) {
+      const current = session.grant;
+      if (current.workspaceSid !== grant.workspaceSid || current.accountSid !== grant.accountSid || grant.expiresAt <= current.expiresAt) continue;
+      this.tokens.refresh(session, grant);
+    }
+  }
+
+  /** Closes the sessions whose token was signed by a key that is now revoked (REST, console or CLI). */
+  private async closeRevoked(): Promise<void> {
+    for (const sid of this.tokens.keys()) {
+      const key = await this.options.store.findApiKey(sid);
+      if (key && key.revokedAt === null) continue;
+      for (const session of this.tokens.holdersOf(sid)) {
+        this.tokens.remove(session);
+        session.stopReconnecting();
+        session.socket.close(CLOSE_TOKEN_INVALID, 'The API key that signed the access token was revoked');
+      }
+    }
+  }
+
   /** Closes every session of a worker that no longer exists (4004: the SDK treats it like any close). */
   private closeWorker(workerSid: string, reason: string): void {
     for (const session of this.sessions.get(workerSid) ?? []) session.socket.close(4004, reason);
@@ -170,6 +189,7 @@ export class AgentChannel {
   async close(): Promise<void> {
     this.closing = true;
     if (this.ticker) clearInterval(this.ticker);
+    if (this.keyCheck) clearInterval(this.keyCheck);
     this.unsubscribe?.();
     for (const set of this.sessions.values()) for (const s of set) s.socket.close(1001, 'server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -180,20 +200,14 @@ export class AgentChannel {
     const url = new URL(req.url ?? '/', 'http://rollcall.invalid');
     if (url.pathname.replace(/\/+$/, '') !== '/v1/wschannels') return rejectUpgrade(socket, 404, `No WebSocket endpoint at ${url.pathname}`);
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
-    const grant = await verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now());
-    if (!grant.ok) return rejectRefusal(socket, grant.refusal);
-    if (!isWorkerGrant(grant.value)) return rejectUpgrade(socket, 403, 'A workspace token (no worker_sid) cannot open the agent channel');
-    const worker = await this.options.store.findWorker(grant.value.workspaceSid, grant.value.workerSid);
-    if (!worker) return rejectUpgrade(socket, 404, `Worker ${grant.value.workerSid} was not found`);
-    const closeExisting = url.searchParams.get('closeExistingSessions') === 'true';
-    const exempt = url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false';
-    const workerGrant = grant.value;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, workerGrant, closeExisting, exempt));
+    const admitted = await this.gate.admit(req, socket, url);
+    if (!admitted) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, admitted));
   }
 
-  private accept(ws: WebSocket, grant: WorkerGrant, closeExisting: boolean, exempt: boolean): void {
+  private accept(ws: WebSocket, { grant, closeExisting, exempt, release }: Admission): void {
     const { clock, presence, log } = this.options;
-    const session = new AgentSession(newSid('connection'), ws, grant, clock);
+    const session = new AgentSession(newSid('connection'), ws, grant, clock, release);
     const slog = log.child({ workerSid: grant.workerSid, connectionId: session.id });
     ws.on('pong', () => session.touch());
     ws.on('message', () => session.touch());
@@ -230,7 +244,7 @@ export class AgentChannel {
    * old SDK stop reconnecting; without it two tabs would kick each other forever.
    */
   private replace(old: AgentSession): void {
-    old.send('init', { channel_id: old.grant.workerSid, account_sid: old.grant.accountSid, workspace_sid: old.grant.workspaceSid, token_lifetime: 0 });
+    old.stopReconnecting();
     old.socket.close(CLOSE_REPLACED, 'Replaced by a newer session');
   }
 
@@ -239,6 +253,7 @@ export class AgentChannel {
     if (!set) this.sessions.set(session.grant.workerSid, (set = new Set()));
     set.add(session);
     this.liveness.add(session);
+    this.tokens.add(session);
   }
 
   /**
@@ -248,7 +263,9 @@ export class AgentChannel {
    * so a mass disconnect is a few transactions, not one per socket, and the loop keeps turning.
    */
   private ended(session: AgentSession): void {
+    session.release();
     this.liveness.remove(session);
+    this.tokens.remove(session);
     const set = this.sessions.get(session.grant.workerSid);
     set?.delete(session);
     if (set?.size === 0) this.sessions.delete(session.grant.workerSid);
@@ -284,14 +301,4 @@ export class AgentChannel {
   private async drained(): Promise<void> {
     while (this.flushScheduled || this.pendingEnds.length > 0) await this.flushing;
   }
-}
-
-function rejectRefusal(socket: Duplex, refusal: Refusal): void {
-  rejectUpgrade(socket, EB_STATUS[refusal.code], refusal.message);
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ message });
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

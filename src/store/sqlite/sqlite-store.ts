@@ -23,6 +23,7 @@ import { createConsoleQueries } from './console-queries.js';
 import { createReportQueries } from './report-queries.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 import { startCheckpointer } from './checkpointer.js';
+import { createOwnerOnly, restrictToOwner } from './file-mode.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
 import { RoutingWriter } from './routing-writer.js';
@@ -50,8 +51,10 @@ const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN works
 export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  createOwnerOnly(options.file);
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
+  restrictToOwner(options.file);
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');

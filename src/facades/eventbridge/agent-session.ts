@@ -1,0 +1,72 @@
+/**
+ * One agent socket: a Connection of the presence machine, watched by the liveness wheels and by
+ * the token watch (its grant is the freshest token seen for its worker). Also the cheap refusals
+ * of an upgrade, written straight to the raw socket before any WebSocket exists.
+ */
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import type { Refusal } from '../../core/errors.js';
+import type { DisconnectReason } from '../../core/presence.js';
+import type { WorkerGrant } from '../../service/access-tokens.js';
+import type { Watched } from '../../service/liveness.js';
+import type { Clock } from '../../service/ports.js';
+import { EB_STATUS } from './dialect.js';
+import type { Release } from './connection-limits.js';
+
+export class AgentSession implements Watched {
+  lastSeenAt: number;
+  lostReason: DisconnectReason | null = null;
+  /** Resolves once the connection is committed (or refused); the close waits for it. */
+  opened: Promise<boolean> = Promise.resolve(false);
+
+  constructor(
+    readonly id: string,
+    readonly socket: WebSocket,
+    public grant: WorkerGrant,
+    private readonly clock: Clock,
+    /** Gives back the address and worker slots (connection-limits.ts) once the socket is gone. */
+    readonly release: Release,
+  ) {
+    this.lastSeenAt = clock.now();
+  }
+
+  ping(): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
+  }
+
+  heartbeat(): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(' ');
+  }
+
+  lose(lastSeenAt: number): void {
+    this.lostReason = 'heartbeat-lost';
+    this.lastSeenAt = lastSeenAt;
+    this.socket.terminate();
+  }
+
+  touch(): void {
+    this.lastSeenAt = this.clock.now();
+  }
+
+  /**
+   * An `init` with a zero token lifetime: the SDK's expiry timer fires at once, it emits
+   * `tokenExpired` and stops reconnecting until the app calls `updateToken`.
+   */
+  stopReconnecting(): void {
+    this.send('init', { channel_id: this.grant.workerSid, account_sid: this.grant.accountSid, workspace_sid: this.grant.workspaceSid, token_lifetime: 0 });
+  }
+
+  send(eventType: string, payload: unknown): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify({ event_type: eventType, payload }));
+  }
+}
+
+export function rejectRefusal(socket: Duplex, refusal: Refusal): void {
+  rejectUpgrade(socket, EB_STATUS[refusal.code], refusal.message);
+}
+
+export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ message });
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
