@@ -85,7 +85,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
-    trustProxy: config.trustProxy, requestTimeout: config.limits.requestTimeoutMs, http: { maxHeaderSize: config.limits.headerLimitBytes },
+    trustProxy: config.trustProxy, requestTimeout: config.limits.requestTimeoutMs, http: httpLimits(config.limits),
     frameworkErrors: (error, req, reply) => void (reply as unknown as FastifyReply).code(400).send(frameworkErrorBody(error, req.url)) }) as unknown as FastifyInstance;
   await app.register(formbody);
   // Before any route; each facade builds its own per-address hook from it (facades/http/rate-limits.ts).
@@ -185,6 +185,20 @@ function defaultConsoleDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const root = path.basename(here) === 'src' && path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
   return path.join(root, 'dist', 'web');
+}
+
+/**
+ * Node's own limits, given at the server's construction (a requestTimeout set afterwards is not
+ * enforced). Node checks the timeouts every 30 s by default; a shorter timeout needs closer checks.
+ */
+function httpLimits(limits: Config['limits']): { maxHeaderSize: number; requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const timeoutMs = limits.requestTimeoutMs;
+  return {
+    maxHeaderSize: limits.headerLimitBytes,
+    requestTimeout: timeoutMs,
+    headersTimeout: timeoutMs === 0 ? 60_000 : Math.min(60_000, timeoutMs),
+    connectionsCheckingInterval: timeoutMs === 0 ? 30_000 : Math.min(30_000, Math.max(100, Math.floor(timeoutMs / 4))),
+  };
 }
 
 /** A second Rollcall process was started on a data directory in use. */

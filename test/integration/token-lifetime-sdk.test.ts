@@ -35,7 +35,7 @@ async function connect(t: TestRollcall, token: string): Promise<{ worker: SdkWor
   const worker = sdkWorker(token, t.url);
   workers.push(worker);
   const events: string[] = [];
-  for (const name of ['tokenExpired', 'disconnected', 'ready']) worker.on(name, () => events.push(name));
+  for (const name of ['tokenExpired', 'disconnected', 'ready'] as const) worker.on(name, () => events.push(name));
   await once(worker, 'ready');
   return { worker, events };
 }
