@@ -23,7 +23,7 @@ const schema = z
     ROLLCALL_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     ROLLCALL_TOKEN_TTL_S: int(60, 86_400).default(3600),
     /** The longest access token accepted (exp − iat); Twilio's access tokens last at most 24 h. */
-    ROLLCALL_TOKEN_MAX_TTL_S: int(60, 86_400).default(86_400),
+    ROLLCALL_TOKEN_MAX_TTL_S: int(60, 30 * 86_400).default(86_400),
     /** Open agent sockets per worker (a session with closeExistingSessions=true replaces, so it is never refused). */
     ROLLCALL_MAX_SESSIONS_PER_WORKER: int(1, 1000).default(20),
     /** Open or opening agent sockets per client address (agents behind one NAT share one). */
