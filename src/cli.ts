@@ -16,7 +16,10 @@ const USAGE = `Usage: rollcall <command>
 
 Commands:
   serve [--demo]                 run the server (--demo also creates workers alice, bob, carol)
-  credentials [--json]           print the account, API key, workspace and workers
+  credentials [--json] [--show-secrets]
+                                 print the account, API key, workspace and workers; secrets only
+                                 with --show-secrets (dangerous: they land in your terminal,
+                                 its scrollback and any log of it; see docs/security.md)
   token <worker name or SID> [--ttl SECONDS] [--role worker|admin]
                                  print a worker access token for the agent channel
   agent-link <worker name or SID>
@@ -32,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'serve':
       return serve(config, rest.includes('--demo'));
     case 'credentials':
-      return withStore(config, (store) => credentials(store, rest.includes('--json')));
+      return withStore(config, (store) => credentials(store, rest.includes('--json'), rest.includes('--show-secrets')));
     case 'token':
       return withStore(config, (store) => token(store, config, rest));
     case 'agent-link':
@@ -56,23 +59,26 @@ async function serve(config: Config, demo: boolean): Promise<number> {
   const { account, apiKey, workspace, workers } = rollcall.installation;
   const wsUrl = url.replace(/^http/, 'ws');
   const example = workers[0]?.friendlyName ?? '<worker>';
+  const { created, apiKeyCreated } = rollcall.installation;
+  // Secrets are printed once, when they are created; later starts name them only (docs/security.md).
+  const notShown = '(shown only when it was created; see docs/security.md)';
   process.stdout.write(`
 Rollcall is listening on ${url}  (data: ${config.dataDir})
 
   Account SID     ${account.sid}
-  Auth token      ${account.authToken}
+  Auth token      ${created ? account.authToken : notShown}
   API key         ${apiKey.sid}
-  API key secret  ${apiKey.secret}
+  API key secret  ${apiKeyCreated ? apiKey.secret : notShown}
   Workspace       ${workspace.sid}
   Workers         ${workers.map((w) => `${w.friendlyName} (${w.sid})`).join(', ') || 'none yet'}
-
-Console: ${url}/console  (sign in with the Account SID and auth token above)
+${created || apiKeyCreated ? '\nThe secrets above are shown only now: keep them somewhere safe.\n' : ''}
+Console: ${url}/console  (sign in with the Account SID and auth token)
 Agent desktop for ${example}: npx rollcall agent-link ${example}
 
 Connect an agent with the twilio-taskrouter Worker SDK:
   const token = \`$(npx rollcall token ${example})\`;
   new Worker(token, { ebServer: '${url}/v1/wschannels', wsServer: '${wsUrl}/v1/wschannels' });
-Credentials for scripts: npx rollcall credentials --json
+Credentials for scripts: npx rollcall credentials --json --show-secrets
 
 `);
   let stopping = false;
@@ -122,18 +128,25 @@ async function firstInstallation(store: Store) {
   return { account, apiKey, workspace, workers: await store.listWorkers(workspace.sid) };
 }
 
-async function credentials(store: Store, json: boolean): Promise<number> {
+/**
+ * The installation's SIDs; its secrets only on explicit request. Whoever can run this can read the
+ * database file anyway (it is owner-only), so the flag adds no power: it keeps secrets out of
+ * terminals, scrollback and CI logs unless someone asks for them by name.
+ */
+async function credentials(store: Store, json: boolean, showSecrets: boolean): Promise<number> {
   const { account, apiKey, workspace, workers } = await firstInstallation(store);
+  if (showSecrets) console.error('rollcall: printing secrets (--show-secrets); do not paste this output anywhere.');
   const out = {
     account_sid: account.sid,
-    auth_token: account.authToken,
+    ...(showSecrets ? { auth_token: account.authToken } : {}),
     api_key_sid: apiKey.sid,
-    api_key_secret: apiKey.secret,
+    ...(showSecrets ? { api_key_secret: apiKey.secret } : {}),
     workspace_sid: workspace.sid,
     workers: workers.map((w) => ({ sid: w.sid, friendly_name: w.friendlyName })),
   };
   if (json) console.log(JSON.stringify(out, null, 2));
   else for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(16)} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  if (!json && !showSecrets) console.log('\nThe auth token and key secret are not shown: add --show-secrets, or make a new key with `rollcall keys create` (docs/security.md).');
   return 0;
 }
 

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { createClientAddress } from './facades/http/client-address.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -21,6 +22,25 @@ const schema = z
     ROLLCALL_NODE_HEARTBEAT_MS: int(50, 60_000).default(5000),
     ROLLCALL_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     ROLLCALL_TOKEN_TTL_S: int(60, 86_400).default(3600),
+    /** The longest access token accepted (exp − iat); Twilio's access tokens last at most 24 h. */
+    ROLLCALL_TOKEN_MAX_TTL_S: int(60, 30 * 86_400).default(86_400),
+    /** Open agent sockets per worker (a session with closeExistingSessions=true replaces, so it is never refused). */
+    ROLLCALL_MAX_SESSIONS_PER_WORKER: int(1, 1000).default(20),
+    /** Open or opening agent sockets per client address (agents behind one NAT share one). */
+    ROLLCALL_MAX_CONNECTIONS_PER_IP: int(1, 1_000_000).default(25_000),
+    /** Requests per minute per client address; 0 turns that limit off. */
+    ROLLCALL_RATE_LIMIT_REST_PER_MIN: int(0, 10_000_000).default(120_000),
+    ROLLCALL_RATE_LIMIT_ENVELOPE_PER_MIN: int(0, 10_000_000).default(120_000),
+    ROLLCALL_RATE_LIMIT_SIGN_IN_PER_MIN: int(0, 100_000).default(60),
+    /** Time a client has to send a whole request (Node's requestTimeout); 0 turns it off. */
+    ROLLCALL_REQUEST_TIMEOUT_MS: int(0, 600_000).default(30_000),
+    /** Largest request line plus headers (Node's maxHeaderSize). */
+    ROLLCALL_HEADER_LIMIT_BYTES: int(1024, 1024 * 1024).default(16 * 1024),
+    /**
+     * Whom to believe about X-Forwarded-For/-Proto/-Host: `false` (nobody, the default), `true`
+     * (any peer), or a comma list of proxy addresses and CIDR ranges (`loopback`, `10.0.0.0/8`).
+     */
+    ROLLCALL_TRUST_PROXY: z.string().trim().min(1).default('false'),
     /** The offline threshold a new workspace starts with (the Flex default is 30 s). */
     ROLLCALL_DEFAULT_THRESHOLD_S: int(1, 86_400).default(30),
     ROLLCALL_SHUTDOWN_GRACE_MS: int(0, 60_000).default(5000),
@@ -47,6 +67,19 @@ const schema = z
     if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
       ctx.addIssue({ code: 'custom', path: ['ROLLCALL_LIVENESS_TIMEOUT_MS'], message: `must be longer than ROLLCALL_PING_INTERVAL_MS (${c.ROLLCALL_PING_INTERVAL_MS}), or every pause between pings looks like a loss` });
     }
+    if (c.ROLLCALL_TOKEN_TTL_S > c.ROLLCALL_TOKEN_MAX_TTL_S) {
+      ctx.addIssue({ code: 'custom', path: ['ROLLCALL_TOKEN_TTL_S'], message: `must not exceed ROLLCALL_TOKEN_MAX_TTL_S (${c.ROLLCALL_TOKEN_MAX_TTL_S}): the server would refuse its own tokens` });
+    }
+    const trust = c.ROLLCALL_TRUST_PROXY;
+    if (/^\d+$/.test(trust)) {
+      ctx.addIssue({ code: 'custom', path: ['ROLLCALL_TRUST_PROXY'], message: 'a hop count cannot tell a proxy from a client; give true, false, or the proxies\' addresses (e.g. loopback or 10.0.0.0/8)' });
+    } else if (trust !== 'true' && trust !== 'false') {
+      try {
+        createClientAddress(trust);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['ROLLCALL_TRUST_PROXY'], message: `must be true, false or a comma list of addresses and CIDR ranges: ${(error as Error).message}` });
+      }
+    }
     if (c.ROLLCALL_LIVENESS_TICK_MS > c.ROLLCALL_PING_INTERVAL_MS || c.ROLLCALL_LIVENESS_TICK_MS > c.ROLLCALL_HEARTBEAT_FRAME_MS) {
       ctx.addIssue({ code: 'custom', path: ['ROLLCALL_LIVENESS_TICK_MS'], message: 'must not exceed the ping interval or the heartbeat frame interval' });
     }
@@ -66,6 +99,10 @@ export interface Config {
   readonly nodeHeartbeatMs: number;
   readonly bodyLimitBytes: number;
   readonly tokenTtlS: number;
+  readonly tokenMaxTtlS: number;
+  readonly limits: Limits;
+  /** Fastify's trustProxy: false, true, or a comma list of addresses and CIDR ranges. */
+  readonly trustProxy: boolean | string;
   readonly defaultThresholdS: number;
   readonly shutdownGraceMs: number;
   readonly consoleSessionTtlMs: number;
@@ -75,6 +112,18 @@ export interface Config {
   /** Null: the default, dist/web of this installation. */
   readonly consoleDir: string | null;
   readonly retention: { readonly eventDays: number; readonly taskDays: number; readonly historyDays: number; readonly intervalMs: number };
+}
+
+/** Abuse limits; every one is a setting (docs/security.md says how each default was chosen). */
+export interface Limits {
+  readonly sessionsPerWorker: number;
+  readonly connectionsPerIp: number;
+  /** Requests per minute per client address; 0: no limit. */
+  readonly restPerMin: number;
+  readonly envelopePerMin: number;
+  readonly signInPerMin: number;
+  readonly requestTimeoutMs: number;
+  readonly headerLimitBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +155,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     nodeHeartbeatMs: c.ROLLCALL_NODE_HEARTBEAT_MS,
     bodyLimitBytes: c.ROLLCALL_BODY_LIMIT_BYTES,
     tokenTtlS: c.ROLLCALL_TOKEN_TTL_S,
+    tokenMaxTtlS: c.ROLLCALL_TOKEN_MAX_TTL_S,
+    limits: Object.freeze({
+      sessionsPerWorker: c.ROLLCALL_MAX_SESSIONS_PER_WORKER,
+      connectionsPerIp: c.ROLLCALL_MAX_CONNECTIONS_PER_IP,
+      restPerMin: c.ROLLCALL_RATE_LIMIT_REST_PER_MIN,
+      envelopePerMin: c.ROLLCALL_RATE_LIMIT_ENVELOPE_PER_MIN,
+      signInPerMin: c.ROLLCALL_RATE_LIMIT_SIGN_IN_PER_MIN,
+      requestTimeoutMs: c.ROLLCALL_REQUEST_TIMEOUT_MS,
+      headerLimitBytes: c.ROLLCALL_HEADER_LIMIT_BYTES,
+    }),
+    trustProxy: c.ROLLCALL_TRUST_PROXY === 'true' ? true : c.ROLLCALL_TRUST_PROXY === 'false' ? false : c.ROLLCALL_TRUST_PROXY,
     defaultThresholdS: c.ROLLCALL_DEFAULT_THRESHOLD_S,
     shutdownGraceMs: c.ROLLCALL_SHUTDOWN_GRACE_MS,
     consoleSessionTtlMs: c.ROLLCALL_CONSOLE_SESSION_TTL_S * 1000,

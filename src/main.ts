@@ -7,12 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { createLocalBus } from './bus/local-bus.js';
 import { loadConfig, type Config } from './config.js';
 import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
+import { createClientAddress } from './facades/http/client-address.js';
 import { registerOpsRoutes } from './facades/ops/ops-routes.js';
 import { registerConsoleFacade } from './facades/console/console-facade.js';
 import { registerRestFacade } from './facades/rest/rest-facade.js';
@@ -69,7 +71,8 @@ export function configFromEnvironment(overrides: Record<string, string | undefin
 export async function createRollcall(config: Config, options: RollcallOptions = {}): Promise<Rollcall> {
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? new SystemClock();
-  if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
+  // Owner only: the database holds the auth token and key secrets (docs/security.md).
+  if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
   try {
     return await assemble(config, options, log, clock, unlock);
@@ -100,14 +103,21 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
+    trustProxy: config.trustProxy, requestTimeout: config.limits.requestTimeoutMs, http: httpLimits(config.limits),
     frameworkErrors: (error, req, reply) => void (reply as unknown as FastifyReply).code(400).send(frameworkErrorBody(error, req.url)) }) as unknown as FastifyInstance;
   await app.register(formbody);
+  // Before any route; each facade builds its own per-address hook from it (facades/http/rate-limits.ts).
+  await app.register(rateLimit, { global: false });
+  const tokenPolicy = { maxLifetimeS: config.tokenMaxTtlS };
   const channel = new AgentChannel({
     store, presence, bus, clock, log,
     pingIntervalMs: config.pingIntervalMs,
     livenessTimeoutMs: config.livenessTimeoutMs,
     heartbeatFrameMs: config.heartbeatFrameMs,
     tickMs: config.livenessTickMs,
+    tokenPolicy,
+    caps: config.limits,
+    clientAddress: createClientAddress(config.trustProxy),
   });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   registerOpsRoutes(app, {
@@ -123,7 +133,8 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
       }
     },
   });
-  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel });
+  await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel,
+    sessions: channel, tokenPolicy, limitPerMin: config.limits.envelopePerMin });
   const admin = new AdminService({
     store, bus, presence, log, defaultThresholdMs: config.defaultThresholdS * 1000,
     workspaces: { added: (sid) => routing.addWorkspace(sid), removed: (sid) => routing.removeWorkspace(sid), holdChanged: (sid, on) => routing.followRoutingHold(sid, on) },
@@ -134,7 +145,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
   const closeConsoleStreams = await registerConsoleFacade(app, {
     console: new ConsoleService({ store, clock, sessionTtlMs: config.consoleSessionTtlMs, agentLinkTtlMs: config.agentLinkTtlMs, tokenTtlS: config.tokenTtlS }),
     admin, feed: consoleFeed, reports, clock, log: log.child({ part: 'console' }), publicUrl: config.publicUrl,
-    webDir: config.consoleDir ?? defaultConsoleDir(),
+    webDir: config.consoleDir ?? defaultConsoleDir(), signInPerMin: config.limits.signInPerMin,
   });
   await registerRestFacade(app, {
     store,
@@ -148,6 +159,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
     clock,
     publicUrl: config.publicUrl,
     log,
+    limitPerMin: config.limits.restPerMin,
   });
   app.server.on('upgrade', (req, socket, head) => channel.handleUpgrade(req, socket, head));
 
@@ -201,6 +213,20 @@ function defaultConsoleDir(): string {
 }
 
 type StopStep = readonly [string, (startedAt: number) => unknown];
+
+/**
+ * Node's own limits, given at the server's construction (a requestTimeout set afterwards is not
+ * enforced). Node checks the timeouts every 30 s by default; a shorter timeout needs closer checks.
+ */
+function httpLimits(limits: Config['limits']): { maxHeaderSize: number; requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const timeoutMs = limits.requestTimeoutMs;
+  return {
+    maxHeaderSize: limits.headerLimitBytes,
+    requestTimeout: timeoutMs,
+    headersTimeout: timeoutMs === 0 ? 60_000 : Math.min(60_000, timeoutMs),
+    connectionsCheckingInterval: timeoutMs === 0 ? 30_000 : Math.min(30_000, Math.max(100, Math.floor(timeoutMs / 4))),
+  };
+}
 
 /**
  * Runs the stop sequence: every step runs even if an earlier one failed (the store is closed and

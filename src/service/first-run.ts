@@ -15,8 +15,10 @@ export interface Installation {
   readonly apiKey: ApiKey;
   readonly workspace: Workspace;
   readonly workers: readonly Worker[];
-  /** True when this call created the account (the first run). */
+  /** True when this call created the account (the first run): its auth token is shown only now. */
   readonly created: boolean;
+  /** True when this call created the API key (first run, or every key had been revoked): its secret is shown only now. */
+  readonly apiKeyCreated: boolean;
 }
 
 export async function ensureInstallation(
@@ -28,6 +30,7 @@ export async function ensureInstallation(
   const created = account === undefined;
   if (!account) account = await store.createAccount('Rollcall');
   let apiKey = (await store.listApiKeys(account.sid)).find((k) => k.revokedAt === null);
+  const apiKeyCreated = apiKey === undefined;
   if (!apiKey) apiKey = await store.createApiKey(account.sid, 'Default key');
   let [workspace] = await store.listWorkspaces(account.sid);
   if (!workspace) {
@@ -56,5 +59,5 @@ export async function ensureInstallation(
       if (!result.ok) throw new Error(`creating demo worker ${name} failed: ${result.refusal.message}`);
     }
   }
-  return { account, apiKey, workspace, workers: await store.listWorkers(workspace.sid), created };
+  return { account, apiKey, workspace, workers: await store.listWorkers(workspace.sid), created, apiKeyCreated };
 }

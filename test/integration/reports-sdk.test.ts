@@ -106,7 +106,8 @@ async function scriptedDay(): Promise<void> {
 }
 
 beforeAll(async () => {
-  s = await startManualRollcall({ ROLLCALL_DEFAULT_THRESHOLD_S: '20' }, T0);
+  // The manual clock crosses days while the agents stay connected: their tokens must outlive them.
+  s = await startManualRollcall({ ROLLCALL_DEFAULT_THRESHOLD_S: '20', ROLLCALL_TOKEN_MAX_TTL_S: String(3 * 86_400) }, T0);
   await scriptedDay();
 }, 60_000);
 

@@ -148,8 +148,19 @@ describe('paging', () => {
     expect(start?.instances.map((w) => w.friendlyName)).toEqual(['alice', 'bob']);
   });
 
-  it('takes links from X-Forwarded-Proto and X-Forwarded-Host when no public URL is configured', async () => {
+  it('ignores X-Forwarded-Proto and X-Forwarded-Host unless ROLLCALL_TRUST_PROXY trusts the peer', async () => {
     const { s, client } = await start();
+    const response = await client.request({
+      method: 'get',
+      uri: `${s.url}/v1/Workspaces/${s.workspaceSid}/Workers?PageSize=1`,
+      headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'attacker.example.com' },
+    });
+    const meta = (response.body as { meta: Record<string, string | null> }).meta;
+    expect(meta.first_page_url).toBe(`${s.url}/v1/Workspaces/${s.workspaceSid}/Workers?PageSize=1&Page=0`);
+  });
+
+  it('takes links from X-Forwarded-Proto and X-Forwarded-Host from a trusted proxy when no public URL is configured', async () => {
+    const { s, client } = await start({ ROLLCALL_TRUST_PROXY: 'loopback' });
     const response = await client.request({
       method: 'get',
       uri: `${s.url}/v1/Workspaces/${s.workspaceSid}/Workers?PageSize=1`,

@@ -43,7 +43,7 @@ export async function startServer(env: Record<string, string>): Promise<ChildPro
 }
 
 export async function credentials(env: Record<string, string>): Promise<Credentials> {
-  const child = runCli(['credentials', '--json'], env);
+  const child = runCli(['credentials', '--json', '--show-secrets'], env);
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -33,6 +33,8 @@ export interface ConsoleDeps {
   readonly publicUrl: string | null;
   /** Where the built console lives (dist/web); null or missing means not built. */
   readonly webDir: string | null;
+  /** Sign-in attempts a minute per client address (any outcome); 0: no limit. */
+  readonly signInPerMin: number;
 }
 
 export type ConsoleAnswer =
@@ -65,8 +67,8 @@ export function refuseWith(reply: FastifyReply, status: number, code: string, me
 /** This server's origin as the browser sees it. */
 export function originOf(req: FastifyRequest, publicUrl: string | null): string {
   if (publicUrl) return new URL(publicUrl).origin;
-  const proto = (req.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0]?.trim() || req.protocol;
-  return `${proto}://${req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost'}`;
+  // Fastify reads X-Forwarded-Proto/-Host into these only from a trusted proxy (ROLLCALL_TRUST_PROXY).
+  return `${req.protocol}://${req.host || 'localhost'}`;
 }
 
 /** Null when the call may change state; otherwise why not. */

@@ -11,6 +11,7 @@ import {
   ADMIN_COOKIE, AGENT_COOKIE, adminSession, agentSession, answer, cookieOptions, csrfProblem, noContent, originOf, refuseWith, send,
   SESSION_EXPIRED, type ConsoleAnswer, type ConsoleDeps,
 } from './console-api.js';
+import { isRateLimited, perMinuteLimit } from '../http/rate-limits.js';
 import { CONSOLE_REPORT_ROUTES } from './console-report-routes.js';
 import { activityRow, CONSOLE_LABELS, settingsBody, workerRow } from './console-wire.js';
 
@@ -47,6 +48,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleD
     });
     scope.setErrorHandler((error: { statusCode?: number; message: string }, req, reply) => {
       const status = error.statusCode ?? 500;
+      if (isRateLimited(error)) return refuseWith(reply, 429, 'throttled', error.message);
       if (status >= 400 && status < 500) return refuseWith(reply, status === 413 ? 413 : 400, 'invalid-parameter', `The request could not be read: ${error.message}`);
       deps.log.error({ err: error, url: req.url, method: req.method }, 'console request failed');
       return refuseWith(reply, 500, 'internal', 'Something went wrong on the server; it has been logged.');
@@ -91,7 +93,9 @@ export async function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleD
 }
 
 function registerSessionRoutes(scope: FastifyInstance, deps: ConsoleDeps): void {
-  scope.post('/session', async (req, reply) => {
+  // Every attempt counts here; the console service's own throttle counts failures only.
+  const limit = perMinuteLimit(scope, deps.signInPerMin);
+  scope.post('/session', { onRequest: limit ? [limit] : [] }, async (req, reply) => {
     const body = bodyOf(req);
     if (!body.ok) return send(reply, body);
     const { username, password } = body.value;

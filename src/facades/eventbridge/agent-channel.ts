@@ -13,18 +13,22 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isWorkerGrant, verifyAccessToken, type WorkerGrant } from '../../service/access-tokens.js';
+import { isWorkerGrant, type TaskRouterGrant, type TokenPolicy } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness } from '../../service/liveness.js';
 import { AgentSession } from './agent-session.js';
-import { rejectRefusal, rejectUpgrade } from './upgrade-refusal.js';
+import { rejectUpgrade } from './upgrade-refusal.js';
 import { ConnectionEndQueue } from '../../service/connection-end-queue.js';
 import type { Bus, Clock, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import type { Backoff } from '../../service/store-health.js';
 import type { Reservation } from '../../core/routing-resources.js';
 import type { AgentPush } from '../../service/routing-ports.js';
+import type { ClientAddress } from '../http/client-address.js';
+import type { ConnectionCaps } from './connection-limits.js';
 import { ebReservation, ebTask, ebTransfer, ebWorker, ebWorkerChannel } from './dialect.js';
+import { TokenWatch } from './token-watch.js';
+import { UpgradeGate, type Admission } from './upgrade-gate.js';
 
 export interface AgentChannelOptions {
   readonly store: Store;
@@ -38,12 +42,24 @@ export interface AgentChannelOptions {
   readonly tickMs: number;
   /** Waits between retries of connection ends the store failed to take. */
   readonly backoff?: Backoff;
+  readonly tokenPolicy: TokenPolicy;
+  readonly caps: ConnectionCaps;
+  /** The client's address for the per-address cap (honours ROLLCALL_TRUST_PROXY). */
+  readonly clientAddress: ClientAddress;
 }
 
 /** Close code sent to sessions replaced by `closeExistingSessions=true`. */
 export const CLOSE_REPLACED = 4000;
 /** Close code for a connection the store could not record (RFC 6455 "Try Again Later"). */
 export const CLOSE_TRY_AGAIN = 1013;
+/**
+ * Close code for a socket whose token expired without a refresh, or whose signing key was revoked.
+ * The SDK reads only the reason; what stops it reconnecting is its own expiry timer (armed from
+ * `token_lifetime`, 5 s before the expiry) or, for a revocation, an `init` with a zero lifetime.
+ */
+export const CLOSE_TOKEN_INVALID = 4401;
+/** How often the keys that signed open sessions' tokens are looked up again (revocations). */
+const KEY_CHECK_MS = 1000;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
 const END_BATCH_SIZE = 250;
 const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
@@ -57,6 +73,9 @@ export class AgentChannel {
   private unsubscribe: (() => void) | null = null;
   private closing = false;
   private readonly ends: ConnectionEndQueue;
+  private readonly gate: UpgradeGate;
+  private readonly tokens: TokenWatch<AgentSession>;
+  private keyCheck: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: AgentChannelOptions) {
     this.ends = new ConnectionEndQueue({
@@ -70,6 +89,8 @@ export class AgentChannel {
       tickMs: options.tickMs,
       sweepIntervalMs: Math.min(1000, options.livenessTimeoutMs / 4),
     });
+    this.gate = new UpgradeGate(options);
+    this.tokens = new TokenWatch(options.clock.now());
   }
 
   get connectionCount(): number {
@@ -88,7 +109,17 @@ export class AgentChannel {
   }
 
   start(): void {
-    this.ticker = setInterval(() => this.liveness.tick(this.options.clock.now()), this.options.tickMs);
+    this.ticker = setInterval(() => {
+      const now = this.options.clock.now();
+      this.liveness.tick(now);
+      for (const session of this.tokens.takeExpired(now)) session.socket.close(CLOSE_TOKEN_INVALID, 'The access token has expired');
+    }, this.options.tickMs);
+    let checking = false;
+    this.keyCheck = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void this.closeRevoked().catch((error: unknown) => this.options.log.error({ err: error }, 'checking API keys of open sessions failed')).finally(() => (checking = false));
+    }, KEY_CHECK_MS);
     this.unsubscribe = this.options.bus.subscribe((message) => {
       if (message.push) return this.deliver(message.push);
       if (message.event?.eventType === 'worker.deleted') return this.closeWorker(message.event.resourceSid, 'Worker deleted');
@@ -145,6 +176,33 @@ export class AgentChannel {
     this.send(push.workerSid, push.eventType, payload);
   }
 
+  /**
+   * A verified envelope request carried this token: the SDK's `updateToken` sends a refreshed token
+   * only in later HTTP bodies, never over the socket. The worker's open sessions in the same
+   * workspace and account move onto it when it lives longer than theirs.
+   */
+  refreshToken(grant: TaskRouterGrant): void {
+    if (!isWorkerGrant(grant)) return;
+    for (const session of this.sessions.get(grant.workerSid) ?? []) {
+      const current = session.grant;
+      if (current.workspaceSid !== grant.workspaceSid || current.accountSid !== grant.accountSid || grant.expiresAt <= current.expiresAt) continue;
+      this.tokens.refresh(session, grant);
+    }
+  }
+
+  /** Closes the sessions whose token was signed by a key that is now revoked (REST, console or CLI). */
+  private async closeRevoked(): Promise<void> {
+    for (const sid of this.tokens.keys()) {
+      const key = await this.options.store.findApiKey(sid);
+      if (key && key.revokedAt === null) continue;
+      for (const session of this.tokens.holdersOf(sid)) {
+        this.tokens.remove(session);
+        session.stopReconnecting();
+        session.socket.close(CLOSE_TOKEN_INVALID, 'The API key that signed the access token was revoked');
+      }
+    }
+  }
+
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     void this.upgrade(req, socket, head).catch((error: unknown) => {
@@ -161,6 +219,7 @@ export class AgentChannel {
   async stopAccepting(withinMs: number): Promise<boolean> {
     this.closing = true;
     if (this.ticker) clearInterval(this.ticker);
+    if (this.keyCheck) clearInterval(this.keyCheck);
     this.unsubscribe?.();
     return (await within(withinMs, this.ends.drained())) ?? false;
   }
@@ -173,6 +232,7 @@ export class AgentChannel {
   async close(withinMs: number): Promise<void> {
     this.closing = true;
     if (this.ticker) clearInterval(this.ticker);
+    if (this.keyCheck) clearInterval(this.keyCheck);
     this.unsubscribe?.();
     const clients = [...this.wss.clients];
     const allClosed = Promise.all(clients.map((ws) => new Promise<void>((resolve) => {
@@ -195,20 +255,17 @@ export class AgentChannel {
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
     const refusing = this.refusingBecause;
     if (refusing) return rejectUpgrade(socket, 503, `This server accepts no agents until its store recovers: ${refusing}`);
-    const grant = await this.storeRead(() => verifyAccessToken(this.options.store, url.searchParams.get('token'), this.options.clock.now()));
-    if (!grant) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
-    if (!grant.ok) return rejectRefusal(socket, grant.refusal);
-    if (!isWorkerGrant(grant.value)) return rejectUpgrade(socket, 403, 'A workspace token (no worker_sid) cannot open the agent channel');
-    const { workspaceSid, workerSid } = grant.value;
-    const worker = await this.storeRead(() => this.options.store.findWorker(workspaceSid, workerSid));
-    if (worker === undefined) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
-    if (!worker) return rejectUpgrade(socket, 404, `Worker ${workerSid} was not found`);
-    const closeExisting = url.searchParams.get('closeExistingSessions') === 'true';
-    const exempt = url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false';
-    const workerGrant = grant.value;
+    // The address cap, the token, the worker cap and the worker (upgrade-gate.ts); a store failure
+    // on the way is the store's, answered 503 (the gate has given its slots back).
+    const admitted = await this.storeRead(() => this.gate.admit(req, socket, url));
+    if (admitted === undefined) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
+    if (!admitted) return;
     // The stop may have begun while the token was checked.
-    if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, workerGrant, closeExisting, exempt));
+    if (this.closing) {
+      admitted.release();
+      return rejectUpgrade(socket, 503, 'The server is shutting down');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, admitted));
   }
 
   /** A read the upgrade needs; a failure is the store's (reported, not thrown): undefined. */
@@ -221,9 +278,9 @@ export class AgentChannel {
     }
   }
 
-  private accept(ws: WebSocket, grant: WorkerGrant, closeExisting: boolean, exempt: boolean): void {
+  private accept(ws: WebSocket, { grant, closeExisting, exempt, release }: Admission): void {
     const { clock, presence, log } = this.options;
-    const session = new AgentSession(newSid('connection'), ws, grant, clock);
+    const session = new AgentSession(newSid('connection'), ws, grant, clock, release);
     const slog = log.child({ workerSid: grant.workerSid, connectionId: session.id });
     ws.on('pong', () => session.touch());
     ws.on('message', () => session.touch());
@@ -263,7 +320,7 @@ export class AgentChannel {
    * old SDK stop reconnecting; without it two tabs would kick each other forever.
    */
   private replace(old: AgentSession): void {
-    old.send('init', { channel_id: old.grant.workerSid, account_sid: old.grant.accountSid, workspace_sid: old.grant.workspaceSid, token_lifetime: 0 });
+    old.stopReconnecting();
     old.socket.close(CLOSE_REPLACED, 'Replaced by a newer session');
   }
 
@@ -272,6 +329,7 @@ export class AgentChannel {
     if (!set) this.sessions.set(session.grant.workerSid, (set = new Set()));
     set.add(session);
     this.liveness.add(session);
+    this.tokens.add(session);
   }
 
   /**
@@ -281,7 +339,9 @@ export class AgentChannel {
    * so a mass disconnect is a few transactions, not one per socket, and the loop keeps turning.
    */
   private ended(session: AgentSession): void {
+    session.release();
     this.liveness.remove(session);
+    this.tokens.remove(session);
     const set = this.sessions.get(session.grant.workerSid);
     set?.delete(session);
     if (set?.size === 0) this.sessions.delete(session.grant.workerSid);

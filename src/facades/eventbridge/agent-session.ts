@@ -1,9 +1,13 @@
-/** One accepted agent socket: a Connection of the presence machine, watched by the liveness wheels. */
+/**
+ * One agent socket: a Connection of the presence machine, watched by the liveness wheels and by
+ * the token watch (its grant is the freshest token seen for its worker).
+ */
 import type { WebSocket } from 'ws';
 import type { DisconnectReason } from '../../core/presence.js';
 import type { WorkerGrant } from '../../service/access-tokens.js';
 import type { Watched } from '../../service/liveness.js';
 import type { Clock } from '../../service/ports.js';
+import type { Release } from './connection-limits.js';
 
 export class AgentSession implements Watched {
   lastSeenAt: number;
@@ -14,8 +18,10 @@ export class AgentSession implements Watched {
   constructor(
     readonly id: string,
     readonly socket: WebSocket,
-    readonly grant: WorkerGrant,
+    public grant: WorkerGrant,
     private readonly clock: Clock,
+    /** Gives back the address and worker slots (connection-limits.ts) once the socket is gone. */
+    readonly release: Release,
   ) {
     this.lastSeenAt = clock.now();
   }
@@ -36,6 +42,14 @@ export class AgentSession implements Watched {
 
   touch(): void {
     this.lastSeenAt = this.clock.now();
+  }
+
+  /**
+   * An `init` with a zero token lifetime: the SDK's expiry timer fires at once, it emits
+   * `tokenExpired` and stops reconnecting until the app calls `updateToken`.
+   */
+  stopReconnecting(): void {
+    this.send('init', { channel_id: this.grant.workerSid, account_sid: this.grant.accountSid, workspace_sid: this.grant.workspaceSid, token_lifetime: 0 });
   }
 
   send(eventType: string, payload: unknown): void {

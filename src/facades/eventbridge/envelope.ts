@@ -6,9 +6,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { refuse, type Refusal, type Result } from '../../core/errors.js';
 import { isSid } from '../../core/sids.js';
-import { grantActor, verifyAccessToken, type TaskRouterGrant } from '../../service/access-tokens.js';
+import { grantActor, verifyAccessToken, type TaskRouterGrant, type TokenPolicy } from '../../service/access-tokens.js';
 import type { Clock, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
+import { perMinuteLimit } from '../http/rate-limits.js';
 import { EB_STATUS, ebActivity, ebPage, ebWorker } from './dialect.js';
 import { routeRouting, type RoutingEnvelopeDeps } from './routing-envelope.js';
 import { routeWorkspace } from './workspace-envelope.js';
@@ -20,6 +21,11 @@ export interface EnvelopeDeps extends RoutingEnvelopeDeps {
   readonly bodyLimitBytes: number;
   /** Holds the caller's pushes until its answer is written (the agent channel). */
   readonly pushGate?: { holdPushes(workerSid: string): () => void };
+  /** The agent channel: a fresher token for a worker keeps its open sockets alive (updateToken). */
+  readonly sessions?: { refreshToken(grant: TaskRouterGrant): void };
+  readonly tokenPolicy: TokenPolicy;
+  /** Requests a minute per client address; 0: no limit. */
+  readonly limitPerMin: number;
 }
 
 interface Envelope {
@@ -40,6 +46,9 @@ const CORS_HEADERS = {
 
 export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps): Promise<void> {
   await app.register(async (scope) => {
+    // Before the body is read: a flood is refused without parsing a byte of it.
+    const limit = perMinuteLimit(scope, deps.limitPerMin);
+    if (limit) scope.addHook('onRequest', limit);
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: deps.bodyLimitBytes }, (_req, body, done) => done(null, body));
     scope.setErrorHandler((error: { statusCode?: number; message: string }, _req, reply) => {
@@ -53,8 +62,9 @@ export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps)
       const parsed = parseEnvelope(req.body);
       if (!parsed.ok) return sendRefusal(reply, parsed.refusal);
       const envelope = parsed.value;
-      const grant = await verifyAccessToken(deps.store, envelope.token, deps.clock.now());
+      const grant = await verifyAccessToken(deps.store, envelope.token, deps.clock.now(), deps.tokenPolicy);
       if (!grant.ok) return sendRefusal(reply, grant.refusal);
+      deps.sessions?.refreshToken(grant.value);
       const ifMatch = req.headers['if-match'];
       const gate = deps.pushGate;
       const hold = (workerSid: string): void => {

@@ -17,7 +17,8 @@ import type { RoutingService } from '../../service/routing-service.js';
 import type { ReportsService } from '../../service/reports-service.js';
 import type { StatisticsService } from '../../service/statistics-service.js';
 import type { Params } from './params.js';
-import { errorBody, Links, METHOD_NOT_ALLOWED, REST_ERRORS } from './wire.js';
+import { isRateLimited, type LimitHook } from '../http/rate-limits.js';
+import { errorBody, Links, METHOD_NOT_ALLOWED, REST_ERRORS, TOO_MANY_REQUESTS } from './wire.js';
 
 export interface RestDeps {
   readonly store: Store;
@@ -35,6 +36,8 @@ export interface RestDeps {
   /** `ROLLCALL_PUBLIC_URL`; without it links are built from the request's Host and X-Forwarded-*. */
   readonly publicUrl: string | null;
   readonly log: Log;
+  /** Requests a minute per client address; 0: no limit. */
+  readonly limitPerMin: number;
 }
 
 /** One authenticated request, as a handler sees it. */
@@ -71,8 +74,10 @@ export interface RestRoute {
 const principals = new WeakMap<FastifyRequest, Principal>();
 
 /** Registers a group of routes under `prefix` with authentication, errors and 404/405 in Twilio's form. */
-export async function registerRestRoutes(app: FastifyInstance, prefix: string, routes: readonly RestRoute[], deps: RestDeps): Promise<void> {
+export async function registerRestRoutes(app: FastifyInstance, prefix: string, routes: readonly RestRoute[], deps: RestDeps, limit: LimitHook | null = null): Promise<void> {
   await app.register(async (scope) => {
+    // Before authentication: a flood of bad credentials costs no secret comparisons past the limit.
+    if (limit) scope.addHook('onRequest', limit);
     scope.addHook('onRequest', async (req, reply) => {
       const principal = await principalOf(req, deps);
       if (!principal) {
@@ -83,6 +88,7 @@ export async function registerRestRoutes(app: FastifyInstance, prefix: string, r
     });
     scope.setErrorHandler((error: { statusCode?: number; message: string }, req, reply) => {
       const status = error.statusCode ?? 500;
+      if (isRateLimited(error)) return reply.code(429).send(errorBody(TOO_MANY_REQUESTS.status, TOO_MANY_REQUESTS.code, error.message));
       if (status === 413) return reply.code(413).send(errorBody(413, REST_ERRORS['payload-too-large'].code, 'The request body is too large'));
       if (status >= 400 && status < 500) return reply.code(400).send(errorBody(400, REST_ERRORS['invalid-parameter'].code, `The request could not be read: ${error.message}`));
       deps.log.error({ err: error, url: req.url, method: req.method }, 'REST request failed');
@@ -121,10 +127,8 @@ async function principalOf(req: FastifyRequest, deps: RestDeps): Promise<Princip
 /** The public base URL: configured, or the one the client used (through a proxy if any). */
 export function baseUrlOf(req: FastifyRequest, publicUrl: string | null): string {
   if (publicUrl) return publicUrl;
-  const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
-  const proto = first(req.headers['x-forwarded-proto']) ?? req.protocol;
-  const host = first(req.headers['x-forwarded-host']) ?? req.host;
-  return `${proto}://${host}`;
+  // Fastify reads X-Forwarded-Proto/-Host into these only from a trusted proxy (ROLLCALL_TRUST_PROXY).
+  return `${req.protocol}://${req.host}`;
 }
 
 async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyReply, deps: RestDeps): Promise<FastifyReply> {

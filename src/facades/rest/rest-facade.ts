@@ -9,6 +9,7 @@ import { FLEX_ROUTES } from './flex-routes.js';
 import { IAM_KEY_ROUTES } from './iam-key-routes.js';
 import { KEY_ROUTES } from './key-routes.js';
 import { REPORT_ROUTES } from './report-routes.js';
+import { perMinuteLimit } from '../http/rate-limits.js';
 import { registerRestRoutes, type RestDeps, type RestRoute } from './rest-api.js';
 import { ROUTING_ROUTES } from './routing-routes.js';
 import { STATISTICS_ROUTES } from './statistics-routes.js';
@@ -24,5 +25,7 @@ export const REST_ROUTE_SETS: readonly { readonly prefix: string; readonly route
 ];
 
 export async function registerRestFacade(app: FastifyInstance, deps: RestDeps): Promise<void> {
-  for (const set of REST_ROUTE_SETS) await registerRestRoutes(app, set.prefix, set.routes, deps);
+  // One counter per address across both prefixes: the limit is on the REST API, not per route.
+  const limit = perMinuteLimit(app, deps.limitPerMin);
+  for (const set of REST_ROUTE_SETS) await registerRestRoutes(app, set.prefix, set.routes, deps, limit);
 }

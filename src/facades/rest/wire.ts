@@ -21,6 +21,9 @@ export const REST_ERRORS: Readonly<Record<RefusalCode, { readonly status: number
 /** Twilio's code for a method a resource does not have. */
 export const METHOD_NOT_ALLOWED = { status: 405, code: 20004 } as const;
 
+/** Twilio's code for a rate limit (the `twilio` library retries it with `autoRetry`). */
+export const TOO_MANY_REQUESTS = { status: 429, code: 20429 } as const;
+
 export interface ErrorBody {
   readonly code: number;
   readonly message: string;

@@ -26,6 +26,7 @@ import { createWorkerChange } from './worker-change.js';
 import { createRetentionQueries } from './retention-queries.js';
 import { createTaskListing } from './task-listing.js';
 import { startCheckpointer } from './checkpointer.js';
+import { createOwnerOnly, restrictToOwner } from './file-mode.js';
 import { createRoutingCatalog } from './routing-catalog.js';
 import { createRoutingTasks } from './routing-tasks.js';
 import { createTransferVerbs, TransferWriter } from './routing-transfers.js';
@@ -54,8 +55,10 @@ const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN works
 export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore & RetentionStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  createOwnerOnly(options.file);
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
+  restrictToOwner(options.file);
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
