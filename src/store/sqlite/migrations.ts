@@ -4,6 +4,7 @@
  * migration: add the next number.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { ROLLUP_MIGRATION } from './activity-rollup.js';
 import { CALLBACK_MIGRATION } from './callback-outbox.js';
 import { CONSOLE_MIGRATION } from './console-queries.js';
 import { REPORTS_MIGRATION } from './report-queries.js';
@@ -161,6 +162,11 @@ export const MIGRATIONS: readonly string[] = [
   WORKSPACES_MIGRATION,
   // 8: the callback outbox (event and assignment callbacks owed, and how their delivery went).
   CALLBACK_MIGRATION,
+  // 9: RESERVED for another branch's migration (issue 10 follow-up work ran in parallel). This
+  // empty slot only keeps the numbering; whoever merges replaces it with that migration.
+  '',
+  // 10: reports — the per-worker, per-UTC-day activity roll-up, backfilled, and the trigger that keeps it.
+  ROLLUP_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */
