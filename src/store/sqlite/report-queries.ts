@@ -48,8 +48,11 @@ type HistoryRow = [toLogout: number, fromLogout: number | null, cause: number, e
 const CAUSES = ['other', 'offline-threshold', 'agent', 'admin', 'api'] as const;
 
 const toRecord = (r: FullEpisodeRow): EpisodeRecord => ({ ...toEpisode(r), exempt: r.exempt === null ? null : r.exempt === 1, loggedOutAt: r.logged_out_at });
-const toAdvisorEpisode = (r: FullEpisodeRow): AdvisorEpisode => ({
-  lastSeenAt: r.last_seen_at, detectedAt: r.detected_at, endedAt: r.ended_at, exempt: r.exempt === 1, loggedOut: r.outcome === 'logged-out',
+/** Only the columns the advisor replays (no SID or reason strings: 700 000 episodes a month). */
+type AdvisorEpisodeRow = Pick<FullEpisodeRow, 'last_seen_at' | 'detected_at' | 'ended_at' | 'exempt'> & { logged_out: number };
+const ADVISOR_EPISODE = "last_seen_at, detected_at, ended_at, exempt, outcome = 'logged-out' AS logged_out";
+const toAdvisorEpisode = (r: AdvisorEpisodeRow): AdvisorEpisode => ({
+  lastSeenAt: r.last_seen_at, detectedAt: r.detected_at, endedAt: r.ended_at, exempt: r.exempt === 1, loggedOut: r.logged_out === 1,
 });
 
 /** A keyset position: an instant and a row id, written `instant.id`. */
@@ -123,10 +126,10 @@ export function createReportQueries(db: BetterSqlite3.Database): ReportStore {
        WHERE worker_sid = @w AND effective_at < @endAt
          AND effective_at >= COALESCE((SELECT MAX(effective_at) FROM activity_log WHERE worker_sid = @w AND effective_at <= @from), -1)
        ORDER BY effective_at, id`).raw(true),
-    episodesIn: db.prepare<Record<string, unknown>, FullEpisodeRow>(
-      'SELECT * FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at >= @from AND last_seen_at < @endAt ORDER BY last_seen_at, id'),
-    episodeBefore: db.prepare<Record<string, unknown>, FullEpisodeRow>(
-      'SELECT * FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at < @from ORDER BY last_seen_at DESC, id DESC LIMIT 1'),
+    episodesIn: db.prepare<Record<string, unknown>, AdvisorEpisodeRow>(
+      `SELECT ${ADVISOR_EPISODE} FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at >= @from AND last_seen_at < @endAt ORDER BY last_seen_at, id`),
+    episodeBefore: db.prepare<Record<string, unknown>, AdvisorEpisodeRow>(
+      `SELECT ${ADVISOR_EPISODE} FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at < @from ORDER BY last_seen_at DESC, id DESC LIMIT 1`),
     worker: db.prepare<[string], { friendly_name: string }>('SELECT friendly_name FROM workers WHERE sid = ?'),
     rollup: db.prepare<Record<string, unknown>, [day: number, isLogout: number, automatic: number, ms: number]>(`SELECT day, activity_sid = @logout, automatic, ms
        FROM activity_rollup WHERE worker_sid = @w AND day >= @fromDay AND day < @toDay`).raw(true),
