@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     await closeKeepingAlive(first);
     say(`seeding ${AGENTS} agents × 31 days into ${config.databaseFile} …`);
     seed = seedMonth({ file: config.databaseFile, workspaceSid: workspace.sid, activities, agents: AGENTS, monthStartAt: MONTH_START, days: 31, thresholdMs: 30_000 });
-    say(`seeded ${seed.logRows} log rows and ${seed.episodes} episodes in ${fmt(seed.seedMs / 1000)} s`);
+    say(`seeded ${seed.logRows} log rows and ${seed.episodes} episodes in ${fmt(seed.seedMs / 1000)} s (of which ${fmt(seed.rollupMs / 1000)} s rebuilding the activity roll-up)`);
   }
   const fileMiB = mib(statSync(config.databaseFile).size);
   say(`database ${config.databaseFile}: ${fmt(fileMiB)} MiB`);

@@ -319,6 +319,8 @@ export interface PruneCounts {
   readonly callbacks: number;
   readonly tasks: number;
   readonly activityLog: number;
+  /** Per-day roll-up rows of the activity log (reports' fast path). */
+  readonly rollup: number;
   readonly episodes: number;
   readonly nodes: number;
 }

@@ -7,6 +7,7 @@
  * worker's history (folds) or one chunk (exports).
  */
 import type { AdvisorEntry, AdvisorEpisode } from '../core/advisor.js';
+import type { RollupInput, RollupPlan } from '../core/billing-rollup.js';
 import type { Result } from '../core/errors.js';
 import type { ActivityLogEntry, DisconnectEpisode } from '../core/resources.js';
 import type { PageOf, PageRequest } from './ports.js';
@@ -57,7 +58,33 @@ export interface HistoryQuery extends HistoryFilter {
   readonly episodesFrom?: number;
 }
 
+/** The billing fast path's read: the roll-up's interior days and the log over the plan's segments. */
+export interface RollupQuery {
+  readonly logoutActivitySid: string;
+  readonly plan: RollupPlan;
+  /** The whole range, for deleted workers (folded from the log). */
+  readonly startAt: number;
+  readonly endAt: number;
+  readonly workerSid?: string;
+}
+
+/** One worker for the fast path: the roll-up's figures, or for a deleted worker its whole history. */
+export interface WorkerRollupRecord {
+  readonly workerSid: string;
+  readonly friendlyName: string | null;
+  readonly goneAt: number | null;
+  /** Null for a deleted worker: fold `entries` instead (nothing it did may be after its deletion). */
+  readonly rollup: RollupInput | null;
+  /** With `rollup` null: the history over the whole range, as `WorkerHistoryRecord.entries`. */
+  readonly entries: readonly AdvisorEntry[];
+}
+
 export interface ReportStore {
+  /**
+   * The same workers as `workerHistories`, in the same order, each with what the billing fast
+   * path (core/billing-rollup) needs: the roll-up rows of the plan's days and the log over its segments.
+   */
+  workerRollups(workspaceSid: string, query: RollupQuery): AsyncIterable<WorkerRollupRecord>;
   /**
    * Every worker of the workspace that ever had a log entry (deleted ones too: they were billed),
    * or the one `workerSid` names, in SID order, each with its history over the query's range.

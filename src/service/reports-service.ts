@@ -6,7 +6,8 @@
  * has happened, so figures stop at `dataUntil`.
  */
 import { adviseWorker, CANDIDATE_THRESHOLDS_S } from '../core/advisor.js';
-import { billWorker, type Rounding } from '../core/billing.js';
+import { billWorker, type BillingFrame, type Rounding } from '../core/billing.js';
+import { billFromRollup, planRollup } from '../core/billing-rollup.js';
 import type { Period } from '../core/calendar.js';
 import { ok, refuse, type Result } from '../core/errors.js';
 import { resolveAdvisorRange, resolveRange, resolveReportRange, type RangeQuery, type ReportRange, type ResolvedRange } from '../core/report-range.js';
@@ -112,11 +113,9 @@ export class ReportsService {
     const zero: Figures = { activeMs: 0, savedMs: 0, startedHours: rounding === 'started-hour' ? 0 : null };
     const periodTotals = r.periods.map(() => ({ ...zero, activeWorkers: 0 }));
     const workers: WorkerFigures[] = [];
-    const histories = dataUntil > r.startAt
-      ? store.workerHistories(workspaceSid, { startAt: r.startAt, endAt: dataUntil, logoutActivitySid: settings.logoutActivitySid, ...(query.workerSid ? { workerSid: query.workerSid } : {}) })
-      : [];
-    for await (const h of histories) {
-      const bill = billWorker({ entries: h.entries, goneAt: h.goneAt }, { periods: foldPeriods, logoutActivitySid: settings.logoutActivitySid, rounding, calendar: r.calendar });
+    const frame = { periods: foldPeriods, logoutActivitySid: settings.logoutActivitySid, rounding, calendar: r.calendar };
+    for await (const w of dataUntil > r.startAt ? this.bills(workspaceSid, query.workerSid, r.startAt, dataUntil, frame) : []) {
+      const { bill } = w;
       const periods = r.periods.map((_, i) => ({ activeMs: bill.activeMs[i] ?? 0, savedMs: bill.savedMs[i] ?? 0, startedHours: bill.startedHours?.[i] ?? null }));
       const total = periods.reduce(add, zero);
       if (total.activeMs === 0 && total.savedMs === 0 && query.workerSid === undefined) continue;
@@ -124,7 +123,7 @@ export class ReportsService {
         const t = periodTotals[i];
         if (t) periodTotals[i] = { ...add(t, f), activeWorkers: t.activeWorkers + (f.activeMs > 0 ? 1 : 0) };
       });
-      workers.push({ workerSid: h.workerSid, friendlyName: h.friendlyName, deleted: h.goneAt !== null, ...total, periods });
+      workers.push({ workerSid: w.workerSid, friendlyName: w.friendlyName, deleted: w.goneAt !== null, ...total, periods });
     }
     return ok({
       range: r, dataUntil, rounding,
@@ -133,6 +132,26 @@ export class ReportsService {
       workers,
       total: { ...workers.reduce<Figures>(add, zero), activeWorkers: workers.filter((w) => w.activeMs > 0).length },
     });
+  }
+
+  /**
+   * Every worker's bill over the frame: from the roll-up and the log at the periods' edges when
+   * that reads fewer rows (core/billing-rollup), else by folding the log. Both give the same figures.
+   */
+  private async *bills(workspaceSid: string, workerSid: string | undefined, startAt: number, endAt: number, frame: BillingFrame) {
+    const { store } = this.options;
+    const only = workerSid ? { workerSid } : {};
+    const plan = planRollup(frame.periods, frame);
+    if (plan === null) {
+      for await (const h of store.workerHistories(workspaceSid, { startAt, endAt, logoutActivitySid: frame.logoutActivitySid, ...only })) {
+        yield { ...h, bill: billWorker({ entries: h.entries, goneAt: h.goneAt }, frame) };
+      }
+      return;
+    }
+    for await (const w of store.workerRollups(workspaceSid, { startAt, endAt, logoutActivitySid: frame.logoutActivitySid, plan, ...only })) {
+      const bill = w.rollup ? billFromRollup(w.rollup, w.goneAt, frame, plan) : billWorker({ entries: w.entries, goneAt: w.goneAt }, frame);
+      yield { ...w, bill };
+    }
   }
 
   async advise(workspaceSid: string, query: AdvisorQuery): Promise<Result<Advice>> {

@@ -22,7 +22,7 @@ export interface RetentionOptions {
   readonly batch?: number;
 }
 
-const EMPTY: PruneCounts = { events: 0, callbacks: 0, tasks: 0, activityLog: 0, episodes: 0, nodes: 0 };
+const EMPTY: PruneCounts = { events: 0, callbacks: 0, tasks: 0, activityLog: 0, rollup: 0, episodes: 0, nodes: 0 };
 
 export class Retention {
   private timer: NodeJS.Timeout | null = null;
@@ -89,6 +89,6 @@ export class Retention {
 function add(a: PruneCounts, b: PruneCounts): PruneCounts {
   return {
     events: a.events + b.events, callbacks: a.callbacks + b.callbacks, tasks: a.tasks + b.tasks,
-    activityLog: a.activityLog + b.activityLog, episodes: a.episodes + b.episodes, nodes: a.nodes + b.nodes,
+    activityLog: a.activityLog + b.activityLog, rollup: a.rollup + b.rollup, episodes: a.episodes + b.episodes, nodes: a.nodes + b.nodes,
   };
 }

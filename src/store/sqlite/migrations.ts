@@ -4,6 +4,7 @@
  * migration: add the next number.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { ROLLUP_MIGRATION } from './activity-rollup.js';
 import { CALLBACK_MIGRATION } from './callback-outbox.js';
 import { RETENTION_MIGRATION } from './retention-queries.js';
 import { CONSOLE_MIGRATION } from './console-queries.js';
@@ -167,6 +168,8 @@ export const MIGRATIONS: readonly string[] = [
   TRANSFERS_MIGRATION,
   // 10: retention may remove activity-log entries older than its cutoff, and nothing else may.
   RETENTION_MIGRATION,
+  // 11: reports — the per-worker, per-UTC-day activity roll-up (backfilled), kept by the log's writers.
+  ROLLUP_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

@@ -4,6 +4,7 @@
  * (deadline, activity log, disconnection episode, events). The worker row is the serialisation
  * point: every presence change of a worker goes through here.
  */
+import { createRollupKeeper, type RollupKeeper } from './activity-rollup.js';
 import type { CallbackOutbox } from './callback-outbox.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { workerActivityEvent } from '../../core/events.js';
@@ -34,8 +35,11 @@ export class PresenceWriter {
   private readonly q;
   private routing: RoutingWriter | null = null;
   private outbox: CallbackOutbox | null = null;
+  /** The activity roll-up, kept in the same transaction as every log entry (reports read it). */
+  readonly rollup: RollupKeeper;
 
   constructor(private readonly db: BetterSqlite3.Database) {
+    this.rollup = createRollupKeeper(db);
     this.q = {
       worker: db.prepare<[string], WorkerRow>(`${WORKER_SELECT} WHERE w.sid = ?`),
       connections: db.prepare<[string], { id: string; exempt: number }>('SELECT id, exempt FROM connections WHERE worker_sid = ? ORDER BY opened_at, id'),
@@ -178,8 +182,9 @@ export class PresenceWriter {
           this.q.endEpisode.run(out.at, 'reconnected', row.sid);
           break;
         case 'activity-changed': {
-          this.q.log.run(row.workspace_sid, row.sid, out.from.sid, out.to.sid, out.cause, out.actor,
+          const logged = this.q.log.run(row.workspace_sid, row.sid, out.from.sid, out.to.sid, out.cause, out.actor,
             out.evidence ? JSON.stringify(out.evidence) : null, out.effectiveAt, at);
+          this.rollup.logged({ id: logged.lastInsertRowid, workerSid: row.sid, toActivitySid: out.to.sid, cause: out.cause, effectiveAt: out.effectiveAt });
           if (before.disconnection && out.cause === 'offline-threshold') this.q.markLoggedOut.run(out.effectiveAt, row.sid);
           else if (before.disconnection && PERSON_CAUSES.has(out.cause)) this.q.markEpisode.run('overridden', row.sid);
           const ctx = { sid: newSid('event'), workspace, at, actor: out.actor };

@@ -14,7 +14,10 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { AdvisorEntry, AdvisorEpisode } from '../../core/advisor.js';
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { PageOf, PageRequest } from '../../service/ports.js';
-import { OTHER_ACTIVITY, type EpisodeRecord, type HistoryFilter, type HistoryQuery, type ReportStore, type WorkerHistoryRecord } from '../../service/report-ports.js';
+import type { DayTotal } from '../../core/billing-rollup.js';
+import {
+  OTHER_ACTIVITY, type EpisodeRecord, type HistoryFilter, type HistoryQuery, type ReportStore, type RollupQuery, type WorkerHistoryRecord, type WorkerRollupRecord,
+} from '../../service/report-ports.js';
 import { toEpisode, toLogEntry, type EpisodeRow, type LogRow } from './rows.js';
 
 export const REPORTS_MIGRATION = `
@@ -45,8 +48,11 @@ type HistoryRow = [toLogout: number, fromLogout: number | null, cause: number, e
 const CAUSES = ['other', 'offline-threshold', 'agent', 'admin', 'api'] as const;
 
 const toRecord = (r: FullEpisodeRow): EpisodeRecord => ({ ...toEpisode(r), exempt: r.exempt === null ? null : r.exempt === 1, loggedOutAt: r.logged_out_at });
-const toAdvisorEpisode = (r: FullEpisodeRow): AdvisorEpisode => ({
-  lastSeenAt: r.last_seen_at, detectedAt: r.detected_at, endedAt: r.ended_at, exempt: r.exempt === 1, loggedOut: r.outcome === 'logged-out',
+/** Only the columns the advisor replays (no SID or reason strings: 700 000 episodes a month). */
+type AdvisorEpisodeRow = Pick<FullEpisodeRow, 'last_seen_at' | 'detected_at' | 'ended_at' | 'exempt'> & { logged_out: number };
+const ADVISOR_EPISODE = "last_seen_at, detected_at, ended_at, exempt, outcome = 'logged-out' AS logged_out";
+const toAdvisorEpisode = (r: AdvisorEpisodeRow): AdvisorEpisode => ({
+  lastSeenAt: r.last_seen_at, detectedAt: r.detected_at, endedAt: r.ended_at, exempt: r.exempt === 1, loggedOut: r.logged_out === 1,
 });
 
 /** A keyset position: an instant and a row id, written `instant.id`. */
@@ -120,11 +126,15 @@ export function createReportQueries(db: BetterSqlite3.Database): ReportStore {
        WHERE worker_sid = @w AND effective_at < @endAt
          AND effective_at >= COALESCE((SELECT MAX(effective_at) FROM activity_log WHERE worker_sid = @w AND effective_at <= @from), -1)
        ORDER BY effective_at, id`).raw(true),
-    episodesIn: db.prepare<Record<string, unknown>, FullEpisodeRow>(
-      'SELECT * FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at >= @from AND last_seen_at < @endAt ORDER BY last_seen_at, id'),
-    episodeBefore: db.prepare<Record<string, unknown>, FullEpisodeRow>(
-      'SELECT * FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at < @from ORDER BY last_seen_at DESC, id DESC LIMIT 1'),
+    episodesIn: db.prepare<Record<string, unknown>, AdvisorEpisodeRow>(
+      `SELECT ${ADVISOR_EPISODE} FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at >= @from AND last_seen_at < @endAt ORDER BY last_seen_at, id`),
+    episodeBefore: db.prepare<Record<string, unknown>, AdvisorEpisodeRow>(
+      `SELECT ${ADVISOR_EPISODE} FROM disconnect_episodes WHERE worker_sid = @w AND last_seen_at < @from ORDER BY last_seen_at DESC, id DESC LIMIT 1`),
     worker: db.prepare<[string], { friendly_name: string }>('SELECT friendly_name FROM workers WHERE sid = ?'),
+    rollup: db.prepare<Record<string, unknown>, [day: number, isLogout: number, automatic: number, ms: number]>(`SELECT day, activity_sid = @logout, automatic, ms
+       FROM activity_rollup WHERE worker_sid = @w AND day >= @fromDay AND day < @toDay`).raw(true),
+    lastEntry: db.prepare<Record<string, unknown>, [toLogout: number, cause: number, effectiveAt: number]>(`SELECT to_activity_sid = @logout, cause = 'offline-threshold', effective_at
+       FROM activity_log WHERE worker_sid = @w ORDER BY effective_at DESC, id DESC LIMIT 1`).raw(true),
     activityAt: db.prepare<[string, string, number], { to_activity_sid: string; effective_at: number }>(`SELECT to_activity_sid, effective_at FROM activity_log
        WHERE worker_sid = ? AND +workspace_sid = ? AND effective_at <= ? ORDER BY effective_at DESC, id DESC LIMIT 1`),
     deletion: db.prepare<[string, string], { at: number; name: string | null }>(`SELECT at, json_extract(data, '$.worker_name') AS name FROM events
@@ -168,7 +178,34 @@ export function createReportQueries(db: BetterSqlite3.Database): ReportStore {
     return { workerSid, friendlyName: deletion?.name ?? null, goneAt, entries, episodes: eps };
   };
 
+  const rollupOf = (workspaceSid: string, workerSid: string, query: RollupQuery): WorkerRollupRecord => {
+    const name = q.worker.get(workerSid)?.friendly_name;
+    if (name === undefined) {
+      const { friendlyName, goneAt, entries } = historyOf(workspaceSid, workerSid, query);
+      return { workerSid, friendlyName, goneAt, rollup: null, entries };
+    }
+    const logout = query.logoutActivitySid;
+    const { plan } = query;
+    const days: DayTotal[] = q.rollup.all({ w: workerSid, logout, fromDay: plan.fromDay, toDay: plan.toDay })
+      .map(([day, isLogout, automatic, ms]) => ({ day, isLogout: isLogout === 1, automatic: automatic === 1, ms }));
+    const last = q.lastEntry.get({ w: workerSid, logout });
+    const segments = plan.segments.map((s) => q.history.all({ w: workerSid, from: s.startAt, endAt: s.endAt, logout })
+      .map(([to, , cause, effectiveAt]) => ({ toActivitySid: to === 1 ? logout : OTHER_ACTIVITY, cause: CAUSES[cause] ?? 'other', effectiveAt })));
+    const rollup = {
+      days, segments,
+      last: last ? { toActivitySid: last[0] === 1 ? logout : OTHER_ACTIVITY, cause: last[1] === 1 ? 'offline-threshold' : 'other', effectiveAt: last[2] } : null,
+    };
+    return { workerSid, friendlyName: name, goneAt: null, rollup, entries: [] };
+  };
+
   return {
+    async *workerRollups(workspaceSid, query) {
+      let n = 0;
+      for (const workerSid of workerSids(workspaceSid, query.workerSid)) {
+        yield rollupOf(workspaceSid, workerSid, query);
+        if (++n % WORKERS_PER_TURN === 0) await yieldToLoop();
+      }
+    },
     async *workerHistories(workspaceSid, query) {
       let n = 0;
       for (const workerSid of workerSids(workspaceSid, query.workerSid)) {

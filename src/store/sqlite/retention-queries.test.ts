@@ -97,6 +97,15 @@ describe('retention', () => {
     expect(after.log).toBe(before.log - 2);
     expect({ ...after, log: 0 }).toEqual({ ...before, log: 0 });
     expect(after.aliceAt?.activitySid).toBe(sidOf('Available'));
+    // The per-day roll-up (reports' fast path) loses its days before the cutoff's day too.
+    expect(counts.rollup).toBeGreaterThan(0);
+    const raw = new Database(path.join(dir, 'rollcall.sqlite'), { readonly: true });
+    try {
+      expect(raw.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM activity_rollup WHERE day < ?').get(Math.floor(cutoff / DAY))?.n).toBe(0);
+      expect(raw.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM activity_rollup').get()?.n).toBeGreaterThan(0);
+    } finally {
+      raw.close();
+    }
     // Outside retention's own transaction the log is still append-only, old entries included.
     const other = new Database(path.join(dir, 'rollcall.sqlite'));
     try {
@@ -135,7 +144,7 @@ describe('retention', () => {
     clock.advance(3650 * DAY);
     const retention = new Retention({ store, clock, log: silent, eventDays: 0, taskDays: 0, historyDays: 0, intervalMs: 3_600_000 });
     expect(retention.cutoffs()).toMatchObject({ eventsBefore: null, tasksBefore: null, historyBefore: null });
-    expect(await retention.runOnce()).toEqual({ events: 0, callbacks: 0, tasks: 0, activityLog: 0, episodes: 0, nodes: 1 });
+    expect(await retention.runOnce()).toEqual({ events: 0, callbacks: 0, tasks: 0, activityLog: 0, rollup: 0, episodes: 0, nodes: 1 });
     expect((await store.activityLog(workspace.sid)).length).toBe(2);
   });
 });

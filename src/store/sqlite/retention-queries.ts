@@ -36,6 +36,10 @@ export function createRetentionQueries(db: BetterSqlite3.Database): RetentionSto
       WHERE l.workspace_sid = ? AND l.effective_at < ? AND EXISTS (
         SELECT 1 FROM activity_log n WHERE n.worker_sid = l.worker_sid AND n.effective_at <= ? AND n.effective_at > l.effective_at)
       LIMIT ?)`),
+    workerSids: db.prepare<[string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ?'),
+    // By worker, so each delete is a range of the roll-up's primary key (worker, day, …); a worker's
+    // old days are few, so a batch may run over its size by one worker's rows.
+    rollup: db.prepare<[string, number]>('DELETE FROM activity_rollup WHERE worker_sid = ? AND day < ?'),
     episodes: db.prepare<[string, number, number]>(`DELETE FROM disconnect_episodes WHERE rowid IN (SELECT rowid FROM disconnect_episodes
       WHERE workspace_sid = ? AND ended_at IS NOT NULL AND last_seen_at < ? LIMIT ?)`),
     nodes: db.prepare<[number, number]>(`DELETE FROM nodes WHERE id IN (SELECT id FROM nodes n
@@ -45,7 +49,7 @@ export function createRetentionQueries(db: BetterSqlite3.Database): RetentionSto
   return {
     async pruneBatch(cutoffs: RetentionCutoffs, batch: number): Promise<PruneCounts> {
       return tx(() => {
-        const counts = { events: 0, callbacks: 0, tasks: 0, activityLog: 0, episodes: 0, nodes: 0 };
+        const counts = { events: 0, callbacks: 0, tasks: 0, activityLog: 0, rollup: 0, episodes: 0, nodes: 0 };
         q.mark.run(cutoffs.historyBefore ?? 0);
         for (const { sid } of q.workspaces.all()) {
           const room = (used: number): number => Math.max(0, batch - used);
@@ -57,6 +61,12 @@ export function createRetentionQueries(db: BetterSqlite3.Database): RetentionSto
           if (cutoffs.historyBefore !== null) {
             counts.activityLog += q.log.run(sid, cutoffs.historyBefore, cutoffs.historyBefore, room(counts.activityLog)).changes;
             counts.episodes += q.episodes.run(sid, cutoffs.historyBefore, room(counts.episodes)).changes;
+            // Whole UTC days before the cutoff's day: reports after the cutoff never read them.
+            const dayBefore = Math.floor(cutoffs.historyBefore / 86_400_000);
+            for (const w of q.workerSids.all(sid)) {
+              if (room(counts.rollup) === 0) break;
+              counts.rollup += q.rollup.run(w.sid, dayBefore).changes;
+            }
           }
         }
         counts.nodes = q.nodes.run(cutoffs.nodesBefore, batch).changes;

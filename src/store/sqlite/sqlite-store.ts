@@ -184,8 +184,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         // One WorkerChannel per TaskChannel of the workspace, capacity 1 and available.
         prepare(`INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)
           SELECT 'WC' || lower(hex(randomblob(16))), ?, sid, 1, 1, ?, ? FROM task_channels WHERE workspace_sid = ?`).run(sid, at, at, input.workspaceSid);
-        prepare('INSERT INTO activity_log (workspace_sid, worker_sid, from_activity_sid, to_activity_sid, cause, actor, evidence, effective_at, recorded_at) VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?)')
+        const logged = prepare('INSERT INTO activity_log (workspace_sid, worker_sid, from_activity_sid, to_activity_sid, cause, actor, evidence, effective_at, recorded_at) VALUES (?, ?, NULL, ?, ?, ?, NULL, ?, ?)')
           .run(input.workspaceSid, sid, activitySid, 'created', input.actor, at, at);
+        writer.rollup.logged({ id: logged.lastInsertRowid, workerSid: sid, toActivitySid: activitySid, cause: 'created', effectiveAt: at });
         const worker = toWorker(q.worker.get(input.workspaceSid, sid) as WorkerRow);
         const event = workerEvent({ sid: newSid('event'), workspace: toWorkspace(workspace), at, actor: input.actor }, worker, 'worker.created');
         writer.recordEvent(event);
