@@ -33,6 +33,12 @@ describe('rollcall keys', () => {
     expect(await run('list')).toMatchObject({ code: 1, err: [expect.stringMatching(/no account yet/)] });
   });
 
+  it('refuses an unknown or misspelt flag with its name, and creates nothing', async () => {
+    const account = await store.createAccount('Test');
+    expect(await run('create', 'Nightly', '--jsn')).toMatchObject({ code: 1, err: [expect.stringMatching(/keys create: Unknown option '--jsn'/)] });
+    expect(await store.listApiKeys(account.sid)).toEqual([]);
+  });
+
   it('creates a key whose secret authenticates, lists it without the secret, and revokes it', async () => {
     const account = await store.createAccount('Test');
     const created = await run('create', 'Nightly', 'export', '--json');

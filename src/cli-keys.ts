@@ -3,6 +3,7 @@
  * read and written straight in the data directory (safe while a server runs: SQLite WAL, and the
  * server looks keys up on every request, so a revoked key stops working at once).
  */
+import { parseArgs } from 'node:util';
 import type { ApiKey } from './core/resources.js';
 import { ApiKeys, type Principal } from './service/credentials.js';
 import type { Store } from './service/ports.js';
@@ -21,8 +22,14 @@ const describeKey = (k: ApiKey): string => `${k.sid}  ${new Date(k.createdAt).to
 /** Runs a `keys` subcommand; returns the exit code. */
 export async function keysCommand(store: Store, args: readonly string[], io: CliOutput): Promise<number> {
   const [sub, ...rest] = args;
-  const json = rest.includes('--json');
-  const positional = rest.filter((a) => !a.startsWith('--'));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    return refused(io, `keys ${sub ?? ''}: ${(error as Error).message}`);
+  }
+  const json = parsed.values.json === true;
+  const positional = parsed.positionals;
   const [account] = await store.listAccounts();
   if (!account) {
     io.err('rollcall: the data directory has no account yet; start the server once to create it');

@@ -3,6 +3,7 @@
  * directory (safe while a server runs: they never register a node or touch presence).
  */
 import { existsSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KEYS_USAGE, keysCommand } from './cli-keys.js';
 import { ConfigError, type Config } from './config.js';
 import { configFromEnvironment, createRollcall, DataDirLockedError } from './main.js';
@@ -28,18 +29,40 @@ ${KEYS_USAGE}
 
 Environment: PORT (4000), HOST (127.0.0.1), ROLLCALL_DATA_DIR (./data); see docs/operations.md.`;
 
+/** Each command's options, parsed strictly: an unknown or malformed flag is refused with the usage. */
+const OPTIONS = {
+  serve: { demo: { type: 'boolean' } },
+  credentials: { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } },
+  token: { ttl: { type: 'string' }, role: { type: 'string' } },
+  'agent-link': {},
+} as const satisfies Record<string, ParseArgsConfig['options']>;
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(`${command}: ${(error as Error).message}\n\n${USAGE}`);
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const config = configFromEnvironment();
   switch (command) {
     case 'serve':
-      return serve(config, rest.includes('--demo'));
-    case 'credentials':
-      return withStore(config, (store) => credentials(store, rest.includes('--json'), rest.includes('--show-secrets')));
-    case 'token':
-      return withStore(config, (store) => token(store, config, rest));
-    case 'agent-link':
-      return withStore(config, (store) => agentLink(store, config, rest));
+      return serve(config, parse(command, rest, OPTIONS.serve).values.demo === true);
+    case 'credentials': {
+      const { values } = parse(command, rest, OPTIONS.credentials);
+      return withStore(config, (store) => credentials(store, values.json === true, values['show-secrets'] === true));
+    }
+    case 'token': {
+      const { values, positionals } = parse(command, rest, OPTIONS.token);
+      return withStore(config, (store) => token(store, config, positionals[0], values));
+    }
+    case 'agent-link': {
+      const { positionals } = parse(command, rest, OPTIONS['agent-link']);
+      return withStore(config, (store) => agentLink(store, config, positionals[0]));
+    }
     case 'keys':
       return withStore(config, (store) => keysCommand(store, rest, { out: (line) => console.log(line), err: (line) => console.error(line) }));
     case undefined:
@@ -150,13 +173,11 @@ async function credentials(store: Store, json: boolean, showSecrets: boolean): P
   return 0;
 }
 
-async function token(store: Store, config: Config, args: readonly string[]): Promise<number> {
-  const who = args.find((a, i) => !a.startsWith('--') && !['--ttl', '--role'].includes(args[i - 1] ?? ''));
+async function token(store: Store, config: Config, who: string | undefined, options: { ttl?: string; role?: string }): Promise<number> {
   if (!who) throw new CliError('token needs a worker name or SID, e.g. rollcall token alice');
-  const ttlArg = valueOf(args, '--ttl');
-  const ttlS = ttlArg === undefined ? config.tokenTtlS : Number(ttlArg);
+  const ttlS = options.ttl === undefined ? config.tokenTtlS : Number(options.ttl);
   if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > 86_400) throw new CliError('--ttl must be a whole number of seconds from 1 to 86400');
-  const role = valueOf(args, '--role') ?? 'worker';
+  const role = options.role ?? 'worker';
   if (role !== 'worker' && role !== 'admin') throw new CliError('--role must be worker or admin');
   const { account, apiKey, workspace } = await firstInstallation(store);
   const worker = (await store.findWorker(workspace.sid, who)) ?? (await store.findWorkerByName(workspace.sid, who));
@@ -168,8 +189,7 @@ async function token(store: Store, config: Config, args: readonly string[]): Pro
   return 0;
 }
 
-async function agentLink(store: SqliteStore, config: Config, args: readonly string[]): Promise<number> {
-  const who = args.find((a) => !a.startsWith('--'));
+async function agentLink(store: SqliteStore, config: Config, who: string | undefined): Promise<number> {
   if (!who) throw new CliError('agent-link needs a worker name or SID, e.g. rollcall agent-link alice');
   const { account, workspace } = await firstInstallation(store);
   const worker = (await store.findWorker(workspace.sid, who)) ?? (await store.findWorkerByName(workspace.sid, who));
@@ -181,11 +201,6 @@ async function agentLink(store: SqliteStore, config: Config, args: readonly stri
   console.log(`${base}/console/agent?link=${link.value.token}`);
   console.error(`One-time link for ${worker.friendlyName}; it expires at ${new Date(link.value.expiresAt).toISOString()}.`);
   return 0;
-}
-
-function valueOf(args: readonly string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 class CliError extends Error {}
