@@ -34,6 +34,8 @@ const schema = z
     ROLLCALL_CALLBACK_TIMEOUT_MS: int(100, 60_000).default(15_000),
     /** The built console (dist/web); defaults to the one beside this installation. */
     ROLLCALL_CONSOLE_DIR: z.string().min(1).optional(),
+    /** Bearer token `/metrics` asks for; unset, it answers loopback clients only. */
+    ROLLCALL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain spaces').optional(),
   })
   .superRefine((c, ctx) => {
     if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
@@ -66,6 +68,8 @@ export interface Config {
   readonly callbackTimeoutMs: number;
   /** Null: the default, dist/web of this installation. */
   readonly consoleDir: string | null;
+  /** Null: `/metrics` answers loopback clients only. */
+  readonly metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -104,5 +108,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     callbackRetryBaseMs: c.ROLLCALL_CALLBACK_RETRY_BASE_MS,
     callbackTimeoutMs: c.ROLLCALL_CALLBACK_TIMEOUT_MS,
     consoleDir: c.ROLLCALL_CONSOLE_DIR === undefined ? null : path.resolve(c.ROLLCALL_CONSOLE_DIR),
+    metricsToken: c.ROLLCALL_METRICS_TOKEN ?? null,
   });
 }

@@ -14,6 +14,8 @@ import { loadConfig, type Config } from './config.js';
 import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
 import { registerOpsRoutes } from './facades/ops/ops-routes.js';
+import { logUpgrade, registerAccessLog } from './facades/ops/access-log.js';
+import { registerMetricsRoute } from './facades/ops/metrics-routes.js';
 import { registerConsoleFacade } from './facades/console/console-facade.js';
 import { registerRestFacade } from './facades/rest/rest-facade.js';
 import { frameworkErrorBody } from './facades/rest/wire.js';
@@ -29,6 +31,7 @@ import { newSid } from './service/ids.js';
 import type { Clock } from './service/ports.js';
 import { PresenceService } from './service/presence-service.js';
 import { ReportsService } from './service/reports-service.js';
+import { RollcallMetrics } from './service/metrics.js';
 import { StatisticsService } from './service/statistics-service.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
 import { RoutingService } from './service/routing-service.js';
@@ -43,6 +46,7 @@ export interface Rollcall {
   readonly consoleFeed: ConsoleFeed;
   readonly installation: Installation;
   readonly log: Logger;
+  readonly metrics: RollcallMetrics;
   /** Base URL once listening, e.g. http://127.0.0.1:4000. */
   url(): string;
   listen(): Promise<string>;
@@ -65,17 +69,19 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   const clock = options.clock ?? new SystemClock();
   if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true });
   const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
-  const store = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
+  const metrics = new RollcallMetrics(clock);
+  const store = metrics.timeStore(createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') }));
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
   await presence.start();
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
-  const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }) });
+  const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }), observer: metrics.routing });
+  metrics.follow({ bus, presence, store, log });
   await routing.start();
   const callbacks = new CallbackDispatcher({
     store, bus, clock, log: log.child({ nodeId, part: 'callbacks' }),
-    retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs,
+    retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs, onDeliveryFailed: (kind, final) => metrics.callbackFailed(kind, final),
     applyAssignment: (workspaceSid, reservationSid, status) => routing.updateReservation({ workspaceSid, reservationSid, status, actor: 'assignment-callback' }),
   });
   callbacks.start();
@@ -83,6 +89,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   // Typed as the default instance: facades take FastifyInstance and need not know the logger class.
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
     frameworkErrors: (error, req, reply) => void (reply as unknown as FastifyReply).code(400).send(frameworkErrorBody(error, req.url)) }) as unknown as FastifyInstance;
+  registerAccessLog(app);
   await app.register(formbody);
   const channel = new AgentChannel({
     store, presence, bus, clock, log,
@@ -103,6 +110,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       }
     },
   });
+  registerMetricsRoute(app, { metrics, token: config.metricsToken });
   await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel });
   const admin = new AdminService({
     store, bus, presence, log, defaultThresholdMs: config.defaultThresholdS * 1000,
@@ -129,12 +137,15 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
     publicUrl: config.publicUrl,
     log,
   });
-  app.server.on('upgrade', (req, socket, head) => channel.handleUpgrade(req, socket, head));
+  app.server.on('upgrade', (req, socket, head) => {
+    logUpgrade(app.log, req, socket);
+    channel.handleUpgrade(req, socket, head);
+  });
 
   let heartbeat: NodeJS.Timeout | null = null;
   let baseUrl = '';
   const rollcall: Rollcall = {
-    config, app, store, presence, routing, channel, consoleFeed, installation, log,
+    config, app, store, presence, routing, channel, consoleFeed, installation, log, metrics,
     url: () => baseUrl,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
@@ -158,6 +169,7 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
       closeConsoleStreams();
       await channel.close();
       await app.close();
+      metrics.stop();
       await store.close();
       unlock();
     },

@@ -20,6 +20,8 @@ import { createAdminQueries } from './admin-queries.js';
 import type { CallbackStore } from '../../service/callback-ports.js';
 import { CallbackOutbox, createCallbackQueries } from './callback-outbox.js';
 import { createConsoleQueries } from './console-queries.js';
+import { createGaugeQueries } from './gauge-queries.js';
+import type { PresenceGaugeStore } from '../../service/metrics.js';
 import { createReportQueries } from './report-queries.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 import { createWorkerChange } from './worker-change.js';
@@ -48,7 +50,7 @@ export interface SqliteStoreOptions {
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
 /** The whole system of record on SQLite: presence, administration, routing, the console, reports and callbacks. */
-export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore;
+export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore & PresenceGaugeStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = new Database(options.file);
@@ -112,6 +114,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createWorkspaceQueries(db, clock),
     ...createWorkerChange(db, clock, writer),
     ...createCallbackQueries(db, clock),
+    ...createGaugeQueries(db),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);
