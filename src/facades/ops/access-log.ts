@@ -11,7 +11,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
 const QUIET_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 /** Query parameters whose values are credentials: the SDK's `?token=`, the console's one-time `?link=`, … */
-const SECRET_PARAM = /token|secret|password|passwd|signature|auth|link|key|code|session|cookie/i;
+const SECRET_PARAM = /token|secret|passw|signature|credential|^auth|^link$|^code$|^key$|api_?key/i;
 const REDACTED = '[redacted]';
 
 /** The path and query as received, with the values of credential-like parameters replaced. */
