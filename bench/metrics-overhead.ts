@@ -103,6 +103,21 @@ async function main(): Promise<void> {
       scrapes.push(performance.now() - startedAt);
     }
     console.log(`scrape with ${opts.workers} connected: median ${median(scrapes).toFixed(2)} ms, max ${Math.max(...scrapes).toFixed(2)} ms, ${size} bytes`);
+    // The wrapper alone, on a verb that does nothing: an upper bound free of SQLite's noise.
+    const stub = { async findNothing(): Promise<number> { return 1; } };
+    const wrapped = new RollcallMetrics(new SystemClock()).timeStore(stub);
+    const perCall = async (target: typeof stub): Promise<number> => {
+      const n = 200_000;
+      const startedAt = performance.now();
+      for (let i = 0; i < n; i++) await target.findNothing();
+      return ((performance.now() - startedAt) * 1000) / n;
+    };
+    const stubTimes = { bare: [] as number[], timed: [] as number[] };
+    for (let r = 0; r < 7; r++) {
+      stubTimes.bare.push(await perCall(stub));
+      stubTimes.timed.push(await perCall(wrapped));
+    }
+    console.log(`empty verb: bare ${median(stubTimes.bare).toFixed(3)} µs, timed ${median(stubTimes.timed).toFixed(3)} µs per call (+${(median(stubTimes.timed) - median(stubTimes.bare)).toFixed(3)} µs)`);
     await bare.store.close();
     await timed.store.close();
   } finally {
