@@ -62,6 +62,8 @@ const schema = z
     ROLLCALL_HISTORY_RETENTION_DAYS: int(0, 36_500).default(400),
     /** How often retention runs. */
     ROLLCALL_RETENTION_INTERVAL_S: int(1, 86_400).default(3600),
+    /** Bearer token `/metrics` asks for; unset, it answers loopback clients only. */
+    ROLLCALL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain spaces').optional(),
   })
   .superRefine((c, ctx) => {
     if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
@@ -111,6 +113,8 @@ export interface Config {
   readonly callbackTimeoutMs: number;
   /** Null: the default, dist/web of this installation. */
   readonly consoleDir: string | null;
+  /** Null: `/metrics` answers loopback clients only. */
+  readonly metricsToken: string | null;
   readonly retention: { readonly eventDays: number; readonly taskDays: number; readonly historyDays: number; readonly intervalMs: number };
 }
 
@@ -177,5 +181,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       eventDays: c.ROLLCALL_EVENT_RETENTION_DAYS, taskDays: c.ROLLCALL_TASK_RETENTION_DAYS,
       historyDays: c.ROLLCALL_HISTORY_RETENTION_DAYS, intervalMs: c.ROLLCALL_RETENTION_INTERVAL_S * 1000,
     },
+    metricsToken: c.ROLLCALL_METRICS_TOKEN ?? null,
   });
 }

@@ -16,6 +16,8 @@ import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
 import { createClientAddress } from './facades/http/client-address.js';
 import { registerOpsRoutes } from './facades/ops/ops-routes.js';
+import { logUpgrade, registerAccessLog } from './facades/ops/access-log.js';
+import { registerMetricsRoute } from './facades/ops/metrics-routes.js';
 import { registerConsoleFacade } from './facades/console/console-facade.js';
 import { registerRestFacade } from './facades/rest/rest-facade.js';
 import { frameworkErrorBody } from './facades/rest/wire.js';
@@ -32,6 +34,7 @@ import { newSid } from './service/ids.js';
 import type { Clock } from './service/ports.js';
 import { PresenceService } from './service/presence-service.js';
 import { ReportsService } from './service/reports-service.js';
+import { RollcallMetrics } from './service/metrics.js';
 import { StatisticsService } from './service/statistics-service.js';
 import { lockDataDir } from './store/sqlite/data-dir-lock.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -49,6 +52,7 @@ export interface Rollcall {
   readonly consoleFeed: ConsoleFeed;
   readonly installation: Installation;
   readonly log: Logger;
+  readonly metrics: RollcallMetrics;
   /** Base URL once listening, e.g. http://127.0.0.1:4000. */
   url(): string;
   listen(): Promise<string>;
@@ -84,18 +88,20 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
 }
 
 async function assemble(config: Config, options: RollcallOptions, log: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
-  const sqlite = createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
+  const metrics = new RollcallMetrics(clock);
+  const sqlite = metrics.timeStore(createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') }));
   const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
   await presence.start();
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
-  const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }) });
+  const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }), observer: metrics.routing });
+  metrics.follow({ bus, presence, store, log });
   await routing.start();
   const callbacks = new CallbackDispatcher({
     store, bus, clock, log: log.child({ nodeId, part: 'callbacks' }),
-    retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs,
+    retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs, onDeliveryFailed: (kind, final) => metrics.callbackFailed(kind, final),
     applyAssignment: (workspaceSid, reservationSid, status) => routing.updateReservation({ workspaceSid, reservationSid, status, actor: 'assignment-callback' }),
   });
   callbacks.start();
@@ -105,6 +111,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
   const app = Fastify({ loggerInstance: log, bodyLimit: config.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true,
     trustProxy: config.trustProxy, requestTimeout: config.limits.requestTimeoutMs, http: httpLimits(config.limits),
     frameworkErrors: (error, req, reply) => void (reply as unknown as FastifyReply).code(400).send(frameworkErrorBody(error, req.url)) }) as unknown as FastifyInstance;
+  registerAccessLog(app);
   await app.register(formbody);
   // Before any route; each facade builds its own per-address hook from it (facades/http/rate-limits.ts).
   await app.register(rateLimit, { global: false });
@@ -133,6 +140,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
       }
     },
   });
+  registerMetricsRoute(app, { metrics, token: config.metricsToken });
   await registerEnvelope(app, { store, presence, clock, bodyLimitBytes: config.bodyLimitBytes, routingStore: store, routing, pushGate: channel,
     sessions: channel, tokenPolicy, limitPerMin: config.limits.envelopePerMin });
   const admin = new AdminService({
@@ -161,12 +169,15 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
     log,
     limitPerMin: config.limits.restPerMin,
   });
-  app.server.on('upgrade', (req, socket, head) => channel.handleUpgrade(req, socket, head));
+  app.server.on('upgrade', (req, socket, head) => {
+    logUpgrade(app.log, req, socket);
+    channel.handleUpgrade(req, socket, head);
+  });
 
   let heartbeat: NodeJS.Timeout | null = null;
   let baseUrl = '';
   const rollcall: Rollcall = {
-    config, app, store, presence, routing, channel, consoleFeed, installation, log,
+    config, app, store, presence, routing, channel, consoleFeed, installation, log, metrics,
     url: () => baseUrl,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
@@ -194,6 +205,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
         }],
         ['close agent sockets', (startedAt) => channel.close(startedAt + config.shutdownGraceMs / 2 - Date.now())],
         ['close the HTTP server', () => app.close()],
+        ['stop metrics', () => metrics.stop()],
         ['close the store', () => store.close()],
         ['release the data directory', () => unlock()],
       ]);

@@ -27,6 +27,8 @@ export interface CallbackDispatcherOptions {
   readonly timeoutMs: number;
   /** Deliveries in flight at once. */
   readonly concurrency?: number;
+  /** Told of each failed delivery after it is logged (metrics); `final`: no retry follows. */
+  readonly onDeliveryFailed?: (kind: CallbackDelivery['kind'], final: boolean) => void;
 }
 
 interface Attempt { readonly url: string; readonly httpStatus: number | null; readonly body: string; readonly error: string | null }
@@ -132,6 +134,7 @@ export class CallbackDispatcher {
     const nextAttemptAt = last ? null : this.options.clock.now() + retryDelayMs(attempts, this.options.retryBaseMs);
     this.options.log.warn({ callbackId: d.id, kind: d.kind, eventType: d.eventType, workspaceSid: d.workspaceSid, url: redact(attempt.url), attempts, error, retryAt: nextAttemptAt },
       last ? 'callback failed; giving up' : 'callback failed; will retry');
+    this.options.onDeliveryFailed?.(d.kind, last);
     return this.record(d, { status: last ? 'failed' : 'pending', nextAttemptAt, url: attempt.url, httpStatus: attempt.httpStatus, error, answer: null });
   }
 

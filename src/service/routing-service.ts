@@ -43,6 +43,15 @@ export interface RoutingServiceOptions {
   readonly log: Log;
   /** Tasks looked at per pass. */
   readonly passSize?: number;
+  readonly observer?: RoutingObserver;
+}
+
+/** Told about routing work as it happens (metrics). */
+export interface RoutingObserver {
+  /** A pass ended. */
+  passed(): void;
+  /** One waiting task was placed (`offered`: a reservation committed) or left waiting, in `durationMs`. */
+  decided(durationMs: number, offered: boolean): void;
 }
 
 const MATCH_NOTHING: Expression = { kind: 'or', operands: [] };
@@ -252,7 +261,9 @@ export class RoutingService {
         let sliceStart = this.options.clock.now();
         for (const task of tasks) {
           if (this.stopped) return;
-          await this.offer(workspaceSid, view, task);
+          const startedAt = performance.now();
+          const offered = await this.offer(workspaceSid, view, task);
+          this.options.observer?.decided(performance.now() - startedAt, offered);
           // Store calls are synchronous underneath: let sockets, pongs and timers in every ~10 ms.
           if (this.options.clock.now() - sliceStart >= PASS_SLICE_MS) {
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -264,6 +275,7 @@ export class RoutingService {
       this.options.log.error({ err: error, workspaceSid }, 'routing pass failed');
     } finally {
       view.passRunning = false;
+      this.options.observer?.passed();
     }
   }
 
@@ -275,14 +287,14 @@ export class RoutingService {
     });
   }
 
-  private async offer(workspaceSid: string, view: WorkspaceView, task: Task): Promise<void> {
+  private async offer(workspaceSid: string, view: WorkspaceView, task: Task): Promise<boolean> {
     const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
     const named = offerTarget(task);
     const placed = queue ? routingStep({ ...task, routingTarget: named }, queue.targetWorkers, view.workflows.get(task.workflowSid) ?? null) : null;
-    if (!queue || !placed) return;
+    if (!queue || !placed) return false;
     const { step, target } = placed;
     const only = named === null ? null : view.workers.get(named);
-    if (only === undefined) return;
+    if (only === undefined) return false;
     const members = only ? null : queue.members;
     const candidates = (): Iterable<CandidateWorker> => (only ? [only] : members?.values() ?? view.workers.values());
     const excluded = new Set(task.excludedWorkers);
@@ -301,19 +313,20 @@ export class RoutingService {
             }
           }
         }
-        return;
+        return false;
       }
       const result = await this.store.reserve({ workspaceSid, taskSid: task.sid, workerSid: chosen.sid, holdDisconnected: view.holdDisconnected });
       if (result.ok) {
         this.publish(result.value.commit);
-        return;
+        return true;
       }
-      if (result.refusal.message.startsWith(`Task ${task.sid}`)) return;
+      if (result.refusal.message.startsWith(`Task ${task.sid}`)) return false;
       // The snapshot was stale, or the worker already holds this task: refresh it, and for the
       // rest of this pass choose among the others.
       await this.refreshWorker(workspaceSid, chosen.sid);
       excluded.add(chosen.sid);
     }
+    return false;
   }
 
   private async refreshWorker(workspaceSid: string, workerSid: string): Promise<void> {

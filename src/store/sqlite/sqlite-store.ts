@@ -20,6 +20,8 @@ import { createAdminQueries } from './admin-queries.js';
 import type { CallbackStore } from '../../service/callback-ports.js';
 import { CallbackOutbox, createCallbackQueries } from './callback-outbox.js';
 import { createConsoleQueries } from './console-queries.js';
+import { createGaugeQueries } from './gauge-queries.js';
+import type { PresenceGaugeStore } from '../../service/metrics.js';
 import { createReportQueries } from './report-queries.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 import { createWorkerChange } from './worker-change.js';
@@ -51,8 +53,8 @@ export interface SqliteStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-/** The whole system of record on SQLite: presence, administration, routing, the console, reports, callbacks and retention. */
-export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore & RetentionStore;
+/** The whole system of record on SQLite: presence, administration, routing, the console, reports, callbacks, retention and gauges. */
+export type SqliteStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore & RetentionStore & PresenceGaugeStore;
 
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   createOwnerOnly(options.file);
@@ -123,6 +125,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createRetentionQueries(db),
     ...createTaskListing(db),
     ...createCallbackQueries(db, clock),
+    ...createGaugeQueries(db),
     async createAccount(friendlyName) {
       const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: clock.now() };
       prepare('INSERT INTO accounts (sid, friendly_name, auth_token, created_at) VALUES (?, ?, ?, ?)').run(account.sid, friendlyName, account.authToken, account.createdAt);

@@ -1,0 +1,22 @@
+/**
+ * What the metrics' gauges show, counted when a scrape asks: a few index-backed counts, cheaper
+ * than keeping running totals right on every connection and logout.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { PresenceGaugeStore } from '../../service/metrics.js';
+import { cachedPrepare } from './statement-cache.js';
+
+export function createGaugeQueries(db: BetterSqlite3.Database): PresenceGaugeStore {
+  const prepare = cachedPrepare(db);
+  // One statement, one read snapshot: the three numbers agree with each other.
+  const counts = prepare<[], { connected_workers: number; sessions: number; in_grace: number }>(`SELECT
+    (SELECT COUNT(DISTINCT worker_sid) FROM connections) AS connected_workers,
+    (SELECT COUNT(*) FROM connections) AS sessions,
+    (SELECT COUNT(*) FROM deadlines) AS in_grace`);
+  return {
+    async presenceGauges() {
+      const row = counts.get();
+      return { connectedWorkers: row?.connected_workers ?? 0, sessions: row?.sessions ?? 0, workersInGrace: row?.in_grace ?? 0 };
+    },
+  };
+}
