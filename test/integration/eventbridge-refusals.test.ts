@@ -98,6 +98,23 @@ describe('the HTTP envelope refuses bad input and changes nothing', () => {
     expect(res.status).toBe(412);
   });
 
+  it('answers a browser from any origin: preflight, answers and refusals carry CORS headers; REST does not', async () => {
+    const preflight = await fetch(`${s.url}/v1/wschannels`, {
+      method: 'OPTIONS', headers: { origin: 'https://flex.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, clientversion' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(Object.fromEntries([...preflight.headers].filter(([k]) => k.startsWith('access-control')))).toEqual({
+      'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST, OPTIONS',
+      'access-control-allow-headers': 'content-type, clientversion, apiversion, if-match', 'access-control-max-age': '600',
+    });
+    const ok = await fetch(`${s.url}/v1/wschannels`, { method: 'POST', headers: { origin: 'https://flex.example' }, body: JSON.stringify({ url: workerUrl('alice'), method: 'GET', params: {}, token: aliceToken }) });
+    expect([ok.status, ok.headers.get('access-control-allow-origin')]).toEqual([200, '*']);
+    const refused = await fetch(`${s.url}/v1/wschannels`, { method: 'POST', headers: { origin: 'https://flex.example' }, body: '{' });
+    expect([refused.status, refused.headers.get('access-control-allow-origin')]).toEqual([400, '*']);
+    const rest = await fetch(`${s.url}/v1/Workspaces`, { method: 'OPTIONS', headers: { origin: 'https://flex.example', 'access-control-request-method': 'GET' } });
+    expect(rest.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('refuses an oversize body with 413', async () => {
     const huge = JSON.stringify({ url: workerUrl('alice'), method: 'POST', params: { Attributes: { blob: 'x'.repeat(1_200_000) } }, token: aliceToken });
     const res = await unchanged(() => envelope(huge));

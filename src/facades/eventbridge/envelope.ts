@@ -3,6 +3,7 @@
  * whatever the content type claims (axios sends form-urlencoded, fetch sends text/plain). Answers
  * are `{payload}`; refusals `{message}` with the status from EB_STATUS, and change nothing.
  */
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { refuse, type Refusal, type Result } from '../../core/errors.js';
 import { isSid } from '../../core/sids.js';
@@ -37,15 +38,19 @@ interface Envelope {
 
 type Answer = Result<unknown>;
 
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'POST, OPTIONS',
-  'access-control-allow-headers': 'content-type, clientversion, apiversion, if-match',
-  'access-control-max-age': '600',
+/**
+ * The SDK in a browser calls from the contact centre's own origin (Flex UI, an agent desktop), so
+ * the envelope answers any origin: the token in the body is the credential, never a cookie.
+ */
+const CORS: FastifyCorsOptions = {
+  origin: '*', methods: ['POST', 'OPTIONS'], allowedHeaders: ['content-type', 'clientversion', 'apiversion', 'if-match'], maxAge: 600, hook: 'onRequest',
 };
 
 export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps): Promise<void> {
+  // Under its own prefix, so the CORS plugin's preflight route covers the envelope and nothing else.
   await app.register(async (scope) => {
+    // First: every answer of this scope, refusals and 429s included, carries the CORS headers.
+    await scope.register(cors, CORS);
     // Before the body is read: a flood is refused without parsing a byte of it.
     const limit = perMinuteLimit(scope, deps.limitPerMin);
     if (limit) scope.addHook('onRequest', limit);
@@ -55,10 +60,9 @@ export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps)
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       const message = status === 413 ? `The request body exceeds ${deps.bodyLimitBytes} bytes` : status === 500 ? 'Internal error' : error.message;
       if (status === 500) scope.log.error({ err: error }, 'envelope request failed');
-      void reply.code(status).headers(CORS_HEADERS).send({ message });
+      void reply.code(status).send({ message });
     });
-    scope.options('/v1/wschannels', async (_req, reply) => reply.code(204).headers(CORS_HEADERS).send());
-    scope.post('/v1/wschannels', async (req, reply) => {
+    scope.post('/', async (req, reply) => {
       const parsed = parseEnvelope(req.body);
       if (!parsed.ok) return sendRefusal(reply, parsed.refusal);
       const envelope = parsed.value;
@@ -76,13 +80,13 @@ export async function registerEnvelope(app: FastifyInstance, deps: EnvelopeDeps)
       if (grant.value.workerSid !== null) hold(grant.value.workerSid);
       const answer = await route(deps, grant.value, envelope, typeof ifMatch === 'string' ? ifMatch : undefined, hold);
       if (!answer.ok) return sendRefusal(reply, answer.refusal);
-      return reply.code(200).headers(CORS_HEADERS).send({ payload: answer.value });
+      return reply.code(200).send({ payload: answer.value });
     });
-  });
+  }, { prefix: '/v1/wschannels' });
 }
 
 function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
-  return reply.code(EB_STATUS[refusal.code]).headers(CORS_HEADERS).send({ message: refusal.message });
+  return reply.code(EB_STATUS[refusal.code]).send({ message: refusal.message });
 }
 
 function parseEnvelope(body: unknown): Result<Envelope> {
