@@ -13,7 +13,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isWorkerGrant, type TaskRouterGrant, type TokenPolicy } from '../../service/access-tokens.js';
+import type { TaskRouterGrant, TokenPolicy } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness } from '../../service/liveness.js';
 import { AgentSession } from './agent-session.js';
@@ -27,7 +27,7 @@ import type { AgentPush } from '../../service/routing-ports.js';
 import type { ClientAddress } from '../http/client-address.js';
 import type { ConnectionCaps } from './connection-limits.js';
 import { ebReservation, ebTask, ebTransfer, ebWorker, ebWorkerChannel } from './dialect.js';
-import { TokenWatch } from './token-watch.js';
+import { SessionTokens } from './session-tokens.js';
 import { UpgradeGate, type Admission } from './upgrade-gate.js';
 
 export interface AgentChannelOptions {
@@ -52,14 +52,6 @@ export interface AgentChannelOptions {
 export const CLOSE_REPLACED = 4000;
 /** Close code for a connection the store could not record (RFC 6455 "Try Again Later"). */
 export const CLOSE_TRY_AGAIN = 1013;
-/**
- * Close code for a socket whose token expired without a refresh, or whose signing key was revoked.
- * The SDK reads only the reason; what stops it reconnecting is its own expiry timer (armed from
- * `token_lifetime`, 5 s before the expiry) or, for a revocation, an `init` with a zero lifetime.
- */
-export const CLOSE_TOKEN_INVALID = 4401;
-/** How often the keys that signed open sessions' tokens are looked up again (revocations). */
-const KEY_CHECK_MS = 1000;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
 const END_BATCH_SIZE = 250;
 const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
@@ -74,8 +66,7 @@ export class AgentChannel {
   private closing = false;
   private readonly ends: ConnectionEndQueue;
   private readonly gate: UpgradeGate;
-  private readonly tokens: TokenWatch<AgentSession>;
-  private keyCheck: NodeJS.Timeout | null = null;
+  private readonly tokens: SessionTokens;
 
   constructor(private readonly options: AgentChannelOptions) {
     this.ends = new ConnectionEndQueue({
@@ -90,7 +81,7 @@ export class AgentChannel {
       sweepIntervalMs: Math.min(1000, options.livenessTimeoutMs / 4),
     });
     this.gate = new UpgradeGate(options);
-    this.tokens = new TokenWatch(options.clock.now());
+    this.tokens = new SessionTokens({ store: options.store, log: options.log, nowMs: options.clock.now() });
   }
 
   get connectionCount(): number {
@@ -112,14 +103,9 @@ export class AgentChannel {
     this.ticker = setInterval(() => {
       const now = this.options.clock.now();
       this.liveness.tick(now);
-      for (const session of this.tokens.takeExpired(now)) session.socket.close(CLOSE_TOKEN_INVALID, 'The access token has expired');
+      this.tokens.closeExpired(now);
     }, this.options.tickMs);
-    let checking = false;
-    this.keyCheck = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      void this.closeRevoked().catch((error: unknown) => this.options.log.error({ err: error }, 'checking API keys of open sessions failed')).finally(() => (checking = false));
-    }, KEY_CHECK_MS);
+    this.tokens.start();
     this.unsubscribe = this.options.bus.subscribe((message) => {
       if (message.push) return this.deliver(message.push);
       if (message.event?.eventType === 'worker.deleted') return this.closeWorker(message.event.resourceSid, 'Worker deleted');
@@ -176,31 +162,9 @@ export class AgentChannel {
     this.send(push.workerSid, push.eventType, payload);
   }
 
-  /**
-   * A verified envelope request carried this token: the SDK's `updateToken` sends a refreshed token
-   * only in later HTTP bodies, never over the socket. The worker's open sessions in the same
-   * workspace and account move onto it when it lives longer than theirs.
-   */
+  /** A verified envelope request carried this token: sessions of its worker may move onto it (session-tokens.ts). */
   refreshToken(grant: TaskRouterGrant): void {
-    if (!isWorkerGrant(grant)) return;
-    for (const session of this.sessions.get(grant.workerSid) ?? []) {
-      const current = session.grant;
-      if (current.workspaceSid !== grant.workspaceSid || current.accountSid !== grant.accountSid || grant.expiresAt <= current.expiresAt) continue;
-      this.tokens.refresh(session, grant);
-    }
-  }
-
-  /** Closes the sessions whose token was signed by a key that is now revoked (REST, console or CLI). */
-  private async closeRevoked(): Promise<void> {
-    for (const sid of this.tokens.keys()) {
-      const key = await this.options.store.findApiKey(sid);
-      if (key && key.revokedAt === null) continue;
-      for (const session of this.tokens.holdersOf(sid)) {
-        this.tokens.remove(session);
-        session.stopReconnecting();
-        session.socket.close(CLOSE_TOKEN_INVALID, 'The API key that signed the access token was revoked');
-      }
-    }
+    this.tokens.refresh(grant, (workerSid) => this.sessions.get(workerSid) ?? []);
   }
 
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
@@ -219,7 +183,7 @@ export class AgentChannel {
   async stopAccepting(withinMs: number): Promise<boolean> {
     this.closing = true;
     if (this.ticker) clearInterval(this.ticker);
-    if (this.keyCheck) clearInterval(this.keyCheck);
+    this.tokens.stop();
     this.unsubscribe?.();
     return (await within(withinMs, this.ends.drained())) ?? false;
   }
@@ -232,7 +196,7 @@ export class AgentChannel {
   async close(withinMs: number): Promise<void> {
     this.closing = true;
     if (this.ticker) clearInterval(this.ticker);
-    if (this.keyCheck) clearInterval(this.keyCheck);
+    this.tokens.stop();
     this.unsubscribe?.();
     const clients = [...this.wss.clients];
     const allClosed = Promise.all(clients.map((ws) => new Promise<void>((resolve) => {
