@@ -154,7 +154,13 @@ describe('chaos: the store fails for a few seconds under 1 000 agents', () => {
   });
 
   it('closes a connection whose opening the store failed to commit with 1013, and accepts agents again once it writes', async () => {
-    store.only = new Set(['openConnection']);
+    // From the refused opening on, the node heartbeat fails too: its next success (every 200 ms
+    // here) would otherwise prove the store writes again, and make the server ready, before this
+    // test could look. Heartbeats before the opening still land, so the upgrade is accepted.
+    let openingRefused = false;
+    store.only = {
+      has: (verb: string) => (verb === 'openConnection' ? (openingRefused = true) : verb === 'heartbeatNode' && openingRefused),
+    } as unknown as ReadonlySet<string>;
     store.failing = true;
     const ws = new WebSocket(`${wsUrl}/v1/wschannels?token=${encodeURIComponent(tokens[0] as string)}`);
     const [code] = await new Promise<[number, string]>((resolve) => ws.once('close', (c, reason) => resolve([c, String(reason)])));
@@ -164,7 +170,7 @@ describe('chaos: the store fails for a few seconds under 1 000 agents', () => {
     expect(((await res.json()) as { reason: string }).reason).toMatch(/\(connections opened: disk I\/O error \(injected\)\)$/);
     store.failing = false;
     store.only = null;
-    // The next node heartbeat (every 200 ms here) proves the store writes again.
+    // The next node heartbeat proves the store writes again.
     await waitFor('readiness to return', async () => (await fetch(`${rc.url}/readyz`)).status === 200);
     const back = await connect(wsUrl, tokens[0] as string);
     await closeAll([back]);
