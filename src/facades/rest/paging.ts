@@ -32,17 +32,25 @@ export function readPaging(reader: ParamReader): Paging {
   return { pageSize, page, request };
 }
 
-/**
- * A page of a list the store reads by position (`fetch(offset, limit)`), with the same positional
- * cursors as pageArray, so only the page (and one item to learn whether more follow) is read.
- */
-export async function pageByPosition<T>(request: PageRequest, fetch: (offset: number, limit: number) => Promise<readonly T[]>): Promise<Result<PageOf<T>>> {
+/** The positions a positional page token names (`PA<n>`/`PB<n>`), refused if it is not one of ours. */
+function positionsOf(request: PageRequest): Result<{ after: number | null; before: number | null }> {
   const position = (cursor: string | undefined): number | null => (cursor !== undefined && /^\d{1,9}$/.test(cursor) ? Number(cursor) : null);
   const after = position(request.after);
   const before = position(request.before);
   if ((request.after !== undefined && after === null) || (request.before !== undefined && before === null)) {
     return refuse('invalid-parameter', 'PageToken is not a page token this server issued', 'PageToken');
   }
+  return ok({ after, before });
+}
+
+/**
+ * A page of a list the store reads by position (`fetch(offset, limit)`), with the same positional
+ * cursors as pageArray, so only the page (and one item to learn whether more follow) is read.
+ */
+export async function pageByPosition<T>(request: PageRequest, fetch: (offset: number, limit: number) => Promise<readonly T[]>): Promise<Result<PageOf<T>>> {
+  const positions = positionsOf(request);
+  if (!positions.ok) return positions;
+  const { after, before } = positions.value;
   let start: number;
   let items: readonly T[];
   let more: boolean;
@@ -61,12 +69,9 @@ export async function pageByPosition<T>(request: PageRequest, fetch: (offset: nu
 
 /** A page of an in-memory list (small lists: workspaces, activities, keys); cursors are positions. */
 export function pageArray<T>(items: readonly T[], request: PageRequest): Result<PageOf<T>> {
-  const position = (cursor: string | undefined): number | null => (cursor !== undefined && /^\d{1,9}$/.test(cursor) ? Number(cursor) : null);
-  const after = position(request.after);
-  const before = position(request.before);
-  if ((request.after !== undefined && after === null) || (request.before !== undefined && before === null)) {
-    return refuse('invalid-parameter', 'PageToken is not a page token this server issued', 'PageToken');
-  }
+  const positions = positionsOf(request);
+  if (!positions.ok) return positions;
+  const { after, before } = positions.value;
   let start = 0;
   let end = Math.min(items.length, request.limit);
   let more = items.length > end;

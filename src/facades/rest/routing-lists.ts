@@ -28,26 +28,37 @@ export interface OrderingKey<T> {
  * comparator, or null (and a refusal in `p`) when the value names something else.
  */
 export function readOrdering<T>(p: ParamReader, keys: readonly OrderingKey<T>[]): ((a: T, b: T) => number) | null {
-  const source = p.string('Ordering');
-  if (source === undefined || source.trim() === '') return null;
-  const parts: { key: OrderingKey<T>; sign: number }[] = [];
-  for (const raw of source.split(',')) {
-    const [name = '', direction = 'asc', ...rest] = raw.trim().split(':');
-    const key = keys.find((k) => k.name.toLowerCase() === name.trim().toLowerCase());
-    const dir = direction.trim().toLowerCase();
-    if (!key || rest.length > 0 || (dir !== 'asc' && dir !== 'desc')) {
-      p.fail('Ordering', `Ordering must be Attribute:asc or Attribute:desc, comma-separated, with Attribute one of ${keys.map((k) => k.name).join(', ')}`);
-      return null;
-    }
-    parts.push({ key, sign: dir === 'asc' ? 1 : -1 });
-  }
+  const parts = readOrderingKeys(p, keys.map((k) => k.name));
+  if (!parts) return null;
+  const chosen = parts.map(({ name, descending }) => ({ key: keys.find((k) => k.name === name) as OrderingKey<T>, sign: descending ? -1 : 1 }));
   return (a, b) => {
-    for (const { key, sign } of parts) {
+    for (const { key, sign } of chosen) {
       const d = key.value(a) - key.value(b);
       if (d !== 0) return sign * d;
     }
     return 0;
   };
+}
+
+/**
+ * The attributes `Ordering` names, in order, each as spelled in `names`; undefined when absent or
+ * refused (the refusal is in `p`). With `once`, an attribute named twice is refused too.
+ */
+export function readOrderingKeys<K extends string>(p: ParamReader, names: readonly K[], once = false): { name: K; descending: boolean }[] | undefined {
+  const source = p.string('Ordering');
+  if (source === undefined || source.trim() === '') return undefined;
+  const parts: { name: K; descending: boolean }[] = [];
+  for (const raw of source.split(',')) {
+    const [given = '', direction = 'asc', ...rest] = raw.trim().split(':');
+    const name = names.find((n) => n.toLowerCase() === given.trim().toLowerCase());
+    const dir = direction.trim().toLowerCase();
+    if (!name || rest.length > 0 || (dir !== 'asc' && dir !== 'desc') || (once && parts.some((x) => x.name === name))) {
+      p.fail('Ordering', `Ordering must be Attribute:asc or Attribute:desc, comma-separated, with Attribute one of ${names.join(', ')}${once ? ', each once' : ''}`);
+      return undefined;
+    }
+    parts.push({ name, descending: dir === 'desc' });
+  }
+  return parts;
 }
 
 /** Sorts a copy when a comparator was asked for; the store's order (creation) otherwise. */

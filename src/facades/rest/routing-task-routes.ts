@@ -15,6 +15,7 @@ import { ParamReader, withoutUndefined } from './params.js';
 import {
   answer, created, deleted, ifMatchVersion, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
+import { readOrderingKeys } from './routing-lists.js';
 import { restTask, versionEtag } from './routing-wire.js';
 
 const STATUSES: readonly AssignmentStatus[] = ['pending', 'reserved', 'assigned', 'canceled', 'wrapping', 'completed'];
@@ -72,21 +73,8 @@ async function listTasks(call: RestCall, deps: RestDeps): Promise<Result<RestAns
 
 /** `Ordering=Attribute:asc|desc[,…]` over DateCreated, Priority and VirtualStartTime, as Twilio takes it. */
 function readTaskOrdering(p: ParamReader): TaskSlice['order'] | undefined {
-  const source = p.string('Ordering');
-  if (source === undefined || source.trim() === '') return undefined;
   const keys: readonly TaskOrderKey[] = ['DateCreated', 'Priority', 'VirtualStartTime'];
-  const order: { key: TaskOrderKey; descending: boolean }[] = [];
-  for (const raw of source.split(',')) {
-    const [name = '', direction = 'asc', ...rest] = raw.trim().split(':');
-    const key = keys.find((k) => k.toLowerCase() === name.trim().toLowerCase());
-    const dir = direction.trim().toLowerCase();
-    if (!key || rest.length > 0 || (dir !== 'asc' && dir !== 'desc') || order.some((o) => o.key === key)) {
-      p.fail('Ordering', `Ordering must be Attribute:asc or Attribute:desc, comma-separated, with Attribute one of ${keys.join(', ')}, each once`);
-      return undefined;
-    }
-    order.push({ key, descending: dir === 'desc' });
-  }
-  return order;
+  return readOrderingKeys(p, keys, true)?.map(({ name, descending }) => ({ key: name, descending }));
 }
 
 /** Without `WorkflowSid`, the workspace's only workflow, as TaskRouter does; else it is required. */
