@@ -199,7 +199,7 @@ async function serviceRig(p: Population, qs: readonly Queue[]): Promise<ServiceR
     async routingWorkspaces() { return [{ workspaceSid, holdDisconnected: true }]; },
     async ensureChannels() { return undefined; },
     async routingCandidates() { return p.workers; },
-    async routingCandidate(sid: string) { return bySid.get(sid) ?? null; },
+    async routingCandidatesOf(sids: readonly string[]) { return sids.flatMap((sid) => bySid.get(sid) ?? []); },
     async listTaskQueues() { return taskQueues; },
     async listWorkflows() { return [workflow]; },
     async nextRoutingDueAt() { return null; },

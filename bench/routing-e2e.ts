@@ -127,7 +127,7 @@ const meterNote = (m: Record<string, MeterEntry>, wallMs: number): string => {
   const e = (name: string): MeterEntry => m[name] ?? { calls: 0, ms: 0, maxMs: 0, results: 0 };
   const part = (name: string): string => `${name} ${e(name).calls}× mean ${fmt(e(name).ms / Math.max(1, e(name).calls), 2)} ms max ${fmt(e(name).maxMs, 1)} ms (${fmt((e(name).ms / wallMs) * 100, 0)} % of the wall)`;
   return `decisions ${e('pendingTasks').results} (tasks handed to offer()) for ${e('reserve').results} reservations; ` +
-    ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidate'].map(part).join('; ');
+    ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidatesOf'].map(part).join('; ');
 };
 
 interface Bench {

@@ -95,7 +95,7 @@ function createLoopProbe() {
 
 /** Calls, synchronous time (better-sqlite3 does all its work before the promise) and rows or successes. */
 export interface MeterEntry { calls: number; ms: number; maxMs: number; results: number }
-const METERED = ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidate', 'claimRoutingDue'] as const;
+const METERED = ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidatesOf', 'claimRoutingDue'] as const;
 
 /**
  * Wraps the routing store's hot verbs on the live store object (the routing service calls them

@@ -94,6 +94,9 @@ export class ConnectionEndQueue {
       if (endings.length > 0) health.succeeded(SOURCE);
       failures = 0;
       this.pending.splice(0, batch.length);
+      // Let the loop take the sockets that closed meanwhile (each close time is read when its
+      // handler runs) and other work run, before the next batch.
+      if (this.pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (this.pending.length === 0) this.failedSinceEmpty = false;
     this.running = null;

@@ -81,6 +81,7 @@ export class RollcallMetrics {
   private unsubscribe: Cancel | null = null;
   private readonly logoutActivities = new Map<string, string>();
   private readonly lookups = new Set<Promise<void>>();
+  private readonly settingsReads = new Map<string, Promise<void>>();
 
   /** Told by the routing service about each pass and each decision. */
   readonly routing: RoutingObserver = {
@@ -189,8 +190,17 @@ export class RollcallMetrics {
     }
     const sources = this.sources;
     if (!sources) return;
-    const lookup = sources.store.logoutSettings(workspaceSid).then((settings) => {
-      if (!this.logoutActivities.has(workspaceSid)) this.logoutActivities.set(workspaceSid, settings.logoutActivitySid);
+    // One read per workspace however many changes arrive before it answers (a mass logout's batch).
+    let read = this.settingsReads.get(workspaceSid);
+    if (!read) {
+      read = sources.store.logoutSettings(workspaceSid).then((settings) => {
+        if (!this.logoutActivities.has(workspaceSid)) this.logoutActivities.set(workspaceSid, settings.logoutActivitySid);
+      });
+      this.settingsReads.set(workspaceSid, read);
+      // A failed read is reported by each change waiting on it (below); this chain only forgets it.
+      void read.finally(() => this.settingsReads.delete(workspaceSid)).catch(() => undefined);
+    }
+    const lookup = read.then(() => {
       if (this.logoutActivities.get(workspaceSid) === toSid) this.logouts.inc({ cause });
     }, (error: unknown) => sources.log.warn({ err: error, workspaceSid }, 'metrics: could not read the logout activity; this change is not counted'));
     this.lookups.add(lookup);

@@ -42,7 +42,7 @@ export class PresenceService {
       store: options.store,
       clock: options.clock,
       log: options.log,
-      batchSize: options.deadlineBatchSize ?? 100,
+      batchSize: options.deadlineBatchSize ?? 1000,
       onCommits: (commits) => this.afterCommit(commits),
     });
   }

@@ -191,9 +191,10 @@ export interface RoutingStore {
 
   /** Workspaces with routing, and whether the routing hold (rule 8) is on in each. */
   routingWorkspaces(): Promise<{ workspaceSid: string; holdDisconnected: boolean }[]>;
-  /** The routing view of every worker of a workspace, or of one worker (null if gone). */
+  /** The routing view of every worker of a workspace. */
   routingCandidates(workspaceSid: string): Promise<CandidateWorker[]>;
-  routingCandidate(workerSid: string): Promise<CandidateWorker | null>;
+  /** The routing view of the named workers, read together; a worker that is gone is left out. */
+  routingCandidatesOf(workerSids: readonly string[]): Promise<CandidateWorker[]>;
   /** Tasks waiting for an offer, highest priority first, then oldest. */
   pendingTasks(workspaceSid: string, limit: number): Promise<Task[]>;
   /** Moves a pending task on from the target it is in (its `skip_if` held); null if it moved already. */

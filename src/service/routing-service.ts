@@ -330,24 +330,42 @@ export class RoutingService {
   }
 
   private async refreshWorker(workspaceSid: string, workerSid: string): Promise<void> {
+    await this.refreshWorkers(workspaceSid, [workerSid]);
+  }
+
+  /** Re-reads the named workers of one workspace in one store call, and their queue memberships. */
+  private async refreshWorkers(workspaceSid: string, workerSids: readonly string[]): Promise<void> {
+    if (!this.views.has(workspaceSid) || this.stopped || workerSids.length === 0) return;
+    const fresh = new Map((await this.store.routingCandidatesOf(workerSids)).map((w) => [w.sid, w]));
+    // Looked up again after the read: the workspace may have been removed meanwhile.
     const view = this.views.get(workspaceSid);
     if (!view || this.stopped) return;
-    const fresh = await this.store.routingCandidate(workerSid);
-    if (fresh) view.workers.set(workerSid, fresh);
-    else view.workers.delete(workerSid);
-    for (const queue of view.queues.values()) {
-      if (fresh) updateMembership(queue, fresh, view.holdDisconnected);
-      else queue.members?.remove(workerSid);
+    for (const workerSid of workerSids) {
+      const worker = fresh.get(workerSid);
+      if (worker) view.workers.set(workerSid, worker);
+      else view.workers.delete(workerSid);
+      for (const queue of view.queues.values()) {
+        if (worker) updateMembership(queue, worker, view.holdDisconnected);
+        else queue.members?.remove(workerSid);
+      }
     }
   }
 
+  /**
+   * A batch of presence changes (a mass disconnect or logout comes 100–250 at a time): the workers
+   * are re-read together, one store call per workspace, and each workspace gets one pass.
+   */
   private presenceCommitted(commits: readonly PresenceCommit[]): void {
+    const byWorkspace = new Map<string, Set<string>>();
+    for (const commit of commits) {
+      const sids = byWorkspace.get(commit.worker.workspaceSid) ?? new Set<string>();
+      sids.add(commit.worker.sid);
+      byWorkspace.set(commit.worker.workspaceSid, sids);
+    }
     void (async () => {
-      for (const commit of commits) {
-        await this.refreshWorker(commit.worker.workspaceSid, commit.worker.sid);
-        if (commit.routing) this.publish(commit.routing);
-        this.kick(commit.worker.workspaceSid);
-      }
+      for (const [workspaceSid, sids] of byWorkspace) await this.refreshWorkers(workspaceSid, [...sids]);
+      for (const commit of commits) if (commit.routing) this.publish(commit.routing);
+      for (const workspaceSid of byWorkspace.keys()) this.kick(workspaceSid);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not follow a presence change'));
   }
 
@@ -359,7 +377,10 @@ export class RoutingService {
     const workspaces = new Set<string>();
     for (const e of commit.events) workspaces.add(e.workspaceSid);
     void (async () => {
-      for (const workerSid of commit.touchedWorkers) for (const ws of this.views.keys()) if (this.views.get(ws)?.workers.has(workerSid)) await this.refreshWorker(ws, workerSid);
+      for (const ws of this.views.keys()) {
+        const known = commit.touchedWorkers.filter((workerSid) => this.views.get(ws)?.workers.has(workerSid));
+        await this.refreshWorkers(ws, known);
+      }
       for (const ws of workspaces) this.kick(ws);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'refreshing the routing view failed'));
     for (const push of commit.pushes) {

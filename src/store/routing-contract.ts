@@ -67,6 +67,20 @@ export function describeRoutingContract(engine: string, factory: (clock: ManualC
       await w.handle.dispose();
     });
 
+    it('reads the routing view of a batch of workers in one call, as the whole-workspace read has it', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      const bob = await w.connectedWorker('bob');
+      await w.store.endConnection({ connectionId: 'CNbob', reason: 'closed', lastSeenAt: w.clock.now() });
+      const batch = await w.store.routingCandidatesOf([bob.sid, alice.sid, 'WKgone00000000000000000000000000']);
+      expect(batch.map((c) => c.sid).sort()).toEqual([alice.sid, bob.sid].sort());
+      expect(Object.fromEntries(batch.map((c) => [c.sid, c.presence]))).toEqual({ [alice.sid]: 'connected', [bob.sid]: 'disconnected' });
+      const whole = await w.store.routingCandidates(w.workspace.sid);
+      for (const c of batch) expect(c).toEqual(whole.find((x) => x.sid === c.sid));
+      expect(await w.store.routingCandidatesOf([])).toEqual([]);
+      await w.handle.dispose();
+    });
+
     it('holds a disconnected worker back from new offers unless the hold is off', async () => {
       const w = await world(factory);
       const alice = await w.connectedWorker('alice');

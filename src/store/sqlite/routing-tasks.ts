@@ -24,7 +24,7 @@ import { newEffects, type RoutingEffects, type RoutingWriter } from './routing-w
 
 type TaskVerbs = Pick<RoutingStore,
   | 'createTask' | 'findTask' | 'updateTask' | 'deleteTask' | 'listReservations' | 'findReservation' | 'updateReservation'
-  | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidate' | 'pendingTasks' | 'skipTarget' | 'reserve'
+  | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidatesOf' | 'pendingTasks' | 'skipTarget' | 'reserve'
   | 'nextRoutingDueAt' | 'claimRoutingDue'>;
 
 interface CandidateRow { sid: string; attributes: string; activity_available: number; status_changed_at: number; presence: string; connections: number }
@@ -63,6 +63,11 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid WHERE w.workspace_sid = ?`),
     channelsOf: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ?`),
     channelsIn: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE tc.workspace_sid = ?`),
+    /** Of the workers named in a JSON array: one statement for a whole batch of presence changes. */
+    candidatesOf: prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
+      (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid
+      WHERE w.sid IN (SELECT value FROM json_each(?))`),
+    channelsOfMany: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid IN (SELECT value FROM json_each(?))`),
     timeoutActivity: prepare<[string], { timeout_activity_sid: string }>('SELECT timeout_activity_sid FROM workspaces WHERE sid = ?'),
   };
   const isMultiTask = (workspaceSid: string): boolean => q.multiTask.get(workspaceSid)?.multi_task_enabled === 1;
@@ -115,6 +120,16 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       channels: new Map(channels.map((c) => [c.task_channel_sid, { capacity: c.capacity, busy: c.reserved + c.assigned, available: c.available === 1 }])),
       idleSince,
     };
+  };
+
+  const byWorker = (rows: readonly WorkerChannelRow[]): Map<string, WorkerChannelRow[]> => {
+    const channels = new Map<string, WorkerChannelRow[]>();
+    for (const c of rows) {
+      const list = channels.get(c.worker_sid) ?? [];
+      list.push(c);
+      channels.set(c.worker_sid, list);
+    }
+    return channels;
   };
 
   /** Cancels a task and its active reservations. */
@@ -279,17 +294,14 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         .map((r) => ({ workspaceSid: r.workspace_sid, holdDisconnected: r.routing_hold === 1 }));
     },
     async routingCandidates(workspaceSid) {
-      const channels = new Map<string, WorkerChannelRow[]>();
-      for (const c of q.channelsIn.all(workspaceSid)) {
-        const list = channels.get(c.worker_sid) ?? [];
-        list.push(c);
-        channels.set(c.worker_sid, list);
-      }
+      const channels = byWorker(q.channelsIn.all(workspaceSid));
       return q.candidates.all(workspaceSid).map((row) => candidateOf(row, channels.get(row.sid) ?? []));
     },
-    async routingCandidate(workerSid) {
-      const row = q.candidate.get(workerSid);
-      return row ? candidateOf(row, q.channelsOf.all(workerSid)) : null;
+    async routingCandidatesOf(workerSids) {
+      if (workerSids.length === 0) return [];
+      const sids = JSON.stringify(workerSids);
+      const channels = byWorker(q.channelsOfMany.all(sids));
+      return q.candidatesOf.all(sids).map((row) => candidateOf(row, channels.get(row.sid) ?? []));
     },
     async pendingTasks(workspaceSid, limit) {
       return prepare<[string, number], TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = ? AND t.assignment_status = 'pending' AND t.queue_sid IS NOT NULL

@@ -49,6 +49,11 @@ export interface SqliteStoreOptions {
   readonly checkpointIntervalMs?: number;
   /** Told when a background checkpoint fails (the fallback automatic checkpoint still bounds the WAL). */
   readonly onCheckpointError?: (message: string) => void;
+  /**
+   * How long one claim of due deadlines may run before it commits what it has (ms, default 40).
+   * SQLite runs on the event loop: a count alone bounds a stall only on a fast, quiet machine.
+   */
+  readonly claimBudgetMs?: number;
 }
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
@@ -68,6 +73,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const interval = options.checkpointIntervalMs ?? 1000;
   const checkpointer = interval > 0 && options.file !== ':memory:' ? startCheckpointer(db, options.file, interval, options.onCheckpointError ?? (() => undefined)) : null;
   const clock = options.clock;
+  const claimBudgetMs = options.claimBudgetMs ?? 40;
   const writer = new PresenceWriter(db);
   const routingWriter = new RoutingWriter(db, (event) => writer.recordEvent(event));
   writer.attachRouting(routingWriter);
@@ -256,10 +262,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async claimDueDeadlines(limit) {
       return tx(() => {
         const at = clock.now();
+        const until = performance.now() + claimBudgetMs;
         const commits: PresenceCommit[] = [];
+        // Fewer than `limit` when the budget runs out: the scheduler then re-reads the earliest
+        // due time, which is already past, and claims the rest after a turn of the loop.
         for (const due of q.dueDeadlines.all(at, limit)) {
           const commit = writer.run(due.worker_sid, at, { type: 'due-time-reached', at, deadlineId: due.deadline_id });
           if (commit) commits.push(commit);
+          if (performance.now() > until) break;
         }
         return commits;
       });
