@@ -49,7 +49,7 @@ interface Reply {
 let nextId = 1;
 
 /** Sends `command` with a fresh id and resolves with the value of the `reply` carrying that id. */
-export async function ask<T>(server: ChildProcess, command: { readonly cmd: string }, timeoutMs = 60_000): Promise<T> {
+export async function ask<T>(server: ChildProcess, command: { readonly cmd: string; readonly [key: string]: unknown }, timeoutMs = 60_000): Promise<T> {
   const id = nextId++;
   server.send({ ...command, id });
   const reply = await nextMessage<Reply>(server, (m) => m.type === 'reply' && m.id === id, `server ${command.cmd}`, timeoutMs);

@@ -18,8 +18,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentsCommand, AgentsConnected, AgentsStats } from './presence-agents.js';
 import type { ServerCommand, ServerReady, ServerStats } from './presence-server.js';
+import type { BareReady, BareStats } from './bare-ws-server.js';
 
-const TARGET = { rssKiB: 10, heartbeatP99Ms: 10, silentP99Ms: 250, burstMaxMs: 1000, burstStallMs: 100 };
+const TARGET = { rssKiB: 10, bareRatio: 1.5, heartbeatP99Ms: 10, silentP99Ms: 250, burstMaxMs: 1000, burstStallMs: 100 };
 const HARD_LIMIT_MS = 300_000;
 
 interface Options {
@@ -57,9 +58,9 @@ async function askAgents(child: ChildProcess): Promise<AgentsStats> {
   return nextMessage<AgentsStats>(child, (m) => m.type === 'stats', 'agents stats', 10_000);
 }
 
-async function startAgents(ready: ServerReady, o: Options): Promise<{ child: ChildProcess; connected: AgentsConnected }> {
+async function startAgents(ready: ServerReady, o: Options, url = ready.url): Promise<{ child: ChildProcess; connected: AgentsConnected }> {
   const child = spawn('./presence-agents.js', {});
-  const command: AgentsCommand = { cmd: 'connect', url: ready.url, tokensFile: ready.tokensFile, concurrency: o.concurrency };
+  const command: AgentsCommand = { cmd: 'connect', url, tokensFile: ready.tokensFile, concurrency: o.concurrency };
   child.send(command);
   const connected = await nextMessage<AgentsConnected>(child, (m) => m.type === 'connected', 'agents connect', 120_000);
   if (connected.ready !== o.agents) throw new Error(`only ${connected.ready}/${o.agents} agents got init: ${connected.failures.join('; ')}`);
@@ -128,7 +129,37 @@ const phase = (name: string): void => say(`[${new Date().toISOString().slice(11,
 
 // ── phases ──
 
-interface Bench { readonly o: Options; readonly server: ChildProcess; readonly ready: ServerReady; readonly log: ActivityLog; readonly report: Report; readonly raw: Record<string, unknown> }
+interface Bench {
+  readonly o: Options; readonly server: ChildProcess; readonly ready: ServerReady; readonly log: ActivityLog; readonly report: Report; readonly raw: Record<string, unknown>;
+  /** RSS per agent of the bare `ws` server, KiB, measured first in the same run. */
+  bareKiB?: number;
+}
+
+/**
+ * The memory baseline: the same agents process against a bare `ws` server (bare-ws-server.ts)
+ * that only accepts, inits, pings and heartbeats. Measured first, while Rollcall idles.
+ */
+async function bareBaselinePhase(b: Bench): Promise<void> {
+  const { o } = b;
+  phase(`baseline: a bare ws server with ${o.agents} agents`);
+  const bare = spawn('./bare-ws-server.js', { BENCH_PING_MS: String(o.pingMs), BENCH_HEARTBEAT_FRAME_MS: String(o.heartbeatFrameMs) }, ['--expose-gc']);
+  try {
+    const ready = await nextMessage<BareReady>(bare, (m) => m.type === 'ready', 'bare server start', 30_000);
+    await sleep(1000);
+    const idle = await ask<BareStats>(bare, { cmd: 'stats', gc: true });
+    const agents = await startAgents(b.ready, o, ready.url);
+    await sleep(2000);
+    const loaded = await ask<BareStats>(bare, { cmd: 'stats', gc: true });
+    if (loaded.connections !== o.agents) throw new Error(`the bare server holds ${loaded.connections} connections, expected ${o.agents}`);
+    await stopChild(agents.child, 'SIGKILL');
+    b.bareKiB = (loaded.rssBytes - idle.rssBytes) / o.agents / 1024;
+    b.report.notes.push(`baseline: bare ws server RSS ${f(idle.rssBytes / 2 ** 20)} MiB idle → ${f(loaded.rssBytes / 2 ** 20)} MiB with ${o.agents} agents (${f(b.bareKiB, 2)} KiB each), both after 2× gc(); connected in ${f(agents.connected.elapsedMs / 1000)} s`);
+    Object.assign(b.raw, { bareIdle: idle, bareLoaded: loaded });
+    await ask(bare, { cmd: 'close' }).catch(() => undefined);
+  } finally {
+    await stopChild(bare, 'SIGKILL', 2000);
+  }
+}
 
 /** Targets 1 and 2: RSS per connected agent, and event-loop delay over a heartbeat window. */
 async function heartbeatPhase(b: Bench): Promise<ChildProcess> {
@@ -156,6 +187,7 @@ async function heartbeatPhase(b: Bench): Promise<ChildProcess> {
   report.info('idle, no agents: event-loop delay (ms)', { n: q.samples, min: q.minMs, p50: q.p50Ms, p90: q.p90Ms, p99: q.p99Ms, max: q.maxMs }, undefined, 'noise floor');
   report.info('connect: open → init (ms)', dist(agents.connected.initLatenciesMs));
   report.target('memory: server RSS per agent (KiB)', null, rssKiB, TARGET.rssKiB, '≤ 10 KiB');
+  if (b.bareKiB !== undefined) report.target('memory: RSS per agent ÷ bare ws server', null, rssKiB / b.bareKiB, TARGET.bareRatio, '≤ 1.5×');
   report.info('memory: JS heap per agent (B)', null, (loaded.heapUsedBytes - idle.heapUsedBytes) / o.agents, 'goal M2 ≤ 4000');
   report.target('heartbeat: event-loop delay (ms)', { n: l.samples, min: l.minMs, p50: l.p50Ms, p90: l.p90Ms, p99: l.p99Ms, max: l.maxMs }, l.p99Ms, TARGET.heartbeatP99Ms, 'p99 ≤ 10 ms');
   report.info('heartbeat: server CPU per ping (µs)', null, usPerPing, 'goal H1 ≤ 25');
@@ -249,6 +281,7 @@ async function run(o: Options): Promise<{ report: Report; raw: Record<string, un
     const ready = await nextMessage<ServerReady>(server, (m) => m.type === 'ready', 'server start', 180_000);
     phase(`server ready at ${ready.url} (set-up ${ready.setupMs} ms); idle baseline`);
     const b: Bench = { o, server, ready, log: openLog(ready.databaseFile), report: new Report(), raw: { options: o, env } };
+    await bareBaselinePhase(b);
     const agents = await heartbeatPhase(b);
     await silentLossPhase(b, agents);
     await burstPhase(b);
