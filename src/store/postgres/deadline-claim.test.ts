@@ -34,27 +34,32 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL deadlines across nodes${NO_POSTGRES ? `
     }
   };
 
-  it(`logs each of ${WORKERS} due workers out exactly once when two nodes claim them concurrently`, async () => {
-    schema = await createTestSchema();
-    const [a, b] = [await open(), await open()];
-    const account = await a.createAccount('Race');
-    // A 1 ms threshold: every deadline is due as soon as its connection has ended.
-    const workspace = await a.createWorkspace({
+  /** A workspace with a 1 ms threshold (every deadline is due once its connection ended), and `count` workers whose connections ended. */
+  const disconnectedWorkers = async (store: PostgresStore, count: number) => {
+    const account = await store.createAccount('Race');
+    const workspace = await store.createWorkspace({
       accountSid: account.sid, friendlyName: 'Race', logoutActivityName: 'Offline', thresholdMs: 1,
       activities: [{ friendlyName: 'Offline', available: false }, { friendlyName: 'Available', available: true }],
     });
-    const available = (await a.listActivities(workspace.sid)).find((x) => x.friendlyName === 'Available');
-    await a.registerNode('NDa');
+    const available = (await store.listActivities(workspace.sid)).find((x) => x.friendlyName === 'Available');
+    await store.registerNode('NDa');
     const sids: string[] = [];
-    for (let i = 0; i < WORKERS; i++) {
-      const created = await a.createWorker({ workspaceSid: workspace.sid, friendlyName: `w${i}`, attributes: '{}', activitySid: available?.sid, actor: account.sid });
+    for (let i = 0; i < count; i++) {
+      const created = await store.createWorker({ workspaceSid: workspace.sid, friendlyName: `w${i}`, attributes: '{}', activitySid: available?.sid, actor: account.sid });
       if (!created.ok) throw new Error(created.refusal.message);
       sids.push(created.value.worker.sid);
-      const opened = await a.openConnection({ workspaceSid: workspace.sid, workerSid: created.value.worker.sid, connectionId: `CN${i}`, nodeId: 'NDa', exempt: false });
+      const opened = await store.openConnection({ workspaceSid: workspace.sid, workerSid: created.value.worker.sid, connectionId: `CN${i}`, nodeId: 'NDa', exempt: false });
       if (!opened.ok) throw new Error(opened.refusal.message);
     }
-    const ended = await a.endConnections(sids.map((_, i) => ({ connectionId: `CN${i}`, reason: 'closed' as const, lastSeenAt: 0 })));
-    expect(ended).toHaveLength(WORKERS);
+    const ended = await store.endConnections(sids.map((_, i) => ({ connectionId: `CN${i}`, reason: 'closed' as const, lastSeenAt: 0 })));
+    expect(ended).toHaveLength(count);
+    return { workspace, sids };
+  };
+
+  it(`logs each of ${WORKERS} due workers out exactly once when two nodes claim them concurrently`, async () => {
+    schema = await createTestSchema();
+    const [a, b] = [await open(), await open()];
+    const { workspace, sids } = await disconnectedWorkers(a, WORKERS);
 
     const [firedA, firedB] = await Promise.all([drain(a), drain(b)]);
     const loggedOut = [...firedA, ...firedB].filter((c) => c.outputs.some((o) => o.type === 'activity-changed' && o.cause === 'offline-threshold'));
@@ -72,6 +77,43 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL deadlines across nodes${NO_POSTGRES ? `
     const episodes = await b.disconnectEpisodes(workspace.sid);
     expect(episodes.map((e) => e.outcome)).toEqual(sids.map(() => 'logged-out'));
     expect((await b.listWorkers(workspace.sid)).every((w) => w.activityName === 'Offline')).toBe(true);
+    expect(await a.nextDueAt()).toBeNull();
+  });
+
+  it('serializes a reconnect on one node with the fire on another: each worker ends in one consistent state', async () => {
+    schema = await createTestSchema();
+    const [a, b] = [await open(), await open()];
+    const { workspace, sids } = await disconnectedWorkers(a, 100);
+    await b.registerNode('NDb');
+    // Node A fires due deadlines (oldest first: w0, w1, …) while every worker reconnects on node B,
+    // newest first (w99, w98, …): the two meet in the middle, so both outcomes occur.
+    const reconnects = sids.map((sid, i) => ({ sid, i })).reverse()
+      .map(({ sid, i }) => b.openConnection({ workspaceSid: workspace.sid, workerSid: sid, connectionId: `CNb${i}`, nodeId: 'NDb', exempt: false }));
+    const [fired, opened] = await Promise.all([drain(a), Promise.all(reconnects)]);
+    expect(opened.filter((r) => !r.ok)).toEqual([]);
+    const log = await a.activityLog(workspace.sid);
+    const workers = new Map((await a.listWorkers(workspace.sid)).map((w) => [w.sid, w]));
+    const episodes = await a.disconnectEpisodes(workspace.sid);
+    let fireWon = 0;
+    for (const sid of sids) {
+      const logouts = log.filter((e) => e.workerSid === sid && e.cause === 'offline-threshold');
+      const episode = episodes.filter((e) => e.workerSid === sid);
+      expect(logouts.length).toBeLessThanOrEqual(1);
+      expect(episode).toHaveLength(1);
+      // Either the fire committed first (Offline, one log entry; the reconnect found it logged out)
+      // or the reconnect did (still Available, no entry, the deadline cancelled).
+      if (logouts.length === 1) {
+        fireWon++;
+        expect(workers.get(sid)?.activityName).toBe('Offline');
+        expect(episode[0]).toMatchObject({ outcome: 'logged-out' });
+      } else {
+        expect(workers.get(sid)?.activityName).toBe('Available');
+        expect(episode[0]).toMatchObject({ outcome: 'reconnected' });
+      }
+    }
+    expect(fireWon).toBeGreaterThan(0);
+    expect(fireWon).toBeLessThan(sids.length);
+    expect(fired.filter((c) => c.outputs.some((o) => o.type === 'activity-changed'))).toHaveLength(fireWon);
     expect(await a.nextDueAt()).toBeNull();
   });
 });

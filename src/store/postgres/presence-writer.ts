@@ -28,9 +28,16 @@ const CONTEXT = `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enabled AS s_
     a.friendly_name AS a_name, a.available AS a_available, a.created_at AS a_created, a.updated_at AS a_updated
   FROM workspaces ws JOIN logout_settings s ON s.workspace_sid = ws.sid JOIN activities a ON a.sid = s.logout_activity_sid WHERE ws.sid = $1`;
 
-/** Locks and reads a worker; null when it does not exist. Every worker change starts here. */
+/**
+ * Locks and reads a worker; null when it does not exist. Every worker change starts here. The
+ * lock is taken on the bare row, and the joined read is a second statement: at READ COMMITTED a
+ * locking read that had to wait rechecks its joins against the rows of its old snapshot, so a
+ * joined `FOR UPDATE` loses a worker whose activity the other transaction just changed (found by
+ * the reconnect-vs-fire race test). The second statement sees what that transaction committed.
+ */
 export async function lockWorker(tx: Tx, workerSid: string): Promise<WorkerRow | null> {
-  return (await tx.one<WorkerRow>(`${WORKER_SELECT} WHERE w.sid = $1 FOR UPDATE OF w`, [workerSid])) ?? null;
+  if (!(await tx.one('SELECT 1 FROM workers WHERE sid = $1 FOR UPDATE', [workerSid]))) return null;
+  return (await tx.one<WorkerRow>(`${WORKER_SELECT} WHERE w.sid = $1`, [workerSid])) ?? null;
 }
 
 export class PgPresenceWriter {
