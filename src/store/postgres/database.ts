@@ -45,6 +45,8 @@ export interface PgDatabaseOptions {
   readonly clock?: Clock;
   /** Extra libpq options, e.g. `-c search_path=…` (the tests' schema per test). */
   readonly pgOptions?: string;
+  /** Told when an idle pooled connection fails (the server restarted); the pool replaces it. */
+  readonly onConnectionError?: (message: string) => void;
 }
 
 const RETRIED = new Set(['40001', '40P01']);
@@ -74,8 +76,9 @@ export class PgDatabase {
 
   constructor(options: PgDatabaseOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions });
-    // An idle client's error (the server went away) must not crash the process; the next query reports it.
-    this.pool.on('error', () => undefined);
+    // An idle client's failure must not crash the process (pg would throw it as an unhandled
+    // 'error' event); it is reported, the pool drops that client, and the next query reconnects.
+    this.pool.on('error', (error) => options.onConnectionError?.(`PostgreSQL connection lost while idle: ${error.message}`));
     this.sql = sqlOf(this.pool);
     this.clock = options.clock;
   }

@@ -37,6 +37,8 @@ export interface PostgresStoreOptions {
   readonly nodeLeaseMs?: number;
   /** Extra libpq options (tests: `-c search_path=<schema>`). */
   readonly pgOptions?: string;
+  /** Told when an idle pooled connection fails; the composition root logs it. */
+  readonly onConnectionError?: (message: string) => void;
 }
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
@@ -46,7 +48,7 @@ export type PostgresStore = Store;
 
 /** Opens the pool and brings the schema up to date (waiting for another node that is migrating). */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
-  const db = new PgDatabase({ url: options.url, clock: options.clock, poolSize: options.poolSize, pgOptions: options.pgOptions });
+  const db = new PgDatabase({ url: options.url, clock: options.clock, poolSize: options.poolSize, pgOptions: options.pgOptions, onConnectionError: options.onConnectionError });
   try {
     await migrate(db.pool);
   } catch (error) {
