@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON, type TestSchema } from '../../../test/support/postgres.js';
+import { PgDatabase } from './database.js';
+
+describe.skipIf(NO_POSTGRES)(`PostgreSQL transactions${NO_POSTGRES ? ` (skipped: ${NO_POSTGRES_REASON})` : ''}`, () => {
+  let schema: TestSchema;
+  let db: PgDatabase;
+  afterEach(async () => {
+    await db.close();
+    await schema.drop();
+  });
+
+  it('reads int8 as numbers and the instant from the database clock', async () => {
+    schema = await createTestSchema();
+    db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions });
+    const row = await db.sql.one<{ n: number; c: number }>("SELECT 9007199254740991::int8 AS n, COUNT(*) AS c FROM (VALUES (1), (2)) v(x)");
+    expect(row).toEqual({ n: Number.MAX_SAFE_INTEGER, c: 2 });
+    await expect(db.sql.one('SELECT 9007199254740993::int8 AS n')).rejects.toThrow(/does not fit/);
+    const before = Date.now();
+    const at = await db.tx(async (tx) => tx.now);
+    // Same machine: the database clock and this process's agree within a second.
+    expect(Math.abs(at - before)).toBeLessThan(1000);
+  });
+
+  it('retries a transaction PostgreSQL rolled back as a deadlock victim, and both commit', async () => {
+    schema = await createTestSchema();
+    db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 4 });
+    await db.sql.run('CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+    await db.sql.run('INSERT INTO t VALUES (1, 0), (2, 0)');
+    let attempts = 0;
+    let bothHoldFirst: () => void = () => undefined;
+    let held = 0;
+    const barrier = new Promise<void>((resolve) => { bothHoldFirst = resolve; });
+    // Each locks its first row, waits until the other holds its own, then asks for the other's: a deadlock.
+    const crossing = (first: number, second: number) => db.tx(async (tx) => {
+      attempts++;
+      await tx.run('UPDATE t SET n = n + 1 WHERE id = $1', [first]);
+      if (++held === 2) bothHoldFirst();
+      await barrier;
+      await tx.run('UPDATE t SET n = n + 1 WHERE id = $1', [second]);
+    });
+    await Promise.all([crossing(1, 2), crossing(2, 1)]);
+    expect(attempts).toBe(3);
+    expect(await db.sql.rows('SELECT id, n FROM t ORDER BY id')).toEqual([{ id: 1, n: 2 }, { id: 2, n: 2 }]);
+  });
+
+  it('rolls back and throws any other error', async () => {
+    schema = await createTestSchema();
+    db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions });
+    await db.sql.run('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    await expect(db.tx(async (tx) => {
+      await tx.run('INSERT INTO t VALUES (1)');
+      await tx.run('INSERT INTO t VALUES (1)');
+    })).rejects.toThrow(/duplicate key/);
+    expect(await db.sql.rows('SELECT * FROM t')).toEqual([]);
+  });
+});

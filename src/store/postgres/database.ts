@@ -1,0 +1,121 @@
+/**
+ * The PostgreSQL connection layer: one `pg.Pool`, and `tx`, the only way the store writes. A
+ * transaction runs at READ COMMITTED with explicit row locks (the worker row is the serialisation
+ * point, see presence-writer.ts); it is retried whole on a serialization failure (40001) or a
+ * deadlock (40P01), which PostgreSQL reports for transactions it rolled back itself.
+ *
+ * Time: a transaction reads its instant once, at its start, from the database's clock
+ * (`clock_timestamp()`), so every node of a cluster measures due times against the same clock and
+ * a node's own clock never decides one. Tests hand in a Clock instead (the contracts' ManualClock).
+ */
+import pg from 'pg';
+import type { Clock } from '../../service/ports.js';
+
+/** int8 (COUNT, BIGINT columns, identities) as JS numbers: epoch milliseconds and row ids fit. */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${value} does not fit a JS number`);
+  return n;
+}
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    (oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text'))) as typeof pg.types.getTypeParser,
+};
+
+/** Statements inside one transaction (or on the pool, for single reads). */
+export interface Sql {
+  rows<R>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  one<R>(text: string, params?: readonly unknown[]): Promise<R | undefined>;
+  /** Runs a write; resolves to the number of rows it touched. */
+  run(text: string, params?: readonly unknown[]): Promise<number>;
+}
+
+/** A transaction: its statements and its instant (read once, at its start). */
+export interface Tx extends Sql {
+  readonly now: number;
+}
+
+export interface PgDatabaseOptions {
+  readonly url: string;
+  /** Connections in the pool. Default 8 (scale-out.md measured its storms with 8). */
+  readonly poolSize?: number;
+  /** Absent in production: time comes from `clock_timestamp()`. Tests pass a ManualClock. */
+  readonly clock?: Clock;
+  /** Extra libpq options, e.g. `-c search_path=…` (the tests' schema per test). */
+  readonly pgOptions?: string;
+  /** Told when an idle pooled connection fails (the server restarted); the pool replaces it. */
+  readonly onConnectionError?: (message: string) => void;
+}
+
+const RETRIED = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 8;
+const NOW_SQL = 'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS now';
+
+const sqlOf = (client: pg.Pool | pg.PoolClient): Sql => ({
+  async rows<R>(text: string, params: readonly unknown[] = []) {
+    return (await client.query(text, params as unknown[])).rows as R[];
+  },
+  async one<R>(text: string, params: readonly unknown[] = []) {
+    return (await client.query(text, params as unknown[])).rows[0] as R | undefined;
+  },
+  async run(text: string, params: readonly unknown[] = []) {
+    return (await client.query(text, params as unknown[])).rowCount ?? 0;
+  },
+});
+
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+
+export class PgDatabase {
+  readonly pool: pg.Pool;
+  /** Single statements outside a transaction (reads). */
+  readonly sql: Sql;
+  private readonly clock: Clock | undefined;
+
+  constructor(options: PgDatabaseOptions) {
+    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions });
+    // An idle client's failure must not crash the process (pg would throw it as an unhandled
+    // 'error' event); it is reported, the pool drops that client, and the next query reconnects.
+    this.pool.on('error', (error) => options.onConnectionError?.(`PostgreSQL connection lost while idle: ${error.message}`));
+    this.sql = sqlOf(this.pool);
+    this.clock = options.clock;
+  }
+
+  /** The store's now outside a transaction (the database clock unless a Clock was given). */
+  async now(): Promise<number> {
+    if (this.clock) return this.clock.now();
+    return (await this.sql.one<{ now: number }>(NOW_SQL))?.now ?? Number.NaN;
+  }
+
+  /** BEGIN … COMMIT around `fn`, retried whole on 40001/40P01; any other error rolls back and is thrown. */
+  async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const now = this.clock ? this.clock.now() : ((await client.query<{ now: number }>(NOW_SQL)).rows[0]?.now ?? Number.NaN);
+        const result = await fn({ ...sqlOf(client), now });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // the connection itself failed: drop it from the pool
+        }
+        if (!RETRIED.has(codeOf(error) ?? '') || attempt >= MAX_ATTEMPTS) throw error;
+      } finally {
+        client.release(broken);
+      }
+      // Back off a little, with jitter, so two retrying transactions do not collide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,32 @@
+import { describe, it } from 'vitest';
+import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON } from '../../../test/support/postgres.js';
+import { describeStoreContract } from '../contract.js';
+import { createPostgresStore, type PostgresStore } from './postgres-store.js';
+
+const engine = 'PostgreSQL (a schema per test)';
+
+if (NO_POSTGRES) {
+  describe.skip(`Store contract: ${engine}`, () => {
+    it.skip(NO_POSTGRES_REASON, () => undefined);
+  });
+} else {
+  describeStoreContract(engine, async (clock) => {
+    const schema = await createTestSchema();
+    const open = () => createPostgresStore({ url: schema.url, pgOptions: schema.pgOptions, clock, poolSize: 2 });
+    let store: PostgresStore = await open();
+    return {
+      get store() {
+        return store;
+      },
+      async reopen() {
+        await store.close();
+        store = await open();
+        return store;
+      },
+      async dispose() {
+        await store.close();
+        await schema.drop();
+      },
+    };
+  });
+}

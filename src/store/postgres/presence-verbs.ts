@@ -1,0 +1,174 @@
+/**
+ * The presence verbs and node leases on PostgreSQL. Each verb is one transaction that locks the
+ * worker rows it changes before it reads them (via the presence writer), so verbs of one worker
+ * serialize across nodes, and verbs of different workers run side by side.
+ */
+import { refuse, ok, type Result } from '../../core/errors.js';
+import { applyLogoutSettingsPatch } from '../../core/logout-settings.js';
+import type { DisconnectReason } from '../../core/presence.js';
+import type { LogoutSettings } from '../../core/resources.js';
+import type { PresenceCommit, Store } from '../../service/ports.js';
+import { toActivity, toSettings, type ActivityRow, type SettingsRow } from '../sqlite/rows.js';
+import type { PgDatabase, Tx } from './database.js';
+import { lockWorker, type PgPresenceWriter } from './presence-writer.js';
+
+type PresenceVerbs = Pick<Store, 'openConnection' | 'endConnection' | 'endConnections' | 'setActivity' | 'claimDueDeadlines' | 'nextDueAt'
+  | 'updateLogoutSettings' | 'registerNode' | 'heartbeatNode' | 'reapNodes' | 'retireNode'>;
+
+/**
+ * The claim: due deadlines, oldest first, with their workers' rows locked. `SKIP LOCKED` passes
+ * over workers another transaction holds (another node firing them, or a reconnect in flight), so
+ * two nodes claiming at once take disjoint sets and never wait on each other. The firing itself
+ * re-reads the deadline under the lock: one that a committed reconnect or fire already removed is
+ * stale and does nothing, so each deadline fires exactly once.
+ */
+const CLAIM = `SELECT d.worker_sid, d.deadline_id
+  FROM deadlines d JOIN workers w ON w.sid = d.worker_sid
+ WHERE d.due_at <= $1
+ ORDER BY d.due_at, d.worker_sid
+ LIMIT $2
+   FOR UPDATE OF w SKIP LOCKED`;
+
+const ACTIVITY = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.workspace_sid = $1 AND a.sid = $2';
+
+export interface NodeLease {
+  /** A node whose last heartbeat is older than this is dead: its connections are reaped. */
+  readonly nodeLeaseMs: number;
+}
+
+export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, lease: NodeLease): PresenceVerbs {
+  /** Ends one connection under its worker's lock; null when it is unknown (already ended or reaped). */
+  const endOne = async (tx: Tx, connectionId: string, reason: DisconnectReason, lastSeenAt: number): Promise<PresenceCommit | null> => {
+    const owner = await tx.one<{ worker_sid: string }>('SELECT worker_sid FROM connections WHERE id = $1', [connectionId]);
+    if (!owner) return null;
+    await lockWorker(tx, owner.worker_sid);
+    // Read again under the lock: another node may have ended it between the two statements.
+    const conn = await tx.one<{ worker_sid: string; opened_at: number }>('SELECT worker_sid, opened_at FROM connections WHERE id = $1', [connectionId]);
+    if (!conn) return null;
+    // Opening is itself a sign of life, and nothing is seen after now.
+    const seen = Math.min(Math.max(lastSeenAt, conn.opened_at), tx.now);
+    return writer.run(tx, conn.worker_sid, { type: 'connection-ended', at: tx.now, connectionId, reason, lastSeenAt: seen });
+  };
+
+  const endNodeConnections = async (tx: Tx, nodeId: string, reason: DisconnectReason, lastSeenAt: number): Promise<PresenceCommit[]> => {
+    const commits: PresenceCommit[] = [];
+    // In worker order, so two reapers lock workers in the same order.
+    for (const c of await tx.rows<{ id: string }>('SELECT id FROM connections WHERE node_id = $1 ORDER BY worker_sid, id', [nodeId])) {
+      const commit = await endOne(tx, c.id, reason, lastSeenAt);
+      if (commit) commits.push(commit);
+    }
+    return commits;
+  };
+
+  return {
+    async openConnection(opening) {
+      return db.tx(async (tx): Promise<Result<PresenceCommit>> => {
+        // The node first (FOR SHARE, before any worker): a reaper skips a node while an opening holds it,
+        // and a retirement waits for it, so a connection never lands on a node that is being retired.
+        const node = await tx.one<{ retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = $1 FOR SHARE', [opening.nodeId]);
+        if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
+        const row = await lockWorker(tx, opening.workerSid);
+        if (!row || row.workspace_sid !== opening.workspaceSid) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
+        const commit = await writer.run(tx, opening.workerSid, { type: 'connection-opened', at: tx.now, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId);
+        if (!commit) throw new Error(`worker ${opening.workerSid} vanished inside its own transaction`);
+        return ok(commit);
+      });
+    },
+    async endConnection(ending) {
+      return db.tx((tx) => endOne(tx, ending.connectionId, ending.reason, ending.lastSeenAt));
+    },
+    async endConnections(endings) {
+      return db.tx(async (tx) => {
+        const commits: PresenceCommit[] = [];
+        for (const e of endings) {
+          const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt);
+          if (commit) commits.push(commit);
+        }
+        return commits;
+      });
+    },
+    async setActivity(request) {
+      return db.tx(async (tx): Promise<Result<PresenceCommit>> => {
+        const row = await lockWorker(tx, request.workerSid);
+        if (!row || row.workspace_sid !== request.workspaceSid) return refuse('not-found', `Worker ${request.workerSid} was not found`);
+        const activity = await tx.one<ActivityRow>(ACTIVITY, [request.workspaceSid, request.activitySid]);
+        if (!activity) return refuse('invalid-parameter', `ActivitySid ${request.activitySid} is not an activity of this workspace`, 'ActivitySid');
+        if (request.ifMatchVersion !== undefined && request.ifMatchVersion !== row.version) {
+          return refuse('version-mismatch', `Worker ${request.workerSid} is at version ${row.version}, not ${request.ifMatchVersion}`);
+        }
+        if (request.rejectPendingReservations && activity.available === 1) {
+          return refuse('invalid-parameter', 'RejectPendingReservations is only allowed when moving to an unavailable activity', 'RejectPendingReservations');
+        }
+        const commit = await writer.run(tx, request.workerSid, {
+          type: 'activity-set', at: tx.now, activity: { sid: activity.sid, available: activity.available === 1 },
+          cause: request.cause, actor: request.actor, rejectPendingReservations: request.rejectPendingReservations,
+        });
+        if (!commit) throw new Error(`worker ${request.workerSid} vanished inside its own transaction`);
+        return ok(commit);
+      });
+    },
+    async claimDueDeadlines(limit) {
+      return db.tx(async (tx) => {
+        const commits: PresenceCommit[] = [];
+        for (const due of await tx.rows<{ worker_sid: string; deadline_id: number }>(CLAIM, [tx.now, limit])) {
+          const commit = await writer.run(tx, due.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: due.deadline_id });
+          if (commit) commits.push(commit);
+        }
+        return commits;
+      });
+    },
+    async nextDueAt() {
+      return (await db.sql.one<{ due_at: number | null }>('SELECT MIN(due_at) AS due_at FROM deadlines'))?.due_at ?? null;
+    },
+    async updateLogoutSettings(workspaceSid, patch, actor) {
+      return db.tx(async (tx): Promise<Result<{ settings: LogoutSettings; commits: PresenceCommit[] }>> => {
+        // The settings row is locked for the change, so two changes of one workspace apply in turn.
+        const row = await tx.one<SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = $1 FOR UPDATE', [workspaceSid]);
+        if (!row) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
+        const activities = await tx.rows<ActivityRow>('SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.workspace_sid = $1 ORDER BY a.created_at, a.seq', [workspaceSid]);
+        const result = applyLogoutSettingsPatch(toSettings(row), patch, activities.map(toActivity), tx.now);
+        if (!result.ok) return result;
+        const s = result.value;
+        await tx.run('UPDATE logout_settings SET logout_activity_sid = $1, enabled = $2, threshold_ms = $3, updated_at = $4, updated_by = $5 WHERE workspace_sid = $6',
+          [s.logoutActivitySid, s.enabled ? 1 : 0, s.thresholdMs, tx.now, actor, workspaceSid]);
+        // Rule 9: the new settings apply at once to every pending disconnection (each under its worker's lock).
+        const commits: PresenceCommit[] = [];
+        const disconnected = await tx.rows<{ sid: string }>("SELECT sid FROM workers WHERE workspace_sid = $1 AND (presence::jsonb -> 'disconnection') <> 'null'::jsonb ORDER BY sid", [workspaceSid]);
+        for (const w of disconnected) {
+          const commit = await writer.run(tx, w.sid, { type: 'policy-changed', at: tx.now });
+          if (commit && commit.outputs.length > 0) commits.push(commit);
+        }
+        return ok({ settings: { ...s, updatedBy: actor }, commits });
+      });
+    },
+
+    async registerNode(nodeId) {
+      await db.tx((tx) => tx.run('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2)', [nodeId, tx.now]));
+    },
+    async heartbeatNode(nodeId) {
+      await db.tx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]));
+    },
+    async reapNodes(liveNodeId, reason) {
+      return db.tx(async (tx) => {
+        const commits: PresenceCommit[] = [];
+        // Nodes whose lease ran out; one another reaper holds is skipped (it is being reaped).
+        const dead = await tx.rows<{ id: string; heartbeat_at: number }>(`SELECT id, heartbeat_at FROM nodes
+          WHERE id <> $1 AND retired_at IS NULL AND heartbeat_at < $2 ORDER BY id FOR UPDATE SKIP LOCKED`, [liveNodeId, tx.now - lease.nodeLeaseMs]);
+        for (const node of dead) {
+          // Rule 11: a dead process's connections are lost at its last stored heartbeat.
+          commits.push(...await endNodeConnections(tx, node.id, reason, node.heartbeat_at));
+          await tx.run('UPDATE nodes SET retired_at = $1 WHERE id = $2', [tx.now, node.id]);
+        }
+        return commits;
+      });
+    },
+    async retireNode(nodeId, reason) {
+      return db.tx(async (tx) => {
+        await tx.one('SELECT 1 FROM nodes WHERE id = $1 FOR UPDATE', [nodeId]);
+        const commits = await endNodeConnections(tx, nodeId, reason, tx.now);
+        await tx.run('UPDATE nodes SET retired_at = $1, heartbeat_at = $1 WHERE id = $2', [tx.now, nodeId]);
+        return commits;
+      });
+    },
+  };
+}

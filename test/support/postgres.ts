@@ -1,0 +1,48 @@
+/**
+ * PostgreSQL for tests: `ROLLCALL_TEST_DATABASE_URL` names a server and database (CI sets it; when
+ * it is absent the PostgreSQL suites are skipped with that reason). Each test gets a schema of
+ * its own, created here and dropped with everything in it afterwards; stores reach it through
+ * `-c search_path=<schema>`, so two pools on one schema are two "nodes" sharing one database.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const TEST_DATABASE_URL = process.env.ROLLCALL_TEST_DATABASE_URL ?? '';
+export const NO_POSTGRES = TEST_DATABASE_URL === '';
+export const NO_POSTGRES_REASON = 'ROLLCALL_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5433/rollcall_test); the PostgreSQL suites need a server';
+
+export interface TestSchema {
+  readonly url: string;
+  readonly schema: string;
+  /** libpq options that put a connection in this schema. */
+  readonly pgOptions: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`Cannot reach PostgreSQL at ROLLCALL_TEST_DATABASE_URL (${TEST_DATABASE_URL}): ${String(error)}. Start the server or unset the variable.`, { cause: error });
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, empty schema; `drop()` removes it with everything in it. */
+export async function createTestSchema(): Promise<TestSchema> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
+  return {
+    url: TEST_DATABASE_URL,
+    schema,
+    pgOptions: `-c search_path=${schema}`,
+    async drop() {
+      await admin((c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
+    },
+  };
+}
