@@ -17,6 +17,7 @@ import type { RoutingStore } from '../../service/routing-ports.js';
 import type { RoutingService } from '../../service/routing-service.js';
 import type { ReportsService } from '../../service/reports-service.js';
 import type { StatisticsService } from '../../service/statistics-service.js';
+import { tagOf, type OpenApiRouteConfig } from './rest-openapi.js';
 import { BODY_NOT_PARAMS, ValidationRefusal, validatorCompiler } from './rest-validation.js';
 import { isRateLimited, type LimitHook } from '../http/rate-limits.js';
 import { errorBody, Links, METHOD_NOT_ALLOWED, REST_ERRORS, TOO_MANY_REQUESTS } from './wire.js';
@@ -150,8 +151,9 @@ export async function registerRestRoutes(app: FastifyInstance, prefix: string, r
     const methodsByUrl = new Map<string, Set<string>>();
     for (const r of routes) {
       const params = pathSchemaOf(r.url);
+      const config: OpenApiRouteConfig = { rest: { tag: tagOf(prefix, r.url) } };
       scope.route({
-        method: r.method, url: r.url, schema: { ...r.schema, ...(params ? { params } : {}) },
+        method: r.method, url: r.url, schema: { ...r.schema, ...(params ? { params } : {}) }, config,
         handler: (req, reply) => run(r.handler, req, reply, deps),
       });
       methodsByUrl.set(r.url, (methodsByUrl.get(r.url) ?? new Set()).add(r.method));

@@ -108,7 +108,7 @@ export const jsonObject = (doc: ParamDoc = {}): Kind<string> => ({
     }
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? valid(raw) : invalid(`${name} must be a JSON object`);
   },
-  doc: { type: 'string', contentMediaType: 'application/json', description: 'A JSON object, as a string', ...doc },
+  doc: { type: 'string', description: 'A JSON object, as a string', ...doc },
   jsonObject: true,
 });
 

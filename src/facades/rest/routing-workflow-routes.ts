@@ -30,7 +30,7 @@ const WORKFLOW_FIELDS = {
   FriendlyName: nonEmptyText(),
   // Tasks keep their place in the workflow when it changes; re-placing them is not offered.
   ReEvaluateTasks: refine(flag(), (v) => v, (name) => `${name} is not supported yet: waiting tasks keep their place`),
-  Configuration: text({ contentMediaType: 'application/json', description: 'The workflow configuration, JSON; the store refuses it with where the problem is' }),
+  Configuration: text({ description: 'The workflow configuration, as a JSON string; the store refuses it with where the problem is' }),
   TaskReservationTimeout: whole(1, 86_400),
   AssignmentCallbackUrl: urlOrNone,
   FallbackAssignmentCallbackUrl: urlOrNone,
