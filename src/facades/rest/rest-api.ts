@@ -1,8 +1,10 @@
 /**
  * The REST facade: TaskRouter (`/v1/Workspaces/...`), Flex Configuration (`/v1/Configuration`)
  * and API keys (`/2010-04-01/Accounts/{AC}/Keys`), as the official `twilio` library calls them
- * when its `baseUrl` points here. Every request is authenticated with HTTP Basic first; every
- * handler returns a Result, and refusals become Twilio error bodies through REST_ERRORS alone.
+ * when its `baseUrl` points here. Every request is authenticated with HTTP Basic first, then its
+ * query and body are validated by the route's declared schema (rest-params.ts) before the handler
+ * reads the typed values; every handler returns a Result, and refusals become Twilio error
+ * bodies through REST_ERRORS alone.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
