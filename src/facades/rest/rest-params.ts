@@ -179,7 +179,8 @@ export function formParams<S extends Readonly<Record<string, Kind<unknown>>>>(sh
 }
 
 function fieldSchema(name: string, kind: Kind<unknown>): z.ZodType {
-  // Normalised input is always one string; the kind's doc replaces zod's `{type: 'string'}`.
+  // Normalised input is one string where it can be; what is not (a scalar given twice, an object) is
+  // refused by notOneString. The kind's doc replaces zod's `{type: 'string'}` in the JSON Schema.
   const schema = z.string({ error: (issue) => notOneString(name, issue.input, kind.list === true) }).transform((raw, ctx) => {
     const read = kind.read(raw, name);
     if (read.ok) return read.value;
