@@ -145,6 +145,8 @@ function value(): fc.Arbitrary<string> {
   return fc.oneof(
     anySid, nasty, fc.string({ maxLength: 60 }), fc.integer().map(String), fc.boolean().map(String),
     fc.constantFrom('pending', 'reserved', 'assigned', 'canceled', 'completed', 'wrapping', 'accepted', 'rejected', 'available', 'voice', 'default', 'FIFO', 'LIFO', 'COLD', 'WARM'),
+    // Twilio booleans in other cases, lists, orderings and page tokens, as the route schemas read them.
+    fc.constantFrom('TRUE', 'False', 'yes', '0', 'pending,assigned', 'DateCreated:desc', 'Priority:asc,DateCreated:desc', 'PA0', 'PB5', 'PAx', '15', '1000', '1001'),
     fc.json({ maxDepth: 3 }), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.constantFrom('1 == 1', 'skills HAS "x"', 'a IN [', 'worker.x > 3 AND'),
   );
 }
@@ -157,11 +159,19 @@ const PARAM_NAMES = [
   'PageSize', 'Page', 'PageToken', 'Ordering', 'StartDate', 'EndDate', 'Minutes', 'Granularity', 'TimeZone', 'Rounding', 'WorkerSid', 'EventType',
   'ResourceSid', 'TaskQueueName', 'WorkflowName', 'ActivityName', 'HasAddons', 'TargetWorkersExpression', 'Thresholds', 'AfterSid', 'ReservationSid',
   'ui_attributes', 'account_sid', 'taskrouter_offline_activity_sid', 'RoutingHoldWhileDisconnected', 'IfMatch',
+  'Threshold', 'Sid', 'Status', 'Kind', 'KeyType', 'Policy', 'AccountSid', 'EvaluateWorkerAttributes', 'ReEvaluateTasks', 'ChannelOptimizedRouting',
+  'SplitByWaitTime', 'IgnoreCapacity', 'AssignmentCallbackUrl', 'FallbackAssignmentCallbackUrl', 'taskrouter_workspace_sid', 'offline_config',
 ];
 
+/** Parameters, sometimes with a key repeated (a list, or a scalar given twice) or sent as `Name[key]`. */
 function params(): fc.Arbitrary<[string, string][]> {
-  const name = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...PARAM_NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) });
-  return fc.array(fc.tuple(name, value()), { maxLength: 6 });
+  const name = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...PARAM_NAMES) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+    { weight: 1, arbitrary: fc.constantFrom('Attributes[skill]', 'EvaluateWorkerAttributes[a]', 'offline_config[presence]') },
+  );
+  return fc.record({ pairs: fc.array(fc.tuple(name, value()), { maxLength: 6 }), repeat: fc.nat({ max: 3 }), again: value() })
+    .map(({ pairs, repeat, again }) => (repeat === 0 && pairs[0] ? [...pairs, [pairs[0][0], again] as [string, string]] : pairs));
 }
 
 export interface RestCase {
@@ -169,6 +179,8 @@ export interface RestCase {
   readonly url: string;
   readonly form: [string, string][];
   readonly auth: 'account' | 'none' | 'wrong';
+  /** How a POST body is sent: form-encoded (the library), or JSON with typed values (`true`, 5, objects). */
+  readonly encoding: 'form' | 'json';
 }
 
 export function restCases(): fc.Arbitrary<RestCase> {
@@ -180,14 +192,15 @@ export function restCases(): fc.Arbitrary<RestCase> {
     other: fc.constantFrom('GET', 'POST', 'DELETE'),
     form: params(),
     auth: fc.constantFrom<RestCase['auth']>('account', 'account', 'account', 'account', 'account', 'account', 'none', 'wrong'),
-  }).chain(({ route: r, methodSwap, other, form, auth }) => {
+    encoding: fc.constantFrom<RestCase['encoding']>('form', 'form', 'form', 'form', 'json'),
+  }).chain(({ route: r, methodSwap, other, form, auth, encoding }) => {
     const names = [...r.url.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] ?? '');
     const prefixOf = (param: string): string => PATH_PREFIX[param] ?? 'XX';
     return fc.tuple(...names.map((n) => sidLike(prefixOf(n)))).map((values) => {
       let url = r.url;
       const encode = (v: string): string => (/^@@[A-Z]+\d@@$/.test(v) ? v : encodeURIComponent(v));
       names.forEach((n, i) => (url = url.replace(`:${n}`, `${encode(values[i] ?? '')}${n === 'keyFile' ? '.json' : ''}`)));
-      return { method: methodSwap === 0 ? other : r.method, url, form, auth };
+      return { method: methodSwap === 0 ? other : r.method, url, form, auth, encoding };
     });
   });
 }
@@ -203,15 +216,29 @@ export async function sendRest(world: FuzzWorld, c: RestCase): Promise<Outcome> 
   const headers: Record<string, string> = {};
   if (c.auth === 'account') headers.authorization = world.basic;
   if (c.auth === 'wrong') headers.authorization = `Basic ${Buffer.from('AC00000000000000000000000000000000:nope').toString('base64')}`;
-  const search = new URLSearchParams(c.form.map(([k, v]): [string, string] => [k, resolve(world, v)])).toString();
+  const pairs = c.form.map(([k, v]): [string, string] => [k, resolve(world, v)]);
+  const search = new URLSearchParams(pairs).toString();
   const url = resolve(world, c.url);
+  const json = c.encoding === 'json';
   const response = await world.rollcall.app.inject({
     method: c.method as 'GET', url: c.method === 'GET' || c.method === 'DELETE' ? `${url}${search ? `?${search}` : ''}` : url,
-    headers: c.method === 'POST' ? { ...headers, 'content-type': 'application/x-www-form-urlencoded' } : headers,
-    ...(c.method === 'POST' ? { payload: search } : {}),
+    headers: c.method === 'POST' ? { ...headers, 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' } : headers,
+    ...(c.method === 'POST' ? { payload: json ? jsonBody(pairs) : search } : {}),
   });
   count(world, 'rest', response.statusCode);
   return { status: response.statusCode, body: response.body };
+}
+
+/** The parameters as a JSON object, each value typed when it parses as JSON (`true`, 5, `{}`, `[1]`). */
+function jsonBody(pairs: readonly [string, string][]): string {
+  const typed = (v: string): unknown => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  };
+  return JSON.stringify(Object.fromEntries(pairs.map(([k, v]) => [k, typed(v)])));
 }
 
 function count(world: FuzzWorld, kind: string, status: number): void {

@@ -1,16 +1,19 @@
 /**
  * The console's reports (docs/console-api.md › Reports): active user hours, the threshold
  * advisor, one worker's history for its timeline, and the export files for download with the
- * session cookie. Parameters are read by the same code as REST's (reporting/report-params.ts)
+ * session cookie. Parameters are read by the same schemas as REST's (reporting/report-params.ts)
  * under their REST names, so every rule and message is the one REST applies.
  */
 import type { FastifyRequest } from 'fastify';
-import { ok, type Result } from '../../core/errors.js';
+import type { z } from 'zod';
+import { ok, refuse, type Result } from '../../core/errors.js';
 import { resolveRange } from '../../core/report-range.js';
 import type { ConsoleSession } from '../../service/console-ports.js';
 import { activityLogFile, episodesFile, reportFile, type ExportFile, type ExportFormat } from '../reporting/report-exports.js';
-import { fromConsoleQuery, readAdvisorQuery, readHistoryQuery, readReportQuery } from '../reporting/report-params.js';
-import { ParamReader } from '../rest/params.js';
+import {
+  ADVISOR_PARAMS, HISTORY_PARAMS, REPORT_PARAMS, advisorQueryOf, fromConsoleQuery, historyQueryOf, reportQueryOf,
+} from '../reporting/report-params.js';
+import { parseParams } from '../rest/rest-validation.js';
 import { answer, type ConsoleAnswer, type ConsoleDeps } from './console-api.js';
 import { consoleAdvice, consoleEpisode, consoleLogEntry, consoleReport } from './console-report-wire.js';
 
@@ -20,32 +23,31 @@ export type ConsoleHandler = (session: ConsoleSession, req: FastifyRequest, deps
 export const HISTORY_LIMIT = 5000;
 const CHUNK = 1000;
 
-const readerOf = (req: FastifyRequest): ParamReader => new ParamReader(fromConsoleQuery((req.query ?? {}) as Record<string, unknown>));
+/** The console's query under REST's names, read by `schema`. */
+const read = <T>(schema: z.ZodType<T>, req: FastifyRequest): Result<T> => parseParams(schema, fromConsoleQuery((req.query ?? {}) as Record<string, unknown>));
 const download = (f: ExportFile): Result<ConsoleAnswer> => ok({ status: 200, ...f });
 
 const activeUserHours = (format: ExportFormat | 'json'): ConsoleHandler => async (s, req, d) => {
-  const p = readerOf(req);
-  const query = readReportQuery(p);
-  if (p.refusal) return p.refusal;
-  const report = await d.reports.activeUserHours(s.workspaceSid, query);
+  const params = read(REPORT_PARAMS, req);
+  if (!params.ok) return params;
+  const report = await d.reports.activeUserHours(s.workspaceSid, reportQueryOf(params.value));
   if (!report.ok) return report;
   return format === 'json' ? answer(consoleReport(report.value)) : download(reportFile(report.value, format));
 };
 
 const thresholdAdvisor: ConsoleHandler = async (s, req, d) => {
-  const p = readerOf(req);
-  const query = readAdvisorQuery(p);
-  if (p.refusal) return p.refusal;
-  const advice = await d.reports.advise(s.workspaceSid, query);
+  const params = read(ADVISOR_PARAMS, req);
+  if (!params.ok) return params;
+  const advice = await d.reports.advise(s.workspaceSid, advisorQueryOf(params.value));
   return advice.ok ? answer(consoleAdvice(advice.value)) : advice;
 };
 
 /** One worker's log and episodes over the range, whole (up to HISTORY_LIMIT each), for a timeline. */
 const history: ConsoleHandler = async (s, req, d) => {
-  const p = readerOf(req);
-  if (!p.has('WorkerSid')) p.fail('WorkerSid', 'WorkerSid is required: the history is drawn for one worker');
-  const query = readHistoryQuery(p);
-  if (p.refusal) return p.refusal;
+  const params = read(HISTORY_PARAMS, req);
+  if (!params.ok) return params;
+  const query = historyQueryOf(params.value);
+  if (query.workerSid === undefined) return refuse('invalid-parameter', 'WorkerSid is required: the history is drawn for one worker', 'WorkerSid');
   const ws = s.workspaceSid;
   const now = d.clock.now();
   const log = [];
@@ -88,18 +90,16 @@ const history: ConsoleHandler = async (s, req, d) => {
 };
 
 const activityLogExport = (format: ExportFormat): ConsoleHandler => async (s, req, d) => {
-  const p = readerOf(req);
-  const query = readHistoryQuery(p);
-  if (p.refusal) return p.refusal;
-  const file = activityLogFile(await d.reports.exportActivityLog(s.workspaceSid, query), format);
+  const params = read(HISTORY_PARAMS, req);
+  if (!params.ok) return params;
+  const file = activityLogFile(await d.reports.exportActivityLog(s.workspaceSid, historyQueryOf(params.value)), format);
   return file.ok ? download(file.value) : file;
 };
 
 const episodesExport = (format: ExportFormat): ConsoleHandler => async (s, req, d) => {
-  const p = readerOf(req);
-  const query = readHistoryQuery(p);
-  if (p.refusal) return p.refusal;
-  const file = episodesFile(await d.reports.exportEpisodes(s.workspaceSid, query), format);
+  const params = read(HISTORY_PARAMS, req);
+  if (!params.ok) return params;
+  const file = episodesFile(await d.reports.exportEpisodes(s.workspaceSid, historyQueryOf(params.value)), format);
   return file.ok ? download(file.value) : file;
 };
 

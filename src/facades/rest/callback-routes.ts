@@ -6,9 +6,9 @@
  */
 import type { Result } from '../../core/errors.js';
 import type { CallbackDelivery } from '../../service/callback-ports.js';
-import { pageArray, pageEnvelope, readPaging } from './paging.js';
-import { ParamReader } from './params.js';
-import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { PAGING, pageArray, pageEnvelope, pagingOf } from './paging.js';
+import { answer, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { formParams, oneOf } from './rest-params.js';
 import { isoDate } from './wire.js';
 
 /** The most recent deliveries a list walks (the outbox keeps every row). */
@@ -25,23 +25,26 @@ function restDelivery(d: CallbackDelivery): Record<string, unknown> {
   };
 }
 
-async function listDeliveries(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const LIST_DELIVERIES = {
+  querystring: formParams({
+    Status: oneOf(['pending', 'delivered', 'failed'], (name, value) => `${name} ${value} is not valid: use pending, delivered or failed`),
+    Kind: oneOf(['event', 'assignment'], (name, value) => `${name} ${value} is not valid: use event or assignment`),
+    ...PAGING,
+  }),
+};
+
+async function listDeliveries(call: RestCall<typeof LIST_DELIVERIES>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const status = p.string('Status');
-  if (status !== undefined && !['pending', 'delivered', 'failed'].includes(status)) p.fail('Status', `Status ${status} is not valid: use pending, delivered or failed`);
-  const kind = p.string('Kind');
-  if (kind !== undefined && !['event', 'assignment'].includes(kind)) p.fail('Kind', `Kind ${kind} is not valid: use event or assignment`);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const { Status: status, Kind: kind } = call.query;
+  const paging = pagingOf(call.query);
   const all = (await deps.callbacks.listCallbackDeliveries(workspace.value.sid, { limit: LIST_WINDOW }))
     .filter((d) => (status === undefined || d.status === status) && (kind === undefined || d.kind === kind));
   const page = pageArray(all, paging.request);
   if (!page.ok) return page;
-  return answer(pageEnvelope('callback_deliveries', page.value.items.map(restDelivery), page.value, paging, { url: call.url, query: call.query }));
+  return answer(pageEnvelope('callback_deliveries', page.value.items.map(restDelivery), page.value, paging, { url: call.url, query: call.rawQuery }));
 }
 
 export const CALLBACK_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: '/Workspaces/:workspaceSid/CallbackDeliveries', handler: listDeliveries },
+  route('GET', '/Workspaces/:workspaceSid/CallbackDeliveries', LIST_DELIVERIES, listDeliveries),
 ];

@@ -8,9 +8,9 @@
 import { refuse, type Result } from '../../core/errors.js';
 import { MAX_THRESHOLD_S, type LogoutSettingsPatch } from '../../core/logout-settings.js';
 import type { Workspace } from '../../core/resources.js';
-import { isSid } from '../../core/sids.js';
-import type { Params } from './params.js';
-import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { SID_PREFIXES, isSid } from '../../core/sids.js';
+import { z } from 'zod';
+import { answer, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
 import { isoDate } from './wire.js';
 
 async function flexWorkspace(call: RestCall, deps: RestDeps, sid?: string): Promise<Result<Workspace>> {
@@ -41,41 +41,52 @@ async function fetchConfiguration(call: RestCall, deps: RestDeps): Promise<Resul
   return workspace.ok ? render(call, deps, workspace.value) : workspace;
 }
 
-type Parsed = { workspaceSid?: string; patch: LogoutSettingsPatch };
-
-/** Types are checked here; values (an unavailable activity, 1–86 400 s) by core/logout-settings. */
-function parseConfiguration(body: Params): Result<Parsed> {
-  const invalid = (field: string, message: string) => refuse('invalid-parameter', message, field);
-  const { taskrouter_workspace_sid: wsSid, taskrouter_offline_activity_sid: activitySid, offline_config: offline } = body;
-  if (wsSid !== undefined && !isSid('workspace', wsSid)) return invalid('taskrouter_workspace_sid', 'taskrouter_workspace_sid must be a workspace SID (WS followed by 32 hex digits)');
-  if (activitySid !== undefined && !isSid('activity', activitySid)) return invalid('taskrouter_offline_activity_sid', 'taskrouter_offline_activity_sid must be an activity SID (WA followed by 32 hex digits)');
-  let patch: LogoutSettingsPatch = activitySid !== undefined ? { logoutActivitySid: activitySid as string } : {};
-  if (offline !== undefined) {
-    if (typeof offline !== 'object' || offline === null || Array.isArray(offline)) return invalid('offline_config', 'offline_config must be an object {presence, presence_ttl}');
-    const { presence, presence_ttl: ttl } = offline as Record<string, unknown>;
-    if (presence !== undefined && typeof presence !== 'boolean') return invalid('offline_config.presence', 'offline_config.presence must be true or false');
-    if (ttl !== undefined && typeof ttl !== 'number') return invalid('offline_config.presence_ttl', `offline_config.presence_ttl must be a whole number of seconds from 1 to ${MAX_THRESHOLD_S}`);
-    if (presence !== undefined) patch = { ...patch, enabled: presence };
-    if (ttl !== undefined) patch = { ...patch, thresholdS: ttl };
-  }
-  return { ok: true, value: { ...(wsSid !== undefined ? { workspaceSid: wsSid as string } : {}), patch } };
+/** A SID of `kind` in a JSON body, refused with a message naming `field`. */
+function jsonSid(kind: 'workspace' | 'activity', field: string, what: string) {
+  const message = `${field} must be ${what} SID (${SID_PREFIXES[kind]} followed by 32 hex digits)`;
+  return z.string({ error: () => message }).refine((v) => isSid(kind, v), { error: () => message })
+    .meta({ type: 'string', pattern: `^${SID_PREFIXES[kind]}[0-9a-f]{32}$` }).optional();
 }
 
-async function updateConfiguration(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
-  const parsed = parseConfiguration(call.body);
-  if (!parsed.ok) return parsed;
-  const workspace = await flexWorkspace(call, deps, parsed.value.workspaceSid);
+/**
+ * The JSON body, snake_case as on the wire. Types are checked here; values (an unavailable
+ * activity, 1–86 400 s) by core/logout-settings, where the console's changes are checked too.
+ */
+const CONFIGURATION = z.object({
+  taskrouter_workspace_sid: jsonSid('workspace', 'taskrouter_workspace_sid', 'a workspace'),
+  taskrouter_offline_activity_sid: jsonSid('activity', 'taskrouter_offline_activity_sid', 'an activity'),
+  offline_config: z.object({
+    presence: z.boolean({ error: () => 'offline_config.presence must be true or false' }).optional(),
+    presence_ttl: z.number({ error: () => `offline_config.presence_ttl must be a whole number of seconds from 1 to ${MAX_THRESHOLD_S}` })
+      .meta({ type: 'integer', minimum: 1, maximum: MAX_THRESHOLD_S }).optional(),
+  }, { error: () => 'offline_config must be an object {presence, presence_ttl}' }).optional(),
+});
+
+const UPDATE_CONFIGURATION = { body: CONFIGURATION, bodyType: 'application/json' } as const;
+
+function patchOf(body: z.output<typeof CONFIGURATION>): LogoutSettingsPatch {
+  const { taskrouter_offline_activity_sid: activitySid, offline_config: offline } = body;
+  return {
+    ...(activitySid !== undefined ? { logoutActivitySid: activitySid } : {}),
+    ...(offline?.presence !== undefined ? { enabled: offline.presence } : {}),
+    ...(offline?.presence_ttl !== undefined ? { thresholdS: offline.presence_ttl } : {}),
+  };
+}
+
+async function updateConfiguration(call: RestCall<typeof UPDATE_CONFIGURATION>, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const workspaceSid = call.body.taskrouter_workspace_sid;
+  const workspace = await flexWorkspace(call, deps, workspaceSid);
   if (!workspace.ok) {
-    return parsed.value.workspaceSid === undefined ? workspace : refuse('invalid-parameter', `taskrouter_workspace_sid ${parsed.value.workspaceSid} is not a workspace of this account`, 'taskrouter_workspace_sid');
+    return workspaceSid === undefined ? workspace : refuse('invalid-parameter', `taskrouter_workspace_sid ${workspaceSid} is not a workspace of this account`, 'taskrouter_workspace_sid');
   }
-  const result = await deps.admin.updateLogoutSettings(workspace.value.sid, parsed.value.patch, call.principal.credentialSid);
+  const result = await deps.admin.updateLogoutSettings(workspace.value.sid, patchOf(call.body), call.principal.credentialSid);
   if (!result.ok) return result;
   // Naming a workspace makes it the Flex workspace: the one the logout settings shown here belong to.
-  if (parsed.value.workspaceSid !== undefined) await deps.store.setFlexWorkspace(call.principal.accountSid, workspace.value.sid);
+  if (workspaceSid !== undefined) await deps.store.setFlexWorkspace(call.principal.accountSid, workspace.value.sid);
   return render(call, deps, workspace.value);
 }
 
 export const FLEX_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: '/Configuration', handler: fetchConfiguration },
-  { method: 'POST', url: '/Configuration', handler: updateConfiguration },
+  route('GET', '/Configuration', {}, fetchConfiguration),
+  route('POST', '/Configuration', UPDATE_CONFIGURATION, updateConfiguration),
 ];

@@ -6,48 +6,47 @@
  * paths (key-routes.ts): managed with the account credentials only, the secret shown once.
  * Restricted keys (`KeyType=restricted`, `Policy`) are refused: every Rollcall key is standard.
  */
-import { type Result } from '../../core/errors.js';
+import { refuse, type Result } from '../../core/errors.js';
 import type { ApiKey } from '../../core/resources.js';
-import { pageArray, pageEnvelope, readPaging } from './paging.js';
-import { ParamReader } from './params.js';
-import { answer, created, deleted, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { PAGING, pageArray, pageEnvelope, pagingOf } from './paging.js';
+import { answer, created, deleted, route, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { formParams, oneOf, refused, required, text } from './rest-params.js';
 import { restKey } from './wire.js';
 
-/** `AccountSid` is required on create and list, and must be the caller's own account. */
-function checkAccount(p: ParamReader, call: RestCall): string {
-  const sid = p.required('AccountSid');
-  if (!p.refusal && sid !== call.principal.accountSid) p.fail('AccountSid', `AccountSid ${sid} is not the account of these credentials`);
-  return sid;
+/** `AccountSid` (required on create and list) must be the caller's own account. */
+function checkAccount(sid: string, call: RestCall): Result<string> {
+  return sid === call.principal.accountSid ? { ok: true, value: sid } : refuse('invalid-parameter', `AccountSid ${sid} is not the account of these credentials`, 'AccountSid');
 }
 
 /** Only standard keys exist here; asking for a restricted one is refused, never silently downgraded. */
-function checkStandard(p: ParamReader): void {
-  const keyType = p.string('KeyType');
-  if (keyType !== undefined && keyType !== 'standard') p.fail('KeyType', `KeyType ${keyType} is not supported: Rollcall keys are standard`);
-  if (p.string('Policy') !== undefined) p.fail('Policy', 'Policy is not supported: restricted keys do not exist in Rollcall');
-}
+const policy = () => refused((name) => `${name} is not supported: restricted keys do not exist in Rollcall`, 'restricted keys do not exist');
 
-async function createKey(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
-  const p = new ParamReader(call.body);
-  checkAccount(p, call);
-  const friendlyName = p.string('FriendlyName') ?? '';
-  checkStandard(p);
-  if (p.refusal) return p.refusal;
-  const key = await deps.keys.create(call.principal, friendlyName);
+const CREATE_KEY = {
+  body: formParams({
+    AccountSid: required(text()), FriendlyName: text(),
+    KeyType: oneOf(['standard'], (name, keyType) => `${name} ${keyType} is not supported: Rollcall keys are standard`), Policy: policy(),
+  }),
+};
+
+async function createKey(call: RestCall<typeof CREATE_KEY>, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const account = checkAccount(call.body.AccountSid, call);
+  if (!account.ok) return account;
+  const key = await deps.keys.create(call.principal, call.body.FriendlyName ?? '');
   return key.ok ? created({ ...restKey(key.value, true), policy: null }) : key;
 }
 
-async function listKeys(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
-  const p = new ParamReader(call.query);
-  checkAccount(p, call);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+const LIST_KEYS = { querystring: formParams({ AccountSid: required(text()), ...PAGING }) };
+
+async function listKeys(call: RestCall<typeof LIST_KEYS>, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const account = checkAccount(call.query.AccountSid, call);
+  if (!account.ok) return account;
+  const paging = pagingOf(call.query);
   const keys = await deps.keys.list(call.principal);
   if (!keys.ok) return keys;
   const page = pageArray<ApiKey>(keys.value, paging.request);
   if (!page.ok) return page;
   const items = page.value.items.map((k) => ({ ...restKey(k, false), flags: [] }));
-  return answer(pageEnvelope('keys', items, page.value, paging, { url: call.url, query: call.query }));
+  return answer(pageEnvelope('keys', items, page.value, paging, { url: call.url, query: call.rawQuery }));
 }
 
 async function fetchKey(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
@@ -55,11 +54,10 @@ async function fetchKey(call: RestCall, deps: RestDeps): Promise<Result<RestAnsw
   return key.ok ? answer({ ...restKey(key.value, false), policy: null }) : key;
 }
 
-async function updateKey(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
-  const p = new ParamReader(call.body);
-  const friendlyName = p.string('FriendlyName');
-  if (p.string('Policy') !== undefined) p.fail('Policy', 'Policy is not supported: restricted keys do not exist in Rollcall');
-  if (p.refusal) return p.refusal;
+const UPDATE_KEY = { body: formParams({ FriendlyName: text(), Policy: policy() }) };
+
+async function updateKey(call: RestCall<typeof UPDATE_KEY>, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const friendlyName = call.body.FriendlyName;
   const sid = call.path.keySid ?? '';
   const key = friendlyName === undefined ? await deps.keys.find(call.principal, sid) : await deps.keys.rename(call.principal, sid, friendlyName);
   return key.ok ? answer({ ...restKey(key.value, false), policy: null }) : key;
@@ -71,10 +69,10 @@ async function revokeKey(call: RestCall, deps: RestDeps): Promise<Result<RestAns
 }
 
 export const IAM_KEY_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: '/Keys', handler: listKeys },
-  { method: 'POST', url: '/Keys', handler: createKey },
-  { method: 'GET', url: '/Keys/:keySid', handler: fetchKey },
-  { method: 'POST', url: '/Keys/:keySid', handler: updateKey },
-  { method: 'DELETE', url: '/Keys/:keySid', handler: revokeKey },
+  route('GET', '/Keys', LIST_KEYS, listKeys),
+  route('POST', '/Keys', CREATE_KEY, createKey),
+  route('GET', '/Keys/:keySid', {}, fetchKey),
+  route('POST', '/Keys/:keySid', UPDATE_KEY, updateKey),
+  route('DELETE', '/Keys/:keySid', {}, revokeKey),
 ];
 

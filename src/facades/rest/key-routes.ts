@@ -6,9 +6,9 @@
  */
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { ApiKey } from '../../core/resources.js';
-import { pageArray, readPaging } from './paging.js';
-import { ParamReader } from './params.js';
-import { answer, created, deleted, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { PAGING, pageArray, pagingOf } from './paging.js';
+import { answer, created, deleted, route, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { formParams, text } from './rest-params.js';
 import { restKey } from './wire.js';
 
 /** The account in the path must be the caller's own. */
@@ -21,22 +21,21 @@ function keySidOf(call: RestCall): string {
   return (call.path.keyFile ?? '').replace(/\.json$/, '');
 }
 
-async function createKey(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const KEY_NAME = { body: formParams({ FriendlyName: text() }) };
+
+async function createKey(call: RestCall<typeof KEY_NAME>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const account = checkAccount(call);
   if (!account.ok) return account;
-  const p = new ParamReader(call.body);
-  const friendlyName = p.string('FriendlyName') ?? '';
-  if (p.refusal) return p.refusal;
-  const key = await deps.keys.create(call.principal, friendlyName);
+  const key = await deps.keys.create(call.principal, call.body.FriendlyName ?? '');
   return key.ok ? created(restKey(key.value, true)) : key;
 }
 
-async function listKeys(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const LIST_KEYS = { querystring: formParams({ ...PAGING }) };
+
+async function listKeys(call: RestCall<typeof LIST_KEYS>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const account = checkAccount(call);
   if (!account.ok) return account;
-  const p = new ParamReader(call.query);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const paging = pagingOf(call.query);
   const keys = await deps.keys.list(call.principal);
   if (!keys.ok) return keys;
   const page = pageArray<ApiKey>(keys.value, paging.request);
@@ -68,12 +67,10 @@ async function fetchKey(call: RestCall, deps: RestDeps): Promise<Result<RestAnsw
   return key.ok ? answer(restKey(key.value, false)) : key;
 }
 
-async function updateKey(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+async function updateKey(call: RestCall<typeof KEY_NAME>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const account = checkAccount(call);
   if (!account.ok) return account;
-  const p = new ParamReader(call.body);
-  const friendlyName = p.string('FriendlyName');
-  if (p.refusal) return p.refusal;
+  const friendlyName = call.body.FriendlyName;
   const key = friendlyName === undefined ? await deps.keys.find(call.principal, keySidOf(call)) : await deps.keys.rename(call.principal, keySidOf(call), friendlyName);
   return key.ok ? answer(restKey(key.value, false)) : key;
 }
@@ -86,9 +83,9 @@ async function revokeKey(call: RestCall, deps: RestDeps): Promise<Result<RestAns
 }
 
 export const KEY_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: '/Accounts/:accountSid/Keys.json', handler: listKeys },
-  { method: 'POST', url: '/Accounts/:accountSid/Keys.json', handler: createKey },
-  { method: 'GET', url: '/Accounts/:accountSid/Keys/:keyFile', handler: fetchKey },
-  { method: 'POST', url: '/Accounts/:accountSid/Keys/:keyFile', handler: updateKey },
-  { method: 'DELETE', url: '/Accounts/:accountSid/Keys/:keyFile', handler: revokeKey },
+  route('GET', '/Accounts/:accountSid/Keys.json', LIST_KEYS, listKeys),
+  route('POST', '/Accounts/:accountSid/Keys.json', KEY_NAME, createKey),
+  route('GET', '/Accounts/:accountSid/Keys/:keyFile', {}, fetchKey),
+  route('POST', '/Accounts/:accountSid/Keys/:keyFile', KEY_NAME, updateKey),
+  route('DELETE', '/Accounts/:accountSid/Keys/:keyFile', {}, revokeKey),
 ];

@@ -6,7 +6,8 @@
  */
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { PageOf, PageRequest } from '../../service/ports.js';
-import type { ParamReader, Params } from './params.js';
+import type { Params } from './rest-api.js';
+import { whole, type Kind } from './rest-params.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
@@ -18,18 +19,28 @@ export interface Paging {
   readonly request: PageRequest;
 }
 
-/** Reads the paging parameters into `reader` (its refusal covers them too). */
-export function readPaging(reader: ParamReader): Paging {
-  const pageSize = reader.integer('PageSize', 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE;
-  const page = reader.integer('Page', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-  const token = reader.string('PageToken');
-  let request: PageRequest = { limit: pageSize };
-  if (token !== undefined && token !== '') {
-    const match = /^P([AB])(.{1,64})$/.exec(token);
-    if (!match) reader.fail('PageToken', 'PageToken is not a page token this server issued');
-    else request = match[1] === 'A' ? { limit: pageSize, after: match[2] } : { limit: pageSize, before: match[2] };
-  }
-  return { pageSize, page, request };
+/** `PageToken`: one of ours, `PA<cursor>` or `PB<cursor>` (or empty: the first page). */
+const pageToken: Kind<Pick<PageRequest, 'after' | 'before'>> = {
+  read(raw, name) {
+    if (raw === '') return { ok: true, value: {} };
+    const match = /^P([AB])(.{1,64})$/.exec(raw);
+    if (!match) return { ok: false, message: `${name} is not a page token this server issued` };
+    return { ok: true, value: match[1] === 'A' ? { after: match[2] ?? '' } : { before: match[2] ?? '' } };
+  },
+  doc: { type: 'string', description: 'The page after (PA…) or before (PB…) a cursor, from a page\'s next_page_url or previous_page_url' },
+};
+
+/** The paging parameters every list declares. */
+export const PAGING = {
+  PageSize: whole(1, MAX_PAGE_SIZE, { default: DEFAULT_PAGE_SIZE }),
+  Page: whole(0, Number.MAX_SAFE_INTEGER, { default: 0, description: 'The page number the client counts; links carry it on' }),
+  PageToken: pageToken,
+};
+
+/** The paging a list was asked for, from the values PAGING declared. */
+export function pagingOf(query: { readonly PageSize?: number | undefined; readonly Page?: number | undefined; readonly PageToken?: Pick<PageRequest, 'after' | 'before'> | undefined }): Paging {
+  const pageSize = query.PageSize ?? DEFAULT_PAGE_SIZE;
+  return { pageSize, page: query.Page ?? 0, request: { limit: pageSize, ...query.PageToken } };
 }
 
 /** The positions a positional page token names (`PA<n>`/`PB<n>`), refused if it is not one of ours. */

@@ -7,17 +7,19 @@
 import { ok, type Result } from '../../core/errors.js';
 import type { Workspace } from '../../core/resources.js';
 import { activityLogFile, episodesFile, reportFile, type ExportFile } from '../reporting/report-exports.js';
-import { readAdvisorQuery, readHistoryQuery, readReportQuery } from '../reporting/report-params.js';
-import { pageArray, pageEnvelope, readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import {
+  ADVISOR_FIELDS, HISTORY_FIELDS, REPORT_FIELDS, WORKER_HISTORY_FIELDS, advisorQueryOf, historyQueryOf, reportQueryOf,
+} from '../reporting/report-params.js';
+import { PAGING, pageArray, pageEnvelope, pagingOf } from './paging.js';
+import { formParams } from './rest-params.js';
 import { isoDate } from './wire.js';
-import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { answer, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute, type RestSchema } from './rest-api.js';
 import { restAdvice, restEpisode, restLogEntry, restReport, restReportWorker } from './report-wire.js';
 
 type Format = 'json' | 'csv' | 'ndjson';
 
 /** The suffix of the path decides; without one, the Accept header. */
-function formatOf(call: RestCall, suffix: Format | undefined): Format {
+function formatOf(call: RestCall<RestSchema>, suffix: Format | undefined): Format {
   if (suffix) return suffix;
   const accept = call.accept ?? '';
   if (/\btext\/csv\b/i.test(accept)) return 'csv';
@@ -27,13 +29,19 @@ function formatOf(call: RestCall, suffix: Format | undefined): Format {
 
 const streamed = (f: ExportFile): Result<RestAnswer> => ok({ status: 200, ...f });
 
-async function activeUserHours(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+// Paging applies to the JSON answers; an export streams every row.
+const REPORT = { querystring: formParams({ ...REPORT_FIELDS, ...PAGING }) };
+const ADVISOR = { querystring: formParams(ADVISOR_FIELDS) };
+const HISTORY = { querystring: formParams({ ...HISTORY_FIELDS, ...PAGING }) };
+const WORKER_HISTORY = { querystring: formParams({ ...WORKER_HISTORY_FIELDS, ...PAGING }) };
+/** Both history lists, whose worker is in the query or in the path. */
+type HistoryCall = RestCall<typeof WORKER_HISTORY> & { readonly query: { readonly WorkerSid?: string | undefined } };
+
+async function activeUserHours(call: RestCall<typeof REPORT>, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const query = readReportQuery(p, call.path.workerSid);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const query = reportQueryOf(call.query, call.path.workerSid);
+  const paging = pagingOf(call.query);
   const report = await deps.reports.activeUserHours(workspace.value.sid, query);
   if (!report.ok) return report;
   const r = report.value;
@@ -42,32 +50,28 @@ async function activeUserHours(call: RestCall, deps: RestDeps, suffix?: Format):
   const page = pageArray(r.workers, paging.request);
   if (!page.ok) return page;
   const items = page.value.items.map((w) => restReportWorker(r, w));
-  return answer({ ...envelope(call, workspace.value), ...restReport(r), ...pageEnvelope('workers', items, page.value, paging, { url: call.url, query: call.query }) });
+  return answer({ ...envelope(call, workspace.value), ...restReport(r), ...pageEnvelope('workers', items, page.value, paging, { url: call.url, query: call.rawQuery }) });
 }
 
-async function thresholdAdvisor(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+async function thresholdAdvisor(call: RestCall<typeof ADVISOR>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const query = readAdvisorQuery(p, call.path.workerSid);
-  if (p.refusal) return p.refusal;
+  const query = advisorQueryOf(call.query, call.path.workerSid);
   const advice = await deps.reports.advise(workspace.value.sid, query);
   if (!advice.ok) return advice;
   return answer({ ...envelope(call, workspace.value), ...restAdvice(advice.value), url: call.url });
 }
 
 /** What both history lists read first: the workspace, the range and worker, paging, the format. */
-async function historyRequest(call: RestCall, deps: RestDeps, suffix?: Format) {
+async function historyRequest(call: HistoryCall, deps: RestDeps, suffix?: Format) {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const query = readHistoryQuery(p, call.path.workerSid);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const query = historyQueryOf(call.query, call.path.workerSid);
+  const paging = pagingOf(call.query);
   return ok({ ws: workspace.value.sid, query, paging, format: formatOf(call, suffix) });
 }
 
-async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+async function activityLog(call: HistoryCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
   const read = await historyRequest(call, deps, suffix);
   if (!read.ok) return read;
   const { ws, query, paging, format } = read.value;
@@ -78,7 +82,7 @@ async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Pro
   const result = await deps.reports.activityLogPage(ws, query, paging.request);
   if (!result.ok) return result;
   const { page, names, initial } = result.value;
-  const envelope = pageEnvelope('activity_log', page.items.map((e) => restLogEntry(e, names)), page, paging, { url: call.url, query: call.query });
+  const envelope = pageEnvelope('activity_log', page.items.map((e) => restLogEntry(e, names)), page, paging, { url: call.url, query: call.rawQuery });
   if (query.workerSid === undefined) return answer(envelope);
   // A timeline's first band: where the worker was when the range starts.
   return answer({
@@ -89,7 +93,7 @@ async function activityLog(call: RestCall, deps: RestDeps, suffix?: Format): Pro
   });
 }
 
-async function disconnections(call: RestCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
+async function disconnections(call: HistoryCall, deps: RestDeps, suffix?: Format): Promise<Result<RestAnswer>> {
   const read = await historyRequest(call, deps, suffix);
   if (!read.ok) return read;
   const { ws, query, paging, format } = read.value;
@@ -100,25 +104,25 @@ async function disconnections(call: RestCall, deps: RestDeps, suffix?: Format): 
   const result = await deps.reports.episodePage(ws, query, paging.request);
   if (!result.ok) return result;
   const { page, names } = result.value;
-  return answer(pageEnvelope('disconnections', page.items.map((e) => restEpisode(e, names)), page, paging, { url: call.url, query: call.query }));
+  return answer(pageEnvelope('disconnections', page.items.map((e) => restEpisode(e, names)), page, paging, { url: call.url, query: call.rawQuery }));
 }
 
-const envelope = (call: RestCall, ws: Workspace): Record<string, unknown> => ({ account_sid: ws.accountSid, workspace_sid: ws.sid, url: call.url });
+const envelope = (call: RestCall<RestSchema>, ws: Workspace): Record<string, unknown> => ({ account_sid: ws.accountSid, workspace_sid: ws.sid, url: call.url });
 
 const WS = '/Workspaces/:workspaceSid';
-const as = (format: Format, handler: (call: RestCall, deps: RestDeps, suffix?: Format) => Promise<Result<RestAnswer>>) =>
-  (call: RestCall, deps: RestDeps) => handler(call, deps, format);
+const as = <S extends RestSchema>(format: Format, handler: (call: RestCall<S>, deps: RestDeps, suffix?: Format) => Promise<Result<RestAnswer>>) =>
+  (call: RestCall<S>, deps: RestDeps) => handler(call, deps, format);
 
 export const REPORT_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: `${WS}/Reports/ActiveUserHours`, handler: (c, d) => activeUserHours(c, d) },
-  { method: 'GET', url: `${WS}/Reports/ActiveUserHours.csv`, handler: as('csv', activeUserHours) },
-  { method: 'GET', url: `${WS}/Reports/ThresholdAdvisor`, handler: thresholdAdvisor },
-  { method: 'GET', url: `${WS}/ActivityLog`, handler: (c, d) => activityLog(c, d) },
-  { method: 'GET', url: `${WS}/ActivityLog.csv`, handler: as('csv', activityLog) },
-  { method: 'GET', url: `${WS}/ActivityLog.ndjson`, handler: as('ndjson', activityLog) },
-  { method: 'GET', url: `${WS}/Disconnections`, handler: (c, d) => disconnections(c, d) },
-  { method: 'GET', url: `${WS}/Disconnections.csv`, handler: as('csv', disconnections) },
-  { method: 'GET', url: `${WS}/Disconnections.ndjson`, handler: as('ndjson', disconnections) },
-  { method: 'GET', url: `${WS}/Workers/:workerSid/ActivityLog`, handler: (c, d) => activityLog(c, d) },
-  { method: 'GET', url: `${WS}/Workers/:workerSid/Disconnections`, handler: (c, d) => disconnections(c, d) },
+  route('GET', `${WS}/Reports/ActiveUserHours`, REPORT, (c, d) => activeUserHours(c, d)),
+  route('GET', `${WS}/Reports/ActiveUserHours.csv`, REPORT, as('csv', activeUserHours)),
+  route('GET', `${WS}/Reports/ThresholdAdvisor`, ADVISOR, thresholdAdvisor),
+  route('GET', `${WS}/ActivityLog`, HISTORY, (c, d) => activityLog(c, d)),
+  route('GET', `${WS}/ActivityLog.csv`, HISTORY, as('csv', activityLog)),
+  route('GET', `${WS}/ActivityLog.ndjson`, HISTORY, as('ndjson', activityLog)),
+  route('GET', `${WS}/Disconnections`, HISTORY, (c, d) => disconnections(c, d)),
+  route('GET', `${WS}/Disconnections.csv`, HISTORY, as('csv', disconnections)),
+  route('GET', `${WS}/Disconnections.ndjson`, HISTORY, as('ndjson', disconnections)),
+  route('GET', `${WS}/Workers/:workerSid/ActivityLog`, WORKER_HISTORY, (c, d) => activityLog(c, d)),
+  route('GET', `${WS}/Workers/:workerSid/Disconnections`, WORKER_HISTORY, (c, d) => disconnections(c, d)),
 ];

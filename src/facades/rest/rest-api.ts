@@ -1,11 +1,14 @@
 /**
  * The REST facade: TaskRouter (`/v1/Workspaces/...`), Flex Configuration (`/v1/Configuration`)
  * and API keys (`/2010-04-01/Accounts/{AC}/Keys`), as the official `twilio` library calls them
- * when its `baseUrl` points here. Every request is authenticated with HTTP Basic first; every
- * handler returns a Result, and refusals become Twilio error bodies through REST_ERRORS alone.
+ * when its `baseUrl` points here. Every request is authenticated with HTTP Basic first, then its
+ * query and body are validated by the route's declared schema (rest-params.ts) before the handler
+ * reads the typed values; every handler returns a Result, and refusals become Twilio error
+ * bodies through REST_ERRORS alone.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { Workspace } from '../../core/resources.js';
 import type { AdminService } from '../../service/admin-service.js';
@@ -16,7 +19,8 @@ import type { RoutingStore } from '../../service/routing-ports.js';
 import type { RoutingService } from '../../service/routing-service.js';
 import type { ReportsService } from '../../service/reports-service.js';
 import type { StatisticsService } from '../../service/statistics-service.js';
-import type { Params } from './params.js';
+import { tagOf, type OpenApiRouteConfig } from './rest-openapi.js';
+import { BODY_NOT_PARAMS, ValidationRefusal, validatorCompiler } from './rest-validation.js';
 import { isRateLimited, type LimitHook } from '../http/rate-limits.js';
 import { errorBody, Links, METHOD_NOT_ALLOWED, REST_ERRORS, TOO_MANY_REQUESTS } from './wire.js';
 
@@ -40,14 +44,35 @@ export interface RestDeps {
   readonly limitPerMin: number;
 }
 
-/** One authenticated request, as a handler sees it. */
-export interface RestCall {
+/** Query or form parameters as they arrived (strings, arrays for repeated keys). */
+export type Params = Readonly<Record<string, unknown>>;
+
+/**
+ * What a route declares of its input (rest-params.ts `formParams`, or zod for a JSON body): Fastify
+ * validates the request with it before the handler runs, the handler reads the typed values, and
+ * the OpenAPI document describes it (rest-openapi.ts). Path parameters are declared by the URL.
+ */
+export interface RestSchema {
+  readonly querystring?: z.ZodType;
+  readonly body?: z.ZodType;
+  /** The media type of the body, for the OpenAPI document; form-encoded unless said. */
+  readonly bodyType?: 'application/x-www-form-urlencoded' | 'application/json';
+}
+
+type NoParams = Readonly<Record<string, never>>;
+type QueryOf<S> = S extends { readonly querystring: z.ZodType<infer Q> } ? Q : NoParams;
+type BodyOf<S> = S extends { readonly body: z.ZodType<infer B> } ? B : NoParams;
+
+/** One authenticated request, as a handler sees it: its parameters already read by the route's schema. */
+export interface RestCall<S extends RestSchema = RestSchema> {
   readonly principal: Principal;
   readonly links: Links;
   /** Path parameters. */
   readonly path: Readonly<Record<string, string>>;
-  readonly query: Params;
-  readonly body: Params;
+  readonly query: QueryOf<S>;
+  readonly body: BodyOf<S>;
+  /** The query as it arrived, for list links that keep the request's filters verbatim. */
+  readonly rawQuery: Params;
   /** The absolute URL of the request, without its query string. */
   readonly url: string;
   /** The If-Match header, if any, unquoted. */
@@ -62,16 +87,39 @@ export type RestAnswer =
   /** A streamed body (CSV, NDJSON): produced as the client reads it, never held whole. */
   | { readonly status: 200; readonly stream: AsyncIterable<string>; readonly contentType: string; readonly filename: string };
 
-export type RestHandler = (call: RestCall, deps: RestDeps) => Promise<Result<RestAnswer>>;
+export type RestHandler<S extends RestSchema = RestSchema> = (call: RestCall<S>, deps: RestDeps) => Promise<Result<RestAnswer>>;
 
 export interface RestRoute {
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** Relative to the plugin's prefix. */
   readonly url: string;
+  readonly schema: RestSchema;
   readonly handler: RestHandler;
 }
 
+/** A route whose handler reads the values `schema` declares. */
+export function route<S extends RestSchema>(method: RestRoute['method'], url: string, schema: S, handler: RestHandler<S>): RestRoute {
+  // The schema is what Fastify validates with, so the call a handler gets matches it.
+  return { method, url, schema, handler: handler as unknown as RestHandler };
+}
+
+/** The path parameters of a route URL (`:workspaceSid`), as the schema that documents them. */
+export function pathSchemaOf(url: string): z.ZodType | undefined {
+  const names = [...url.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] ?? '');
+  if (names.length === 0) return undefined;
+  return z.object(Object.fromEntries(names.map((name) => [name, z.string().meta({ description: PATH_PARAMS[name] ?? name })])));
+}
+
+const PATH_PARAMS: Readonly<Record<string, string>> = {
+  workspaceSid: 'The Workspace SID (WS…)', workerSid: 'The Worker SID (WK…)', activitySid: 'The Activity SID (WA…)',
+  taskQueueSid: 'The TaskQueue SID (WQ…)', workflowSid: 'The Workflow SID (WW…)', taskSid: 'The Task SID (WT…)',
+  reservationSid: 'The Reservation SID (WR…)', taskChannelSid: 'The TaskChannel SID (TC…) or unique name',
+  workerChannelSid: 'The WorkerChannel SID (WC…), or the TaskChannel SID or unique name', eventSid: 'The Event SID (EV…)',
+  accountSid: 'The Account SID (AC…)', keySid: 'The API key SID (SK…)', keyFile: 'The API key SID followed by .json (SK….json)',
+};
+
 const principals = new WeakMap<FastifyRequest, Principal>();
+const rawQueries = new WeakMap<FastifyRequest, Params>();
 
 /** Registers a group of routes under `prefix` with authentication, errors and 404/405 in Twilio's form. */
 export async function registerRestRoutes(app: FastifyInstance, prefix: string, routes: readonly RestRoute[], deps: RestDeps, limit: LimitHook | null = null): Promise<void> {
@@ -86,8 +134,13 @@ export async function registerRestRoutes(app: FastifyInstance, prefix: string, r
       }
       principals.set(req, principal);
     });
+    scope.addHook('preValidation', async (req) => {
+      rawQueries.set(req, (req.query ?? {}) as Params);
+    });
+    scope.setValidatorCompiler(validatorCompiler);
     scope.setErrorHandler((error: { statusCode?: number; message: string }, req, reply) => {
       const status = error.statusCode ?? 500;
+      if (error instanceof ValidationRefusal) return reply.code(400).send(errorBody(400, REST_ERRORS['invalid-parameter'].code, error.message));
       if (isRateLimited(error)) return reply.code(429).send(errorBody(TOO_MANY_REQUESTS.status, TOO_MANY_REQUESTS.code, error.message));
       if (status === 413) return reply.code(413).send(errorBody(413, REST_ERRORS['payload-too-large'].code, 'The request body is too large'));
       if (status >= 400 && status < 500) return reply.code(400).send(errorBody(400, REST_ERRORS['invalid-parameter'].code, `The request could not be read: ${error.message}`));
@@ -98,9 +151,14 @@ export async function registerRestRoutes(app: FastifyInstance, prefix: string, r
       void reply.code(404).send(errorBody(404, REST_ERRORS['not-found'].code, `The requested resource ${req.url.split('?')[0]} was not found`));
     });
     const methodsByUrl = new Map<string, Set<string>>();
-    for (const route of routes) {
-      scope.route({ method: route.method, url: route.url, handler: (req, reply) => run(route.handler, req, reply, deps) });
-      methodsByUrl.set(route.url, (methodsByUrl.get(route.url) ?? new Set()).add(route.method));
+    for (const r of routes) {
+      const params = pathSchemaOf(r.url);
+      const config: OpenApiRouteConfig = { rest: { tag: tagOf(prefix, r.url) } };
+      scope.route({
+        method: r.method, url: r.url, schema: { ...r.schema, ...(params ? { params } : {}) }, config,
+        handler: (req, reply) => run(r.handler, req, reply, deps),
+      });
+      methodsByUrl.set(r.url, (methodsByUrl.get(r.url) ?? new Set()).add(r.method));
     }
     for (const [url, methods] of methodsByUrl) {
       const others = (['GET', 'POST', 'DELETE'] as const).filter((m) => !methods.has(m));
@@ -136,7 +194,7 @@ async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyRepl
   if (!principal) throw new Error('REST handler reached without a principal');
   if (req.body !== undefined && req.body !== null && (typeof req.body !== 'object' || Array.isArray(req.body))) {
     const { status, code } = REST_ERRORS['invalid-parameter'];
-    return reply.code(status).send(errorBody(status, code, 'The request body must be form parameters or a JSON object'));
+    return reply.code(status).send(errorBody(status, code, BODY_NOT_PARAMS));
   }
   const base = baseUrlOf(req, deps.publicUrl);
   const ifMatch = req.headers['if-match'];
@@ -144,8 +202,10 @@ async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyRepl
     principal,
     links: new Links(base),
     path: (req.params ?? {}) as Record<string, string>,
-    query: (req.query ?? {}) as Params,
-    body: (req.body ?? {}) as Params,
+    // Validated by the route's schema (or {} where it declares none: nothing is read from them).
+    query: (req.query ?? {}) as NoParams,
+    body: (req.body ?? {}) as NoParams,
+    rawQuery: rawQueries.get(req) ?? {},
     url: `${base}${req.url.split('?')[0]}`,
     ifMatch: typeof ifMatch === 'string' ? ifMatch.replace(/^W\//, '').replace(/"/g, '').trim() : undefined,
     accept: req.headers.accept,

@@ -10,6 +10,7 @@ import { IAM_KEY_ROUTES } from './iam-key-routes.js';
 import { KEY_ROUTES } from './key-routes.js';
 import { REPORT_ROUTES } from './report-routes.js';
 import { perMinuteLimit } from '../http/rate-limits.js';
+import { registerOpenApi } from './rest-openapi.js';
 import { registerRestRoutes, type RestDeps, type RestRoute } from './rest-api.js';
 import { ROUTING_ROUTES } from './routing-routes.js';
 import { STATISTICS_ROUTES } from './statistics-routes.js';
@@ -27,5 +28,7 @@ export const REST_ROUTE_SETS: readonly { readonly prefix: string; readonly route
 export async function registerRestFacade(app: FastifyInstance, deps: RestDeps): Promise<void> {
   // One counter per address across both prefixes: the limit is on the REST API, not per route.
   const limit = perMinuteLimit(app, deps.limitPerMin);
+  // Before the routes: the generator collects them as they are added.
+  await registerOpenApi(app);
   for (const set of REST_ROUTE_SETS) await registerRestRoutes(app, set.prefix, set.routes, deps, limit);
 }

@@ -6,18 +6,16 @@
  */
 import { refuse, type Result } from '../../core/errors.js';
 import type { TaskChannel } from '../../core/routing-resources.js';
-import { readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import { PAGING, pagingOf } from './paging.js';
 import {
-  answer, created, deleted, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
+  answer, created, deleted, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
+import { flag, formParams, nonEmptyText, refine, required, text, whole } from './rest-params.js';
 import { answerPage } from './routing-lists.js';
 import { restTaskChannel, restWorkerChannel } from './routing-wire.js';
 
 /** Routing has no cross-channel optimisation: asking for it is refused rather than ignored. */
-function readChannelOptimizedRouting(p: ParamReader): void {
-  if (p.boolean('ChannelOptimizedRouting') === true) p.fail('ChannelOptimizedRouting', 'ChannelOptimizedRouting is not supported: every channel is routed on its own');
-}
+const channelOptimizedRouting = () => refine(flag(), (v) => v, (name) => `${name} is not supported: every channel is routed on its own`);
 
 async function taskChannelOf(call: RestCall, deps: RestDeps, workspaceSid: string): Promise<Result<TaskChannel>> {
   const key = call.path.taskChannelSid ?? '';
@@ -25,26 +23,24 @@ async function taskChannelOf(call: RestCall, deps: RestDeps, workspaceSid: strin
   return channel ? { ok: true, value: channel } : refuse('not-found', `TaskChannel ${key} was not found`);
 }
 
-async function listTaskChannels(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const LIST = { querystring: formParams({ ...PAGING }) };
+
+async function listTaskChannels(call: RestCall<typeof LIST>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const paging = pagingOf(call.query);
   const channels = await deps.routingStore.listTaskChannels(workspace.value.sid);
   return answerPage(call, 'channels', channels, paging, (c) => restTaskChannel(c, call.links));
 }
 
-async function createTaskChannel(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const CREATE_TASK_CHANNEL = {
+  body: formParams({ FriendlyName: required(nonEmptyText()), UniqueName: required(text()), ChannelOptimizedRouting: channelOptimizedRouting() }),
+};
+
+async function createTaskChannel(call: RestCall<typeof CREATE_TASK_CHANNEL>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const friendlyName = p.required('FriendlyName');
-  const uniqueName = p.required('UniqueName');
-  readChannelOptimizedRouting(p);
-  if (friendlyName.trim() === '' && !p.refusal) p.fail('FriendlyName', 'FriendlyName must not be empty');
-  if (p.refusal) return p.refusal;
-  const result = await deps.routing.createTaskChannel(workspace.value.sid, { uniqueName, friendlyName });
+  const result = await deps.routing.createTaskChannel(workspace.value.sid, { uniqueName: call.body.UniqueName, friendlyName: call.body.FriendlyName });
   return result.ok ? created(restTaskChannel(result.value, call.links)) : result;
 }
 
@@ -55,14 +51,12 @@ async function fetchTaskChannel(call: RestCall, deps: RestDeps): Promise<Result<
   return channel.ok ? answer(restTaskChannel(channel.value, call.links)) : channel;
 }
 
-async function updateTaskChannel(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_TASK_CHANNEL = { body: formParams({ FriendlyName: nonEmptyText(), ChannelOptimizedRouting: channelOptimizedRouting() }) };
+
+async function updateTaskChannel(call: RestCall<typeof UPDATE_TASK_CHANNEL>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const friendlyName = p.string('FriendlyName');
-  readChannelOptimizedRouting(p);
-  if (friendlyName !== undefined && friendlyName.trim() === '') p.fail('FriendlyName', 'FriendlyName must not be empty');
-  if (p.refusal) return p.refusal;
+  const friendlyName = call.body.FriendlyName;
   const channel = await taskChannelOf(call, deps, workspace.value.sid);
   if (!channel.ok) return channel;
   if (friendlyName === undefined) return answer(restTaskChannel(channel.value, call.links));
@@ -80,12 +74,10 @@ async function deleteTaskChannel(call: RestCall, deps: RestDeps): Promise<Result
   return result.ok ? deleted() : result;
 }
 
-async function listWorkerChannels(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+async function listWorkerChannels(call: RestCall<typeof LIST>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const paging = pagingOf(call.query);
   const channels = await deps.routingStore.listWorkerChannels(workspace.value.sid, call.path.workerSid ?? '');
   if (!channels.ok) return channels;
   return answerPage(call, 'channels', channels.value, paging, (c) => restWorkerChannel(c, call.links));
@@ -102,14 +94,15 @@ async function fetchWorkerChannel(call: RestCall, deps: RestDeps): Promise<Resul
   return channel ? answer(restWorkerChannel(channel, call.links)) : refuse('not-found', `Worker ${workerSid} has no channel ${key}`);
 }
 
-async function updateWorkerChannel(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_WORKER_CHANNEL = {
+  // The bounds are the store's (it names them in its refusal); here only "a whole number".
+  body: formParams({ Capacity: whole(0, Number.MAX_SAFE_INTEGER), Available: flag() }),
+};
+
+async function updateWorkerChannel(call: RestCall<typeof UPDATE_WORKER_CHANNEL>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  // The bounds are the store's (it names them in its refusal); here only "a whole number".
-  const capacity = p.integer('Capacity', 0, Number.MAX_SAFE_INTEGER);
-  const available = p.boolean('Available');
-  if (p.refusal) return p.refusal;
+  const { Capacity: capacity, Available: available } = call.body;
   const result = await deps.routing.updateWorkerChannel(workspace.value.sid, call.path.workerSid ?? '', call.path.workerChannelSid ?? '', {
     ...(capacity !== undefined ? { capacity } : {}),
     ...(available !== undefined ? { available } : {}),
@@ -120,12 +113,12 @@ async function updateWorkerChannel(call: RestCall, deps: RestDeps): Promise<Resu
 const WS = '/Workspaces/:workspaceSid';
 
 export const ROUTING_CHANNEL_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: `${WS}/TaskChannels`, handler: listTaskChannels },
-  { method: 'POST', url: `${WS}/TaskChannels`, handler: createTaskChannel },
-  { method: 'GET', url: `${WS}/TaskChannels/:taskChannelSid`, handler: fetchTaskChannel },
-  { method: 'POST', url: `${WS}/TaskChannels/:taskChannelSid`, handler: updateTaskChannel },
-  { method: 'DELETE', url: `${WS}/TaskChannels/:taskChannelSid`, handler: deleteTaskChannel },
-  { method: 'GET', url: `${WS}/Workers/:workerSid/Channels`, handler: listWorkerChannels },
-  { method: 'GET', url: `${WS}/Workers/:workerSid/Channels/:workerChannelSid`, handler: fetchWorkerChannel },
-  { method: 'POST', url: `${WS}/Workers/:workerSid/Channels/:workerChannelSid`, handler: updateWorkerChannel },
+  route('GET', `${WS}/TaskChannels`, LIST, listTaskChannels),
+  route('POST', `${WS}/TaskChannels`, CREATE_TASK_CHANNEL, createTaskChannel),
+  route('GET', `${WS}/TaskChannels/:taskChannelSid`, {}, fetchTaskChannel),
+  route('POST', `${WS}/TaskChannels/:taskChannelSid`, UPDATE_TASK_CHANNEL, updateTaskChannel),
+  route('DELETE', `${WS}/TaskChannels/:taskChannelSid`, {}, deleteTaskChannel),
+  route('GET', `${WS}/Workers/:workerSid/Channels`, LIST, listWorkerChannels),
+  route('GET', `${WS}/Workers/:workerSid/Channels/:workerChannelSid`, {}, fetchWorkerChannel),
+  route('POST', `${WS}/Workers/:workerSid/Channels/:workerChannelSid`, UPDATE_WORKER_CHANNEL, updateWorkerChannel),
 ];

@@ -7,58 +7,54 @@
  */
 import type { Result } from '../../core/errors.js';
 import { pageArray, pageEnvelope, type Paging } from './paging.js';
-import type { ParamReader } from './params.js';
 import { answer, type RestAnswer, type RestCall } from './rest-api.js';
+import type { Kind } from './rest-params.js';
 
 /** One page of `items` (already filtered and ordered), rendered, under `key`. */
 export function answerPage<T>(call: RestCall, key: string, items: readonly T[], paging: Paging, render: (item: T) => unknown): Result<RestAnswer> {
   const page = pageArray(items, paging.request);
   if (!page.ok) return page;
-  return answer(pageEnvelope(key, page.value.items.map(render), page.value, paging, { url: call.url, query: call.query }));
+  return answer(pageEnvelope(key, page.value.items.map(render), page.value, paging, { url: call.url, query: call.rawQuery }));
 }
 
-export interface OrderingKey<T> {
-  /** The attribute as Twilio names it in `Ordering` (`DateCreated`, `Priority`). */
-  readonly name: string;
-  readonly value: (item: T) => number;
-}
+/** The attributes `Ordering` names, in order, each as spelled in the declaration. */
+export type OrderingKeys<K extends string> = readonly { readonly name: K; readonly descending: boolean }[];
 
 /**
- * `Ordering=Attribute:asc|desc[,Attribute:asc|desc]`, as Twilio's lists take it; returns a
- * comparator, or null (and a refusal in `p`) when the value names something else.
+ * `Ordering=Attribute:asc|desc[,Attribute:asc|desc]`, as Twilio's lists take it, over `names`
+ * (matched in any case); with `once`, an attribute named twice is refused too. Blank: no order.
  */
-export function readOrdering<T>(p: ParamReader, keys: readonly OrderingKey<T>[]): ((a: T, b: T) => number) | null {
-  const parts = readOrderingKeys(p, keys.map((k) => k.name));
-  if (!parts) return null;
-  const chosen = parts.map(({ name, descending }) => ({ key: keys.find((k) => k.name === name) as OrderingKey<T>, sign: descending ? -1 : 1 }));
+export function ordering<K extends string>(names: readonly K[], once = false): Kind<OrderingKeys<K> | null> {
+  return {
+    read(raw, name) {
+      if (raw.trim() === '') return { ok: true, value: null };
+      const parts: { name: K; descending: boolean }[] = [];
+      for (const part of raw.split(',')) {
+        const [given = '', direction = 'asc', ...rest] = part.trim().split(':');
+        const key = names.find((n) => n.toLowerCase() === given.trim().toLowerCase());
+        const dir = direction.trim().toLowerCase();
+        if (!key || rest.length > 0 || (dir !== 'asc' && dir !== 'desc') || (once && parts.some((x) => x.name === key))) {
+          return { ok: false, message: `${name} must be Attribute:asc or Attribute:desc, comma-separated, with Attribute one of ${names.join(', ')}${once ? ', each once' : ''}` };
+        }
+        parts.push({ name: key, descending: dir === 'desc' });
+      }
+      return { ok: true, value: parts };
+    },
+    doc: { type: 'string', pattern: `^((${names.join('|')}):(asc|desc),?)+$`, description: `Attribute:asc or Attribute:desc, comma-separated; Attribute one of ${names.join(', ')}` },
+  };
+}
+
+/** A comparator for the keys `Ordering` named (null: the store's order). */
+export function comparatorOf<T>(keys: OrderingKeys<string> | null | undefined, valueOf: Readonly<Record<string, (item: T) => number>>): ((a: T, b: T) => number) | null {
+  if (!keys) return null;
+  const chosen = keys.map(({ name, descending }) => ({ value: valueOf[name] ?? (() => 0), sign: descending ? -1 : 1 }));
   return (a, b) => {
-    for (const { key, sign } of chosen) {
-      const d = key.value(a) - key.value(b);
+    for (const { value, sign } of chosen) {
+      const d = value(a) - value(b);
       if (d !== 0) return sign * d;
     }
     return 0;
   };
-}
-
-/**
- * The attributes `Ordering` names, in order, each as spelled in `names`; undefined when absent or
- * refused (the refusal is in `p`). With `once`, an attribute named twice is refused too.
- */
-export function readOrderingKeys<K extends string>(p: ParamReader, names: readonly K[], once = false): { name: K; descending: boolean }[] | undefined {
-  const source = p.string('Ordering');
-  if (source === undefined || source.trim() === '') return undefined;
-  const parts: { name: K; descending: boolean }[] = [];
-  for (const raw of source.split(',')) {
-    const [given = '', direction = 'asc', ...rest] = raw.trim().split(':');
-    const name = names.find((n) => n.toLowerCase() === given.trim().toLowerCase());
-    const dir = direction.trim().toLowerCase();
-    if (!name || rest.length > 0 || (dir !== 'asc' && dir !== 'desc') || (once && parts.some((x) => x.name === name))) {
-      p.fail('Ordering', `Ordering must be Attribute:asc or Attribute:desc, comma-separated, with Attribute one of ${names.join(', ')}${once ? ', each once' : ''}`);
-      return undefined;
-    }
-    parts.push({ name, descending: dir === 'desc' });
-  }
-  return parts;
 }
 
 /** Sorts a copy when a comparator was asked for; the store's order (creation) otherwise. */

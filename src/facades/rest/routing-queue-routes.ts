@@ -8,35 +8,36 @@ import { refuse, type Result } from '../../core/errors.js';
 import { evaluate, parseExpression } from '../../core/expressions.js';
 import type { TaskQueue } from '../../core/routing-resources.js';
 import type { TaskQueueInput } from '../../service/routing-ports.js';
-import { readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import { PAGING, pagingOf } from './paging.js';
 import {
-  answer, created, deleted, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
+  answer, created, deleted, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
-import { answerPage, ordered, readOrdering } from './routing-lists.js';
+import { formParams, jsonObject, nonEmptyText, oneOf, required, sid, text, whole, withoutUndefined, type Kind, type ParamsOf } from './rest-params.js';
+import { answerPage, comparatorOf, ordered, ordering } from './routing-lists.js';
 import { restTaskQueue } from './routing-wire.js';
 
 const TASK_ORDERS = ['FIFO', 'LIFO'] as const;
 
 /** An activity SID, or '' to clear it (the queue then leaves the worker's activity alone). */
-function readActivity(p: ParamReader, name: string): string | null | undefined {
-  if (p.string(name) === '') return null;
-  return p.sid('activity', name);
+function activityOrNone(): Kind<string | null> {
+  const activity = sid('activity');
+  return { read: (raw, name) => (raw === '' ? { ok: true, value: null } : activity.read(raw, name)), doc: { ...activity.doc, pattern: '^(WA[0-9a-f]{32})?$' } };
 }
 
-function readQueueInput(p: ParamReader): TaskQueueInput {
-  const taskOrder = p.string('TaskOrder');
-  if (taskOrder !== undefined && !(TASK_ORDERS as readonly string[]).includes(taskOrder)) p.fail('TaskOrder', 'TaskOrder must be FIFO or LIFO');
-  const input: Record<string, unknown> = {
-    friendlyName: p.string('FriendlyName'),
-    targetWorkers: p.string('TargetWorkers'),
-    reservationActivitySid: readActivity(p, 'ReservationActivitySid'),
-    assignmentActivitySid: readActivity(p, 'AssignmentActivitySid'),
-    maxReservedWorkers: p.integer('MaxReservedWorkers', 1, 50),
-    taskOrder,
-  };
-  if (input.friendlyName !== undefined && String(input.friendlyName).trim() === '') p.fail('FriendlyName', 'FriendlyName must not be empty');
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TaskQueueInput;
+const QUEUE_FIELDS = {
+  FriendlyName: nonEmptyText(),
+  TargetWorkers: text({ description: 'An expression over worker attributes; the store refuses it with its position' }),
+  ReservationActivitySid: activityOrNone(),
+  AssignmentActivitySid: activityOrNone(),
+  MaxReservedWorkers: whole(1, 50),
+  TaskOrder: oneOf(TASK_ORDERS, (name) => `${name} must be FIFO or LIFO`),
+};
+
+function queueInputOf(b: ParamsOf<typeof QUEUE_FIELDS>): TaskQueueInput {
+  return withoutUndefined({
+    friendlyName: b.FriendlyName, targetWorkers: b.TargetWorkers, reservationActivitySid: b.ReservationActivitySid,
+    assignmentActivitySid: b.AssignmentActivitySid, maxReservedWorkers: b.MaxReservedWorkers, taskOrder: b.TaskOrder,
+  });
 }
 
 async function queueOf(call: RestCall, deps: RestDeps, workspaceSid: string): Promise<Result<TaskQueue>> {
@@ -46,9 +47,7 @@ async function queueOf(call: RestCall, deps: RestDeps, workspaceSid: string): Pr
 }
 
 /** The worker attributes a list is asked to match: `EvaluateWorkerAttributes`, or `WorkerSid`'s. */
-async function workerAttributesFilter(p: ParamReader, call: RestCall, deps: RestDeps, workspaceSid: string): Promise<Result<Record<string, unknown> | null>> {
-  const evaluated = p.attributes('EvaluateWorkerAttributes');
-  const workerSid = p.sid('worker', 'WorkerSid');
+async function workerAttributesFilter(evaluated: string | undefined, workerSid: string | undefined, deps: RestDeps, workspaceSid: string): Promise<Result<Record<string, unknown> | null>> {
   if (evaluated !== undefined) return { ok: true, value: JSON.parse(evaluated) as Record<string, unknown> };
   if (workerSid === undefined) return { ok: true, value: null };
   const worker = await deps.store.findWorker(workspaceSid, workerSid);
@@ -61,15 +60,19 @@ function targets(queue: TaskQueue, worker: Record<string, unknown>): boolean {
   return parsed.ok && evaluate(parsed.value, { worker, defaultScope: 'worker' });
 }
 
-async function listQueues(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const LIST_QUEUES = {
+  querystring: formParams({
+    FriendlyName: text(), Ordering: ordering(['DateCreated', 'DateUpdated']), EvaluateWorkerAttributes: jsonObject(), WorkerSid: sid('worker'), ...PAGING,
+  }),
+};
+
+async function listQueues(call: RestCall<typeof LIST_QUEUES>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const friendlyName = p.string('FriendlyName');
-  const compare = readOrdering<TaskQueue>(p, [{ name: 'DateCreated', value: (q) => q.createdAt }, { name: 'DateUpdated', value: (q) => q.updatedAt }]);
-  const paging = readPaging(p);
-  const worker = await workerAttributesFilter(p, call, deps, workspace.value.sid);
-  if (p.refusal) return p.refusal;
+  const { FriendlyName: friendlyName, Ordering: order } = call.query;
+  const compare = comparatorOf<TaskQueue>(order, { DateCreated: (q) => q.createdAt, DateUpdated: (q) => q.updatedAt });
+  const paging = pagingOf(call.query);
+  const worker = await workerAttributesFilter(call.query.EvaluateWorkerAttributes, call.query.WorkerSid, deps, workspace.value.sid);
   if (!worker.ok) return worker;
   const queues = (await deps.routingStore.listTaskQueues(workspace.value.sid))
     .filter((q) => (friendlyName === undefined || q.friendlyName === friendlyName) && (worker.value === null || targets(q, worker.value)));
@@ -77,14 +80,12 @@ async function listQueues(call: RestCall, deps: RestDeps): Promise<Result<RestAn
   return answerPage(call, 'task_queues', ordered(queues, compare), paging, (q) => restTaskQueue(q, activities, call.links));
 }
 
-async function createQueue(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const CREATE_QUEUE = { body: formParams({ ...QUEUE_FIELDS, FriendlyName: required(nonEmptyText()) }) };
+
+async function createQueue(call: RestCall<typeof CREATE_QUEUE>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  p.required('FriendlyName');
-  const input = readQueueInput(p);
-  if (p.refusal) return p.refusal;
-  const result = await deps.routingStore.createTaskQueue(workspace.value.sid, input);
+  const result = await deps.routingStore.createTaskQueue(workspace.value.sid, queueInputOf(call.body));
   if (!result.ok) return result;
   await deps.routing.reloadCatalog(workspace.value.sid);
   return created(restTaskQueue(result.value, await deps.store.listActivities(workspace.value.sid), call.links));
@@ -98,13 +99,12 @@ async function fetchQueue(call: RestCall, deps: RestDeps): Promise<Result<RestAn
   return answer(restTaskQueue(queue.value, await deps.store.listActivities(workspace.value.sid), call.links));
 }
 
-async function updateQueue(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_QUEUE = { body: formParams(QUEUE_FIELDS) };
+
+async function updateQueue(call: RestCall<typeof UPDATE_QUEUE>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const input = readQueueInput(p);
-  if (p.refusal) return p.refusal;
-  const result = await deps.routingStore.updateTaskQueue(workspace.value.sid, call.path.taskQueueSid ?? '', input);
+  const result = await deps.routingStore.updateTaskQueue(workspace.value.sid, call.path.taskQueueSid ?? '', queueInputOf(call.body));
   if (!result.ok) return result;
   await deps.routing.reloadCatalog(workspace.value.sid);
   return answer(restTaskQueue(result.value, await deps.store.listActivities(workspace.value.sid), call.links));
@@ -122,9 +122,9 @@ async function deleteQueue(call: RestCall, deps: RestDeps): Promise<Result<RestA
 const WS = '/Workspaces/:workspaceSid';
 
 export const ROUTING_QUEUE_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: `${WS}/TaskQueues`, handler: listQueues },
-  { method: 'POST', url: `${WS}/TaskQueues`, handler: createQueue },
-  { method: 'GET', url: `${WS}/TaskQueues/:taskQueueSid`, handler: fetchQueue },
-  { method: 'POST', url: `${WS}/TaskQueues/:taskQueueSid`, handler: updateQueue },
-  { method: 'DELETE', url: `${WS}/TaskQueues/:taskQueueSid`, handler: deleteQueue },
+  route('GET', `${WS}/TaskQueues`, LIST_QUEUES, listQueues),
+  route('POST', `${WS}/TaskQueues`, CREATE_QUEUE, createQueue),
+  route('GET', `${WS}/TaskQueues/:taskQueueSid`, {}, fetchQueue),
+  route('POST', `${WS}/TaskQueues/:taskQueueSid`, UPDATE_QUEUE, updateQueue),
+  route('DELETE', `${WS}/TaskQueues/:taskQueueSid`, {}, deleteQueue),
 ];

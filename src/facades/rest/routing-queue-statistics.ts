@@ -17,9 +17,9 @@ import { evaluate, parseExpression } from '../../core/expressions.js';
 import type { Activity, Worker, WorkspaceEvent } from '../../core/resources.js';
 import type { Task, TaskQueue } from '../../core/routing-resources.js';
 import { MAX_STATISTICS_MINUTES, resolveWindow, type StatisticsWindow } from '../../core/statistics.js';
-import { readPaging } from './paging.js';
-import { ParamReader } from './params.js';
-import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { PAGING, pagingOf } from './paging.js';
+import { answer, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { date, formParams, text, unsupported, whole, type ParamsOf } from './rest-params.js';
 import { answerPage } from './routing-lists.js';
 import { isoDate } from './wire.js';
 
@@ -134,18 +134,16 @@ export function cumulativeStatistics(queueSid: string, events: readonly Workspac
   };
 }
 
-function readWindow(p: ParamReader, now: number): StatisticsWindow | null {
-  p.unsupported('TaskChannel', 'queue statistics cover every task channel together');
-  p.unsupported('SplitByWaitTime', 'wait times are reported as avg, min, max and total');
-  const minutes = p.integer('Minutes', 1, MAX_STATISTICS_MINUTES);
-  const startAt = p.date('StartDate');
-  const endAt = p.date('EndDate');
-  const window = resolveWindow({ ...(minutes !== undefined ? { minutes } : {}), ...(startAt !== undefined ? { startAt } : {}), ...(endAt !== undefined ? { endAt } : {}) }, now);
-  if (!window.ok) {
-    p.fail(window.refusal.field ?? 'Minutes', window.refusal.message);
-    return null;
-  }
-  return window.value;
+const ALL_CHANNELS = unsupported('queue statistics cover every task channel together');
+const WINDOW = {
+  TaskChannel: ALL_CHANNELS, SplitByWaitTime: unsupported('wait times are reported as avg, min, max and total'),
+  Minutes: whole(1, MAX_STATISTICS_MINUTES, { description: 'The window is the last Minutes (15 without StartDate)' }), StartDate: date(), EndDate: date(),
+};
+
+/** The window the parameters ask for; the rules across Minutes, StartDate and EndDate are the core's. */
+function windowOf(q: ParamsOf<typeof WINDOW>, now: number): Result<StatisticsWindow> {
+  const { Minutes: minutes, StartDate: startAt, EndDate: endAt } = q;
+  return resolveWindow({ ...(minutes !== undefined ? { minutes } : {}), ...(startAt !== undefined ? { startAt } : {}), ...(endAt !== undefined ? { endAt } : {}) }, now);
 }
 
 type Part = 'both' | 'cumulative' | 'realtime';
@@ -166,33 +164,38 @@ async function statisticsOf(deps: RestDeps, workspaceSid: string, queues: readon
   }));
 }
 
+const WINDOW_QUERY = { querystring: formParams(WINDOW) };
+const REALTIME_QUERY = { querystring: formParams({ TaskChannel: ALL_CHANNELS }) };
+/** The real-time part reads no window: its query has none of the window's parameters. */
+type StatisticsCall = RestCall<typeof REALTIME_QUERY> & { readonly query: ParamsOf<typeof WINDOW> };
+
 function queueStatistics(part: Part) {
-  return async (call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> => {
+  return async (call: StatisticsCall, deps: RestDeps): Promise<Result<RestAnswer>> => {
     const workspace = await workspaceOf(call, deps);
     if (!workspace.ok) return workspace;
-    const p = new ParamReader(call.query);
-    const window = part === 'realtime' ? (p.unsupported('TaskChannel', 'queue statistics cover every task channel together'), null) : readWindow(p, deps.clock.now());
-    if (p.refusal) return p.refusal;
+    const window = part === 'realtime' ? null : windowOf(call.query, deps.clock.now());
+    if (window && !window.ok) return window;
     const sid = call.path.taskQueueSid ?? '';
     const queue = await deps.routingStore.findTaskQueue(workspace.value.sid, sid);
     if (!queue) return refuse('not-found', `TaskQueue ${sid} was not found`);
-    const [stats] = await statisticsOf(deps, workspace.value.sid, [queue], window, part);
+    const [stats] = await statisticsOf(deps, workspace.value.sid, [queue], window?.value ?? null, part);
     const head = { account_sid: workspace.value.accountSid, workspace_sid: workspace.value.sid, task_queue_sid: queue.sid, url: call.url };
     if (part === 'both') return answer({ ...head, cumulative: stats?.cumulative, realtime: stats?.realtime });
     return answer({ ...head, ...(part === 'cumulative' ? stats?.cumulative : stats?.realtime) });
   };
 }
 
-async function listQueueStatistics(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const LIST_QUERY = { querystring: formParams({ FriendlyName: text(), ...WINDOW, ...PAGING }) };
+
+async function listQueueStatistics(call: RestCall<typeof LIST_QUERY>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const friendlyName = p.string('FriendlyName');
-  const window = readWindow(p, deps.clock.now());
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const friendlyName = call.query.FriendlyName;
+  const window = windowOf(call.query, deps.clock.now());
+  if (!window.ok) return window;
+  const paging = pagingOf(call.query);
   const queues = (await deps.routingStore.listTaskQueues(workspace.value.sid)).filter((q) => friendlyName === undefined || q.friendlyName === friendlyName);
-  const stats = await statisticsOf(deps, workspace.value.sid, queues, window, 'both');
+  const stats = await statisticsOf(deps, workspace.value.sid, queues, window.value, 'both');
   return answerPage(call, 'task_queues_statistics', stats, paging, (s) => ({
     account_sid: workspace.value.accountSid, workspace_sid: workspace.value.sid, task_queue_sid: s.queue.sid, cumulative: s.cumulative, realtime: s.realtime,
   }));
@@ -201,8 +204,8 @@ async function listQueueStatistics(call: RestCall, deps: RestDeps): Promise<Resu
 const QUEUES = '/Workspaces/:workspaceSid/TaskQueues';
 
 export const ROUTING_QUEUE_STATISTICS_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: `${QUEUES}/Statistics`, handler: listQueueStatistics },
-  { method: 'GET', url: `${QUEUES}/:taskQueueSid/Statistics`, handler: queueStatistics('both') },
-  { method: 'GET', url: `${QUEUES}/:taskQueueSid/CumulativeStatistics`, handler: queueStatistics('cumulative') },
-  { method: 'GET', url: `${QUEUES}/:taskQueueSid/RealTimeStatistics`, handler: queueStatistics('realtime') },
+  route('GET', `${QUEUES}/Statistics`, LIST_QUERY, listQueueStatistics),
+  route('GET', `${QUEUES}/:taskQueueSid/Statistics`, WINDOW_QUERY, queueStatistics('both')),
+  route('GET', `${QUEUES}/:taskQueueSid/CumulativeStatistics`, WINDOW_QUERY, queueStatistics('cumulative')),
+  route('GET', `${QUEUES}/:taskQueueSid/RealTimeStatistics`, REALTIME_QUERY, queueStatistics('realtime')),
 ];

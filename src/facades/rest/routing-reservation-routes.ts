@@ -8,11 +8,11 @@
 import { refuse, type Result } from '../../core/errors.js';
 import type { Reservation, ReservationStatus } from '../../core/routing-resources.js';
 import type { ReservationFilter } from '../../service/routing-ports.js';
-import { readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import { PAGING, pagingOf } from './paging.js';
 import {
-  answer, ifMatchVersion, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
+  answer, ifMatchVersion, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
+import { formParams, oneOf, refused, required, sid, text } from './rest-params.js';
 import { answerPage } from './routing-lists.js';
 import { restReservation, versionEtag, type ReservationPath } from './routing-wire.js';
 
@@ -36,22 +36,25 @@ function belongs(r: Reservation, owner: ReservationFilter): boolean {
   return (owner.taskSid === undefined || r.taskSid === owner.taskSid) && (owner.workerSid === undefined || r.workerSid === owner.workerSid);
 }
 
+const statusOf = (values: readonly ReservationStatus[]) => oneOf(values, (name) => `${name} must be one of ${values.join(', ')}`);
+const LIST_BY_WORKER = { querystring: formParams({ ReservationStatus: statusOf(STATUSES), ...PAGING }) };
+const LIST_BY_TASK = { querystring: formParams({ ReservationStatus: statusOf(STATUSES), WorkerSid: text(), ...PAGING }) };
+
+/** Under a worker there is no `WorkerSid` filter: it reads as absent. */
+type ListCall = RestCall<typeof LIST_BY_WORKER> & { readonly query: { readonly WorkerSid?: string | undefined } };
+
 function listReservations(path: ReservationPath) {
-  return async (call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> => {
+  return async (call: ListCall, deps: RestDeps): Promise<Result<RestAnswer>> => {
     const workspace = await workspaceOf(call, deps);
     if (!workspace.ok) return workspace;
-    const p = new ParamReader(call.query);
-    const status = p.string('ReservationStatus');
-    if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) p.fail('ReservationStatus', `ReservationStatus must be one of ${STATUSES.join(', ')}`);
-    const workerSid = path === 'task' ? p.string('WorkerSid') : undefined;
-    const paging = readPaging(p);
-    if (p.refusal) return p.refusal;
+    const { ReservationStatus: status, WorkerSid: workerSid } = call.query;
+    const paging = pagingOf(call.query);
     const owner = await ownerOf(path, call, deps, workspace.value.sid);
     if (!owner.ok) return owner;
     const filter: ReservationFilter = {
       ...owner.value,
       ...(workerSid !== undefined ? { workerSid } : {}),
-      ...(status !== undefined ? { status: status as ReservationStatus } : {}),
+      ...(status !== undefined ? { status } : {}),
     };
     const reservations = await deps.routingStore.listReservations(workspace.value.sid, filter);
     return answerPage(call, 'reservations', reservations, paging, (r) => restReservation(r, path, call.links));
@@ -71,18 +74,20 @@ function fetchReservation(path: ReservationPath) {
   };
 }
 
+const UPDATE = {
+  body: formParams({
+    Instruction: refused((name, value) => `${name} ${value} needs voice media, which Rollcall does not handle`, 'instructions need voice media'),
+    ReservationStatus: required(statusOf(REQUESTABLE)),
+    WorkerActivitySid: sid('activity'),
+  }),
+};
+
 function updateReservation(path: ReservationPath) {
-  return async (call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> => {
+  return async (call: RestCall<typeof UPDATE>, deps: RestDeps): Promise<Result<RestAnswer>> => {
     const workspace = await workspaceOf(call, deps);
     if (!workspace.ok) return workspace;
     const version = ifMatchVersion(call);
-    const p = new ParamReader(call.body);
-    const instruction = p.string('Instruction');
-    if (instruction !== undefined) p.fail('Instruction', `Instruction ${instruction} needs voice media, which Rollcall does not handle`);
-    const status = p.required('ReservationStatus');
-    if (!p.refusal && !(REQUESTABLE as readonly string[]).includes(status)) p.fail('ReservationStatus', `ReservationStatus must be one of ${REQUESTABLE.join(', ')}`);
-    const workerActivitySid = p.sid('activity', 'WorkerActivitySid');
-    if (p.refusal) return p.refusal;
+    const { ReservationStatus: status, WorkerActivitySid: workerActivitySid } = call.body;
     if (!version.ok) return version;
     const owner = await ownerOf(path, call, deps, workspace.value.sid);
     if (!owner.ok) return owner;
@@ -90,7 +95,7 @@ function updateReservation(path: ReservationPath) {
       workspaceSid: workspace.value.sid,
       reservationSid: call.path.reservationSid ?? '',
       ...owner.value,
-      status: status as ReservationStatus,
+      status,
       ...(workerActivitySid !== undefined ? { workerActivitySid } : {}),
       ...(version.value !== undefined ? { ifMatchVersion: version.value } : {}),
       actor: call.principal.credentialSid,
@@ -103,10 +108,10 @@ const TASK = '/Workspaces/:workspaceSid/Tasks/:taskSid/Reservations';
 const WORKER = '/Workspaces/:workspaceSid/Workers/:workerSid/Reservations';
 
 export const ROUTING_RESERVATION_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: TASK, handler: listReservations('task') },
-  { method: 'GET', url: `${TASK}/:reservationSid`, handler: fetchReservation('task') },
-  { method: 'POST', url: `${TASK}/:reservationSid`, handler: updateReservation('task') },
-  { method: 'GET', url: WORKER, handler: listReservations('worker') },
-  { method: 'GET', url: `${WORKER}/:reservationSid`, handler: fetchReservation('worker') },
-  { method: 'POST', url: `${WORKER}/:reservationSid`, handler: updateReservation('worker') },
+  route('GET', TASK, LIST_BY_TASK, listReservations('task')),
+  route('GET', `${TASK}/:reservationSid`, {}, fetchReservation('task')),
+  route('POST', `${TASK}/:reservationSid`, UPDATE, updateReservation('task')),
+  route('GET', WORKER, LIST_BY_WORKER, listReservations('worker')),
+  route('GET', `${WORKER}/:reservationSid`, {}, fetchReservation('worker')),
+  route('POST', `${WORKER}/:reservationSid`, UPDATE, updateReservation('worker')),
 ];

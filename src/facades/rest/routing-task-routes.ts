@@ -10,12 +10,12 @@ import { refuse, type Result } from '../../core/errors.js';
 import { evaluate, parseExpression } from '../../core/expressions.js';
 import type { AssignmentStatus, Task } from '../../core/routing-resources.js';
 import type { TaskFilter, TaskInput, TaskOrderKey, TaskSlice } from '../../service/routing-ports.js';
-import { pageByPosition, pageEnvelope, readPaging } from './paging.js';
-import { ParamReader, withoutUndefined } from './params.js';
+import { PAGING, pageByPosition, pageEnvelope, pagingOf } from './paging.js';
 import {
-  answer, created, deleted, ifMatchVersion, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
+  answer, created, deleted, ifMatchVersion, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
-import { readOrderingKeys } from './routing-lists.js';
+import { date, flag, formParams, jsonObject, list, oneOf, sid, text, unsupported, whole, withoutUndefined, type Kind } from './rest-params.js';
+import { ordering } from './routing-lists.js';
 import { restTask, versionEtag } from './routing-wire.js';
 
 const STATUSES: readonly AssignmentStatus[] = ['pending', 'reserved', 'assigned', 'canceled', 'wrapping', 'completed'];
@@ -23,86 +23,83 @@ const STATUSES: readonly AssignmentStatus[] = ['pending', 'reserved', 'assigned'
 const REQUESTABLE: readonly AssignmentStatus[] = ['canceled', 'wrapping', 'completed'];
 const MAX_PRIORITY = 2 ** 31 - 1;
 
-function readStatuses(p: ParamReader): AssignmentStatus[] | undefined {
-  const list = p.list('AssignmentStatus');
-  if (list === undefined) return undefined;
-  const bad = list.find((s) => !(STATUSES as readonly string[]).includes(s));
-  if (bad !== undefined) return p.fail('AssignmentStatus', `AssignmentStatus must be one of ${STATUSES.join(', ')} (got ${bad})`);
-  return list as AssignmentStatus[];
-}
+const mustBeOneOf = (values: readonly string[]) => (name: string, value: string) => `${name} must be one of ${values.join(', ')} (got ${value})`;
 
 /** `EvaluateTaskAttributes`: an expression over task attributes, parsed with its position. */
-function readTaskExpression(p: ParamReader): ((t: Task) => boolean) | null {
-  const source = p.string('EvaluateTaskAttributes');
-  if (source === undefined) return null;
-  const parsed = parseExpression(source);
-  if (!parsed.ok) {
-    p.fail('EvaluateTaskAttributes', `EvaluateTaskAttributes: ${parsed.error.message}`);
-    return null;
-  }
-  return (t) => evaluate(parsed.value, { task: JSON.parse(t.attributes) as Record<string, unknown>, defaultScope: 'task' });
-}
+const taskExpression: Kind<(t: Task) => boolean> = {
+  read(raw, name) {
+    const parsed = parseExpression(raw);
+    if (!parsed.ok) return { ok: false, message: `${name}: ${parsed.error.message}` };
+    return { ok: true, value: (t) => evaluate(parsed.value, { task: JSON.parse(t.attributes) as Record<string, unknown>, defaultScope: 'task' }) };
+  },
+  doc: { type: 'string', description: 'An expression over task attributes, as in TargetWorkers' },
+};
 
-async function listTasks(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const TASK_ORDER_KEYS: readonly TaskOrderKey[] = ['DateCreated', 'Priority', 'VirtualStartTime'];
+
+const LIST_TASKS = {
+  querystring: formParams({
+    AssignmentStatus: list(oneOf(STATUSES, mustBeOneOf(STATUSES))),
+    WorkflowSid: text(), WorkflowName: text(), TaskQueueSid: text(), TaskQueueName: text(),
+    Priority: whole(0, MAX_PRIORITY), RoutingTarget: sid('worker'), HasAddons: flag(), EvaluateTaskAttributes: taskExpression,
+    Ordering: ordering(TASK_ORDER_KEYS, true),
+    ...PAGING,
+  }),
+};
+
+async function listTasks(call: RestCall<typeof LIST_TASKS>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const assignmentStatus = readStatuses(p);
+  const q = call.query;
   const filter: TaskFilter = withoutUndefined({
-    assignmentStatus,
-    workflowSid: p.has('WorkflowSid') ? p.string('WorkflowSid') ?? '' : undefined,
-    workflowName: p.string('WorkflowName'),
-    taskQueueSid: p.has('TaskQueueSid') ? p.string('TaskQueueSid') ?? '' : undefined,
-    taskQueueName: p.string('TaskQueueName'),
-    priority: p.integer('Priority', 0, MAX_PRIORITY),
-    routingTarget: p.sid('worker', 'RoutingTarget'),
+    assignmentStatus: q.AssignmentStatus,
+    workflowSid: q.WorkflowSid,
+    workflowName: q.WorkflowName,
+    taskQueueSid: q.TaskQueueSid,
+    taskQueueName: q.TaskQueueName,
+    priority: q.Priority,
+    routingTarget: q.RoutingTarget,
   });
-  const hasAddons = p.boolean('HasAddons');
-  const matches = readTaskExpression(p);
-  const order = readTaskOrdering(p);
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const matches = q.EvaluateTaskAttributes;
+  // `Ordering=Attribute:asc|desc[,…]` over DateCreated, Priority and VirtualStartTime, as Twilio takes it.
+  const order: TaskSlice['order'] | undefined = q.Ordering?.map(({ name, descending }) => ({ key: name, descending }));
+  const paging = pagingOf(q);
   // No task has add-ons here.
-  const read = (offset: number, limit: number) => (hasAddons === true ? Promise.resolve([])
+  const read = (offset: number, limit: number) => (q.HasAddons === true ? Promise.resolve([])
     : deps.routingStore.sliceTasks(workspace.value.sid, filter, { offset, limit, ...(order ? { order } : {}), ...(matches ? { matches } : {}) }));
   const page = await pageByPosition(paging.request, read);
   if (!page.ok) return page;
   const now = deps.clock.now();
-  return answer(pageEnvelope('tasks', page.value.items.map((t) => restTask(t, now, call.links)), page.value, paging, { url: call.url, query: call.query }));
-}
-
-/** `Ordering=Attribute:asc|desc[,…]` over DateCreated, Priority and VirtualStartTime, as Twilio takes it. */
-function readTaskOrdering(p: ParamReader): TaskSlice['order'] | undefined {
-  const keys: readonly TaskOrderKey[] = ['DateCreated', 'Priority', 'VirtualStartTime'];
-  return readOrderingKeys(p, keys, true)?.map(({ name, descending }) => ({ key: name, descending }));
+  return answer(pageEnvelope('tasks', page.value.items.map((t) => restTask(t, now, call.links)), page.value, paging, { url: call.url, query: call.rawQuery }));
 }
 
 /** Without `WorkflowSid`, the workspace's only workflow, as TaskRouter does; else it is required. */
-async function workflowFor(p: ParamReader, deps: RestDeps, workspaceSid: string): Promise<string | undefined> {
-  const given = p.string('WorkflowSid');
-  if (given !== undefined) return given;
+async function workflowFor(given: string | undefined, deps: RestDeps, workspaceSid: string): Promise<Result<string>> {
+  if (given !== undefined) return { ok: true, value: given };
   const workflows = await deps.routingStore.listWorkflows(workspaceSid);
-  if (workflows.length === 1) return workflows[0]?.sid;
-  return p.fail('WorkflowSid', 'WorkflowSid is required when the workspace does not have exactly one workflow');
+  const only = workflows.length === 1 ? workflows[0]?.sid : undefined;
+  return only !== undefined ? { ok: true, value: only } : refuse('invalid-parameter', 'WorkflowSid is required when the workspace does not have exactly one workflow', 'WorkflowSid');
 }
 
-async function createTask(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const CREATE_TASK = {
+  body: formParams({
+    WorkflowSid: text({ description: 'Required unless the workspace has exactly one workflow' }), Attributes: jsonObject(),
+    Priority: whole(0, MAX_PRIORITY), Timeout: whole(1, 365 * 86_400), TaskChannel: text(), TaskQueueSid: sid('taskQueue'),
+    RoutingTarget: sid('worker'), VirtualStartTime: date(),
+    IgnoreCapacity: unsupported('a task is offered only to a worker with free capacity on its channel'),
+  }),
+};
+
+async function createTask(call: RestCall<typeof CREATE_TASK>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const input: Record<string, unknown> = {
-    workflowSid: await workflowFor(p, deps, workspace.value.sid),
-    attributes: p.attributes(),
-    priority: p.integer('Priority', 0, MAX_PRIORITY),
-    timeoutS: p.integer('Timeout', 1, 365 * 86_400),
-    taskChannel: p.string('TaskChannel'),
-    taskQueueSid: p.sid('taskQueue', 'TaskQueueSid'),
-    routingTarget: p.sid('worker', 'RoutingTarget'),
-    virtualStartAt: p.date('VirtualStartTime'),
-  };
-  p.unsupported('IgnoreCapacity', 'a task is offered only to a worker with free capacity on its channel');
-  if (p.refusal) return p.refusal;
-  const taskInput = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TaskInput;
+  const b = call.body;
+  const workflowSid = await workflowFor(b.WorkflowSid, deps, workspace.value.sid);
+  if (!workflowSid.ok) return workflowSid;
+  const taskInput = withoutUndefined({
+    workflowSid: workflowSid.value, attributes: b.Attributes, priority: b.Priority, timeoutS: b.Timeout, taskChannel: b.TaskChannel,
+    taskQueueSid: b.TaskQueueSid, routingTarget: b.RoutingTarget, virtualStartAt: b.VirtualStartTime,
+  }) as TaskInput;
   const result = await deps.routing.createTask(workspace.value.sid, taskInput, call.principal.credentialSid);
   return result.ok ? created(restTask(result.value, deps.clock.now(), call.links), versionEtag(result.value)) : result;
 }
@@ -115,25 +112,25 @@ async function fetchTask(call: RestCall, deps: RestDeps): Promise<Result<RestAns
   return answer(restTask(task, deps.clock.now(), call.links), versionEtag(task));
 }
 
-async function updateTask(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_TASK = {
+  body: formParams({
+    Attributes: jsonObject(), Priority: whole(0, MAX_PRIORITY),
+    AssignmentStatus: oneOf(REQUESTABLE, (name) => `${name} must be one of ${REQUESTABLE.join(', ')}`), Reason: text(),
+    TaskChannel: unsupported('a task keeps the channel it was created on'), VirtualStartTime: date(),
+  }),
+};
+
+async function updateTask(call: RestCall<typeof UPDATE_TASK>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const version = ifMatchVersion(call);
-  const p = new ParamReader(call.body);
-  const attributes = p.attributes();
-  const priority = p.integer('Priority', 0, MAX_PRIORITY);
-  const status = p.string('AssignmentStatus');
-  if (status !== undefined && !(REQUESTABLE as readonly string[]).includes(status)) p.fail('AssignmentStatus', `AssignmentStatus must be one of ${REQUESTABLE.join(', ')}`);
-  const reason = p.string('Reason');
-  p.unsupported('TaskChannel', 'a task keeps the channel it was created on');
-  const virtualStartAt = p.date('VirtualStartTime');
-  if (p.refusal) return p.refusal;
+  const { Attributes: attributes, Priority: priority, AssignmentStatus: status, Reason: reason, VirtualStartTime: virtualStartAt } = call.body;
   if (!version.ok) return version;
   const result = await deps.routing.updateTask(workspace.value.sid, call.path.taskSid ?? '', {
     ...(attributes !== undefined ? { attributes } : {}),
     ...(priority !== undefined ? { priority } : {}),
     ...(virtualStartAt !== undefined ? { virtualStartAt } : {}),
-    ...(status !== undefined ? { assignmentStatus: status as AssignmentStatus } : {}),
+    ...(status !== undefined ? { assignmentStatus: status } : {}),
     ...(reason !== undefined ? { reason } : {}),
     ...(version.value !== undefined ? { ifMatchVersion: version.value } : {}),
     actor: call.principal.credentialSid,
@@ -155,9 +152,9 @@ async function deleteTask(call: RestCall, deps: RestDeps): Promise<Result<RestAn
 const WS = '/Workspaces/:workspaceSid';
 
 export const ROUTING_TASK_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: `${WS}/Tasks`, handler: listTasks },
-  { method: 'POST', url: `${WS}/Tasks`, handler: createTask },
-  { method: 'GET', url: `${WS}/Tasks/:taskSid`, handler: fetchTask },
-  { method: 'POST', url: `${WS}/Tasks/:taskSid`, handler: updateTask },
-  { method: 'DELETE', url: `${WS}/Tasks/:taskSid`, handler: deleteTask },
+  route('GET', `${WS}/Tasks`, LIST_TASKS, listTasks),
+  route('POST', `${WS}/Tasks`, CREATE_TASK, createTask),
+  route('GET', `${WS}/Tasks/:taskSid`, {}, fetchTask),
+  route('POST', `${WS}/Tasks/:taskSid`, UPDATE_TASK, updateTask),
+  route('DELETE', `${WS}/Tasks/:taskSid`, {}, deleteTask),
 ];

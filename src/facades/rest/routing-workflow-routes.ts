@@ -7,37 +7,40 @@
 import { refuse, type Result } from '../../core/errors.js';
 import type { Workflow } from '../../core/routing-resources.js';
 import type { WorkflowInput } from '../../service/routing-ports.js';
-import { readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import { PAGING, pagingOf } from './paging.js';
 import {
-  answer, created, deleted, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
+  answer, created, deleted, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
+import { flag, formParams, nonEmptyText, refine, required, text, whole, withoutUndefined, type Kind, type ParamsOf } from './rest-params.js';
 import { answerPage } from './routing-lists.js';
 import { restWorkflow } from './routing-wire.js';
 
 /** An absolute http(s) URL, or '' to clear it. */
-function readUrl(p: ParamReader, name: string): string | null | undefined {
-  const value = p.string(name);
-  if (value === undefined) return undefined;
-  if (value === '') return null;
-  const url = URL.canParse(value) ? new URL(value) : null;
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return p.fail(name, `${name} must be an absolute http or https URL`);
-  return value;
-}
+const urlOrNone: Kind<string | null> = {
+  read(raw, name) {
+    if (raw === '') return { ok: true, value: null };
+    const url = URL.canParse(raw) ? new URL(raw) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return { ok: false, message: `${name} must be an absolute http or https URL` };
+    return { ok: true, value: raw };
+  },
+  doc: { type: 'string', format: 'uri', description: "An absolute http or https URL; '' clears it" },
+};
 
-function readWorkflowInput(p: ParamReader): WorkflowInput {
-  const friendlyName = p.string('FriendlyName');
-  if (friendlyName !== undefined && friendlyName.trim() === '') p.fail('FriendlyName', 'FriendlyName must not be empty');
+const WORKFLOW_FIELDS = {
+  FriendlyName: nonEmptyText(),
   // Tasks keep their place in the workflow when it changes; re-placing them is not offered.
-  if (p.boolean('ReEvaluateTasks') === true) p.fail('ReEvaluateTasks', 'ReEvaluateTasks is not supported yet: waiting tasks keep their place');
-  const input: Record<string, unknown> = {
-    friendlyName,
-    configuration: p.string('Configuration'),
-    taskReservationTimeoutS: p.integer('TaskReservationTimeout', 1, 86_400),
-    assignmentCallbackUrl: readUrl(p, 'AssignmentCallbackUrl'),
-    fallbackAssignmentCallbackUrl: readUrl(p, 'FallbackAssignmentCallbackUrl'),
-  };
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as WorkflowInput;
+  ReEvaluateTasks: refine(flag(), (v) => v, (name) => `${name} is not supported yet: waiting tasks keep their place`),
+  Configuration: text({ description: 'The workflow configuration, as a JSON string; the store refuses it with where the problem is' }),
+  TaskReservationTimeout: whole(1, 86_400),
+  AssignmentCallbackUrl: urlOrNone,
+  FallbackAssignmentCallbackUrl: urlOrNone,
+};
+
+function workflowInputOf(b: ParamsOf<typeof WORKFLOW_FIELDS>): WorkflowInput {
+  return withoutUndefined({
+    friendlyName: b.FriendlyName, configuration: b.Configuration, taskReservationTimeoutS: b.TaskReservationTimeout,
+    assignmentCallbackUrl: b.AssignmentCallbackUrl, fallbackAssignmentCallbackUrl: b.FallbackAssignmentCallbackUrl,
+  });
 }
 
 async function workflowOf(call: RestCall, deps: RestDeps, workspaceSid: string): Promise<Result<Workflow>> {
@@ -46,26 +49,25 @@ async function workflowOf(call: RestCall, deps: RestDeps, workspaceSid: string):
   return workflow ? { ok: true, value: workflow } : refuse('not-found', `Workflow ${sid} was not found`);
 }
 
-async function listWorkflows(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const LIST_WORKFLOWS = { querystring: formParams({ FriendlyName: text(), ...PAGING }) };
+
+async function listWorkflows(call: RestCall<typeof LIST_WORKFLOWS>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const friendlyName = p.string('FriendlyName');
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const friendlyName = call.query.FriendlyName;
+  const paging = pagingOf(call.query);
   const workflows = (await deps.routingStore.listWorkflows(workspace.value.sid)).filter((w) => friendlyName === undefined || w.friendlyName === friendlyName);
   return answerPage(call, 'workflows', workflows, paging, (w) => restWorkflow(w, call.links));
 }
 
-async function createWorkflow(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const CREATE_WORKFLOW = {
+  body: formParams({ ...WORKFLOW_FIELDS, FriendlyName: required(WORKFLOW_FIELDS.FriendlyName), Configuration: required(WORKFLOW_FIELDS.Configuration) }),
+};
+
+async function createWorkflow(call: RestCall<typeof CREATE_WORKFLOW>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  p.required('FriendlyName');
-  p.required('Configuration');
-  const input = readWorkflowInput(p);
-  if (p.refusal) return p.refusal;
-  const result = await deps.routingStore.createWorkflow(workspace.value.sid, input);
+  const result = await deps.routingStore.createWorkflow(workspace.value.sid, workflowInputOf(call.body));
   if (!result.ok) return result;
   await deps.routing.reloadCatalog(workspace.value.sid);
   return created(restWorkflow(result.value, call.links));
@@ -78,13 +80,12 @@ async function fetchWorkflow(call: RestCall, deps: RestDeps): Promise<Result<Res
   return workflow.ok ? answer(restWorkflow(workflow.value, call.links)) : workflow;
 }
 
-async function updateWorkflow(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_WORKFLOW = { body: formParams(WORKFLOW_FIELDS) };
+
+async function updateWorkflow(call: RestCall<typeof UPDATE_WORKFLOW>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const input = readWorkflowInput(p);
-  if (p.refusal) return p.refusal;
-  const result = await deps.routingStore.updateWorkflow(workspace.value.sid, call.path.workflowSid ?? '', input);
+  const result = await deps.routingStore.updateWorkflow(workspace.value.sid, call.path.workflowSid ?? '', workflowInputOf(call.body));
   if (!result.ok) return result;
   await deps.routing.reloadCatalog(workspace.value.sid);
   return answer(restWorkflow(result.value, call.links));
@@ -102,9 +103,9 @@ async function deleteWorkflow(call: RestCall, deps: RestDeps): Promise<Result<Re
 const WS = '/Workspaces/:workspaceSid';
 
 export const ROUTING_WORKFLOW_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: `${WS}/Workflows`, handler: listWorkflows },
-  { method: 'POST', url: `${WS}/Workflows`, handler: createWorkflow },
-  { method: 'GET', url: `${WS}/Workflows/:workflowSid`, handler: fetchWorkflow },
-  { method: 'POST', url: `${WS}/Workflows/:workflowSid`, handler: updateWorkflow },
-  { method: 'DELETE', url: `${WS}/Workflows/:workflowSid`, handler: deleteWorkflow },
+  route('GET', `${WS}/Workflows`, LIST_WORKFLOWS, listWorkflows),
+  route('POST', `${WS}/Workflows`, CREATE_WORKFLOW, createWorkflow),
+  route('GET', `${WS}/Workflows/:workflowSid`, {}, fetchWorkflow),
+  route('POST', `${WS}/Workflows/:workflowSid`, UPDATE_WORKFLOW, updateWorkflow),
+  route('DELETE', `${WS}/Workflows/:workflowSid`, {}, deleteWorkflow),
 ];

@@ -6,15 +6,15 @@
 import type { Result } from '../../core/errors.js';
 import { MAX_STATISTICS_MINUTES, type WindowQuery } from '../../core/statistics.js';
 import type { CumulativeStatistics, RealTimeStatistics, WorkerScope } from '../../service/statistics-service.js';
-import { ParamReader } from './params.js';
-import { answer, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { answer, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { date, formParams, text, unsupported, whole, type ParamsOf } from './rest-params.js';
 import { isoDate } from './wire.js';
 
-function readWindow(p: ParamReader): WindowQuery {
-  p.unsupported('TaskChannel', 'statistics cover every task channel together');
-  const minutes = p.integer('Minutes', 1, MAX_STATISTICS_MINUTES);
-  const startAt = p.date('StartDate');
-  const endAt = p.date('EndDate');
+const ALL_CHANNELS = unsupported('statistics cover every task channel together');
+const WINDOW = { TaskChannel: ALL_CHANNELS, Minutes: whole(1, MAX_STATISTICS_MINUTES, { description: 'The window is the last Minutes (15 without StartDate)' }), StartDate: date(), EndDate: date() };
+
+function windowOf(q: ParamsOf<typeof WINDOW>): WindowQuery {
+  const { Minutes: minutes, StartDate: startAt, EndDate: endAt } = q;
   return { ...(minutes !== undefined ? { minutes } : {}), ...(startAt !== undefined ? { startAt } : {}), ...(endAt !== undefined ? { endAt } : {}) };
 }
 
@@ -39,33 +39,30 @@ function realtime(stats: RealTimeStatistics): Record<string, unknown> {
   };
 }
 
-async function workerStatistics(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const WINDOW_QUERY = { querystring: formParams(WINDOW) };
+
+async function workerStatistics(call: RestCall<typeof WINDOW_QUERY>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const window = readWindow(p);
-  if (p.refusal) return p.refusal;
+  const window = windowOf(call.query);
   const workerSid = call.path.workerSid ?? '';
   const stats = await deps.statistics.cumulative(workspace.value.sid, { workerSid }, window);
   if (!stats.ok) return stats;
   return answer({ account_sid: workspace.value.accountSid, workspace_sid: workspace.value.sid, worker_sid: workerSid, url: call.url, cumulative: cumulative(stats.value) });
 }
 
-/** The workspace-wide scope: every worker, or the one `FriendlyName` names. */
-function readScope(p: ParamReader): WorkerScope {
-  p.unsupported('TaskQueueSid', 'statistics cover all workers or one FriendlyName');
-  p.unsupported('TaskQueueName', 'statistics cover all workers or one FriendlyName');
-  const friendlyName = p.string('FriendlyName');
-  return friendlyName === undefined ? { all: true } : { friendlyName };
-}
+const ONE_SCOPE = 'statistics cover all workers or one FriendlyName';
+const SCOPED_WINDOW_QUERY = {
+  querystring: formParams({ TaskQueueSid: unsupported(ONE_SCOPE), TaskQueueName: unsupported(ONE_SCOPE), FriendlyName: text(), ...WINDOW }),
+};
 
-async function workersStatistics(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+async function workersStatistics(call: RestCall<typeof SCOPED_WINDOW_QUERY>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const scope = readScope(p);
-  const window = readWindow(p);
-  if (p.refusal) return p.refusal;
+  // The workspace-wide scope: every worker, or the one `FriendlyName` names.
+  const friendlyName = call.query.FriendlyName;
+  const scope: WorkerScope = friendlyName === undefined ? { all: true } : { friendlyName };
+  const window = windowOf(call.query);
   const [cumulativeStats, realtimeStats] = await Promise.all([
     deps.statistics.cumulative(workspace.value.sid, scope, window),
     deps.statistics.realTime(workspace.value.sid, scope),
@@ -78,31 +75,28 @@ async function workersStatistics(call: RestCall, deps: RestDeps): Promise<Result
   });
 }
 
-async function workersCumulativeStatistics(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+async function workersCumulativeStatistics(call: RestCall<typeof WINDOW_QUERY>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const window = readWindow(p);
-  if (p.refusal) return p.refusal;
+  const window = windowOf(call.query);
   const stats = await deps.statistics.cumulative(workspace.value.sid, { all: true }, window);
   if (!stats.ok) return stats;
   return answer({ account_sid: workspace.value.accountSid, workspace_sid: workspace.value.sid, url: call.url, ...cumulative(stats.value) });
 }
 
-async function workersRealTimeStatistics(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const REALTIME_QUERY = { querystring: formParams({ TaskChannel: ALL_CHANNELS }) };
+
+async function workersRealTimeStatistics(call: RestCall<typeof REALTIME_QUERY>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  p.unsupported('TaskChannel', 'statistics cover every task channel together');
-  if (p.refusal) return p.refusal;
   const stats = await deps.statistics.realTime(workspace.value.sid, { all: true });
   if (!stats.ok) return stats;
   return answer({ account_sid: workspace.value.accountSid, workspace_sid: workspace.value.sid, url: call.url, ...realtime(stats.value) });
 }
 
 export const STATISTICS_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/Statistics', handler: workersStatistics },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/CumulativeStatistics', handler: workersCumulativeStatistics },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/RealTimeStatistics', handler: workersRealTimeStatistics },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/:workerSid/Statistics', handler: workerStatistics },
+  route('GET', '/Workspaces/:workspaceSid/Workers/Statistics', SCOPED_WINDOW_QUERY, workersStatistics),
+  route('GET', '/Workspaces/:workspaceSid/Workers/CumulativeStatistics', WINDOW_QUERY, workersCumulativeStatistics),
+  route('GET', '/Workspaces/:workspaceSid/Workers/RealTimeStatistics', REALTIME_QUERY, workersRealTimeStatistics),
+  route('GET', '/Workspaces/:workspaceSid/Workers/:workerSid/Statistics', WINDOW_QUERY, workerStatistics),
 ];

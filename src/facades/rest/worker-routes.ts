@@ -5,45 +5,43 @@
  */
 import { refuse, type Result } from '../../core/errors.js';
 import type { WorkerFilter } from '../../service/ports.js';
-import { pageEnvelope, readPaging } from './paging.js';
-import { ParamReader } from './params.js';
+import { PAGING, pageEnvelope, pagingOf } from './paging.js';
 import {
-  answer, created, deleted, ifMatchVersion, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
+  answer, created, deleted, ifMatchVersion, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute,
 } from './rest-api.js';
+import { flag, formParams, jsonObject, required, sid, text, unsupported } from './rest-params.js';
 import { restWorker, workerEtag } from './wire.js';
 
-async function listWorkers(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const OTHER_FILTERS = 'filter with ActivityName, ActivitySid, Available or FriendlyName';
+const LIST_WORKERS = {
+  querystring: formParams({
+    ActivitySid: text(), ActivityName: text(), Available: flag(), FriendlyName: text(),
+    TargetWorkersExpression: unsupported(OTHER_FILTERS), TaskQueueSid: unsupported(OTHER_FILTERS), TaskQueueName: unsupported(OTHER_FILTERS),
+    Ordering: unsupported('workers are listed in creation order'),
+    ...PAGING,
+  }),
+};
+
+async function listWorkers(call: RestCall<typeof LIST_WORKERS>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const filter: WorkerFilter = {
-    activitySid: p.string('ActivitySid'),
-    activityName: p.string('ActivityName'),
-    available: p.boolean('Available'),
-    friendlyName: p.string('FriendlyName'),
-  };
-  p.unsupported('TargetWorkersExpression', 'filter with ActivityName, ActivitySid, Available or FriendlyName');
-  p.unsupported('TaskQueueSid', 'filter with ActivityName, ActivitySid, Available or FriendlyName');
-  p.unsupported('TaskQueueName', 'filter with ActivityName, ActivitySid, Available or FriendlyName');
-  p.unsupported('Ordering', 'workers are listed in creation order');
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const q = call.query;
+  const filter: WorkerFilter = { activitySid: q.ActivitySid, activityName: q.ActivityName, available: q.Available, friendlyName: q.FriendlyName };
+  const paging = pagingOf(q);
   const page = await deps.store.pageWorkers(workspace.value.sid, filter, paging.request);
   if (!page.ok) return page;
   const items = page.value.items.map((w) => restWorker(w, call.links));
-  return answer(pageEnvelope('workers', items, page.value, paging, { url: call.url, query: call.query }));
+  return answer(pageEnvelope('workers', items, page.value, paging, { url: call.url, query: call.rawQuery }));
 }
 
-async function createWorker(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const CREATE_WORKER = { body: formParams({ FriendlyName: required(text()), ActivitySid: sid('activity'), Attributes: jsonObject({ default: '{}' }) }) };
+
+async function createWorker(call: RestCall<typeof CREATE_WORKER>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const friendlyName = p.required('FriendlyName');
-  const activitySid = p.sid('activity', 'ActivitySid');
-  const attributes = p.attributes() ?? '{}';
-  if (p.refusal) return p.refusal;
+  const { FriendlyName: friendlyName, ActivitySid: activitySid } = call.body;
   const result = await deps.admin.createWorker({
-    workspaceSid: workspace.value.sid, friendlyName, attributes, actor: call.principal.credentialSid, ...(activitySid ? { activitySid } : {}),
+    workspaceSid: workspace.value.sid, friendlyName, attributes: call.body.Attributes ?? '{}', actor: call.principal.credentialSid, ...(activitySid ? { activitySid } : {}),
   });
   return result.ok ? created(restWorker(result.value, call.links), workerEtag(result.value)) : result;
 }
@@ -56,16 +54,16 @@ async function fetchWorker(call: RestCall, deps: RestDeps): Promise<Result<RestA
   return answer(restWorker(worker, call.links), workerEtag(worker));
 }
 
-async function updateWorker(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_WORKER = {
+  body: formParams({ ActivitySid: sid('activity'), RejectPendingReservations: flag({ default: false }), Attributes: jsonObject(), FriendlyName: text() }),
+};
+
+async function updateWorker(call: RestCall<typeof UPDATE_WORKER>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
   const version = ifMatchVersion(call);
-  const p = new ParamReader(call.body);
-  const activitySid = p.sid('activity', 'ActivitySid');
-  const rejectPendingReservations = p.boolean('RejectPendingReservations') ?? false;
-  const attributes = p.attributes();
-  const friendlyName = p.string('FriendlyName');
-  if (p.refusal) return p.refusal;
+  const { ActivitySid: activitySid, Attributes: attributes, FriendlyName: friendlyName } = call.body;
+  const rejectPendingReservations = call.body.RejectPendingReservations ?? false;
   if (!version.ok) return version;
   const result = await deps.admin.updateWorker({
     workspaceSid: workspace.value.sid,
@@ -93,9 +91,9 @@ async function deleteWorker(call: RestCall, deps: RestDeps): Promise<Result<Rest
 }
 
 export const WORKER_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers', handler: listWorkers },
-  { method: 'POST', url: '/Workspaces/:workspaceSid/Workers', handler: createWorker },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Workers/:workerSid', handler: fetchWorker },
-  { method: 'POST', url: '/Workspaces/:workspaceSid/Workers/:workerSid', handler: updateWorker },
-  { method: 'DELETE', url: '/Workspaces/:workspaceSid/Workers/:workerSid', handler: deleteWorker },
+  route('GET', '/Workspaces/:workspaceSid/Workers', LIST_WORKERS, listWorkers),
+  route('POST', '/Workspaces/:workspaceSid/Workers', CREATE_WORKER, createWorker),
+  route('GET', '/Workspaces/:workspaceSid/Workers/:workerSid', {}, fetchWorker),
+  route('POST', '/Workspaces/:workspaceSid/Workers/:workerSid', UPDATE_WORKER, updateWorker),
+  route('DELETE', '/Workspaces/:workspaceSid/Workers/:workerSid', {}, deleteWorker),
 ];

@@ -2,33 +2,37 @@
 import { refuse, type Result } from '../../core/errors.js';
 import type { Activity, Workspace } from '../../core/resources.js';
 import type { WorkspacePatch } from '../../core/workspace-settings.js';
-import { pageArray, pageEnvelope, readPaging } from './paging.js';
-import { ParamReader, withoutUndefined } from './params.js';
-import { answer, created, deleted, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { PAGING, pageArray, pageEnvelope, pagingOf } from './paging.js';
+import { answer, created, deleted, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
+import { flag, formParams, oneOf, required, sid, text, withoutUndefined } from './rest-params.js';
 import { restActivity, restWorkspace } from './wire.js';
 
-async function listWorkspaces(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
-  const p = new ParamReader(call.query);
-  const friendlyName = p.string('FriendlyName');
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+const LIST_WORKSPACES = { querystring: formParams({ FriendlyName: text(), ...PAGING }) };
+
+async function listWorkspaces(call: RestCall<typeof LIST_WORKSPACES>, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const { FriendlyName: friendlyName } = call.query;
+  const paging = pagingOf(call.query);
   const all = (await deps.store.listWorkspaces(call.principal.accountSid)).filter((w) => friendlyName === undefined || w.friendlyName === friendlyName);
   const page = pageArray(all, paging.request);
   if (!page.ok) return page;
   const items = await Promise.all(page.value.items.map(async (w) => workspaceBody(w, deps, call)));
-  return answer(pageEnvelope('workspaces', items, page.value, paging, { url: call.url, query: call.query }));
+  return answer(pageEnvelope('workspaces', items, page.value, paging, { url: call.url, query: call.rawQuery }));
 }
 
-async function createWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
-  const p = new ParamReader(call.body);
-  const friendlyName = p.required('FriendlyName');
-  const eventCallbackUrl = p.string('EventCallbackUrl');
-  const eventsFilter = p.string('EventsFilter');
-  const template = p.string('Template');
-  const multiTaskEnabled = p.boolean('MultiTaskEnabled');
-  checkQueueOrder(p);
-  if (p.refusal) return p.refusal;
-  const result = await deps.admin.createWorkspace(call.principal.accountSid, { friendlyName, eventCallbackUrl, eventsFilter, template, multiTaskEnabled });
+/** Rollcall serves queues first in first out; asking for anything else is refused. */
+const queueOrder = () => oneOf(['FIFO'], (name, order) => `${name} ${order} is not supported: only FIFO`);
+
+const CREATE_WORKSPACE = {
+  body: formParams({
+    FriendlyName: required(text()), EventCallbackUrl: text(), EventsFilter: text(), Template: text(), MultiTaskEnabled: flag(), PrioritizeQueueOrder: queueOrder(),
+  }),
+};
+
+async function createWorkspace(call: RestCall<typeof CREATE_WORKSPACE>, deps: RestDeps): Promise<Result<RestAnswer>> {
+  const b = call.body;
+  const result = await deps.admin.createWorkspace(call.principal.accountSid, {
+    friendlyName: b.FriendlyName, eventCallbackUrl: b.EventCallbackUrl, eventsFilter: b.EventsFilter, template: b.Template, multiTaskEnabled: b.MultiTaskEnabled,
+  });
   return result.ok ? created(await workspaceBody(result.value, deps, call)) : result;
 }
 
@@ -37,12 +41,6 @@ async function deleteWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
   if (!workspace.ok) return workspace;
   const result = await deps.admin.deleteWorkspace(call.principal.accountSid, workspace.value.sid);
   return result.ok ? deleted() : result;
-}
-
-/** Rollcall serves queues first in first out; asking for anything else is refused. */
-function checkQueueOrder(p: ParamReader): void {
-  const order = p.string('PrioritizeQueueOrder');
-  if (order !== undefined && order !== 'FIFO') p.fail('PrioritizeQueueOrder', `PrioritizeQueueOrder ${order} is not supported: only FIFO`);
 }
 
 async function fetchWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
@@ -59,49 +57,53 @@ async function workspaceBody(workspace: Workspace, deps: RestDeps, call: RestCal
   };
 }
 
-async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_WORKSPACE = {
+  body: formParams({
+    FriendlyName: text(), DefaultActivitySid: sid('activity'), TimeoutActivitySid: sid('activity'), EventCallbackUrl: text(), EventsFilter: text(),
+    MultiTaskEnabled: flag(), PrioritizeQueueOrder: queueOrder(),
+    RoutingHoldWhileDisconnected: flag({ description: 'Rollcall: hold routing to workers whose agent is disconnected (docs/protocol.md)' }),
+  }),
+};
+
+async function updateWorkspace(call: RestCall<typeof UPDATE_WORKSPACE>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
+  const b = call.body;
   const patch: WorkspacePatch = {
-    friendlyName: p.string('FriendlyName'),
-    defaultActivitySid: p.sid('activity', 'DefaultActivitySid'),
-    timeoutActivitySid: p.sid('activity', 'TimeoutActivitySid'),
-    eventCallbackUrl: p.string('EventCallbackUrl'),
-    eventsFilter: p.string('EventsFilter'),
-    multiTaskEnabled: p.boolean('MultiTaskEnabled'),
+    friendlyName: b.FriendlyName,
+    defaultActivitySid: b.DefaultActivitySid,
+    timeoutActivitySid: b.TimeoutActivitySid,
+    eventCallbackUrl: b.EventCallbackUrl,
+    eventsFilter: b.EventsFilter,
+    multiTaskEnabled: b.MultiTaskEnabled,
   };
-  checkQueueOrder(p);
-  const routingHold = p.boolean('RoutingHoldWhileDisconnected');
-  if (p.refusal) return p.refusal;
+  const routingHold = b.RoutingHoldWhileDisconnected;
   const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid, routingHold);
   if (!updated.ok) return updated;
   return answer(await workspaceBody(updated.value, deps, call));
 }
 
-async function listActivities(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const LIST_ACTIVITIES = { querystring: formParams({ FriendlyName: text(), Available: flag(), ...PAGING }) };
+
+async function listActivities(call: RestCall<typeof LIST_ACTIVITIES>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.query);
-  const friendlyName = p.string('FriendlyName');
-  const available = p.boolean('Available');
-  const paging = readPaging(p);
-  if (p.refusal) return p.refusal;
+  const { FriendlyName: friendlyName, Available: available } = call.query;
+  const paging = pagingOf(call.query);
   const matches = (a: Activity): boolean => (friendlyName === undefined || a.friendlyName === friendlyName) && (available === undefined || a.available === available);
   const page = pageArray((await deps.store.listActivities(workspace.value.sid)).filter(matches), paging.request);
   if (!page.ok) return page;
-  return answer(pageEnvelope('activities', page.value.items.map((a) => restActivity(a, call.links)), page.value, paging, { url: call.url, query: call.query }));
+  return answer(pageEnvelope('activities', page.value.items.map((a) => restActivity(a, call.links)), page.value, paging, { url: call.url, query: call.rawQuery }));
 }
 
-async function createActivity(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const CREATE_ACTIVITY = { body: formParams({ FriendlyName: required(text()), Available: flag({ default: false }) }) };
+
+async function createActivity(call: RestCall<typeof CREATE_ACTIVITY>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const friendlyName = p.required('FriendlyName');
   // Unavailable unless asked: a new activity never makes workers routable by surprise.
-  const available = p.boolean('Available') ?? false;
-  if (p.refusal) return p.refusal;
-  const result = await deps.admin.createActivity({ workspaceSid: workspace.value.sid, friendlyName, available, actor: call.principal.credentialSid });
+  const available = call.body.Available ?? false;
+  const result = await deps.admin.createActivity({ workspaceSid: workspace.value.sid, friendlyName: call.body.FriendlyName, available, actor: call.principal.credentialSid });
   return result.ok ? created(restActivity(result.value, call.links)) : result;
 }
 
@@ -113,15 +115,14 @@ async function fetchActivity(call: RestCall, deps: RestDeps): Promise<Result<Res
   return answer(restActivity(activity, call.links));
 }
 
-async function updateActivity(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
+const UPDATE_ACTIVITY = { body: formParams({ FriendlyName: text(), Available: flag() }) };
+
+async function updateActivity(call: RestCall<typeof UPDATE_ACTIVITY>, deps: RestDeps): Promise<Result<RestAnswer>> {
   const workspace = await workspaceOf(call, deps);
   if (!workspace.ok) return workspace;
-  const p = new ParamReader(call.body);
-  const friendlyName = p.string('FriendlyName');
-  const available = p.boolean('Available');
-  if (p.refusal) return p.refusal;
   const result = await deps.admin.updateActivity({
-    workspaceSid: workspace.value.sid, activitySid: call.path.activitySid ?? '', actor: call.principal.credentialSid, friendlyName, available,
+    workspaceSid: workspace.value.sid, activitySid: call.path.activitySid ?? '', actor: call.principal.credentialSid,
+    friendlyName: call.body.FriendlyName, available: call.body.Available,
   });
   return result.ok ? answer(restActivity(result.value, call.links)) : result;
 }
@@ -134,14 +135,14 @@ async function deleteActivity(call: RestCall, deps: RestDeps): Promise<Result<Re
 }
 
 export const WORKSPACE_ROUTES: readonly RestRoute[] = [
-  { method: 'GET', url: '/Workspaces', handler: listWorkspaces },
-  { method: 'POST', url: '/Workspaces', handler: createWorkspace },
-  { method: 'GET', url: '/Workspaces/:workspaceSid', handler: fetchWorkspace },
-  { method: 'DELETE', url: '/Workspaces/:workspaceSid', handler: deleteWorkspace },
-  { method: 'POST', url: '/Workspaces/:workspaceSid', handler: updateWorkspace },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Activities', handler: listActivities },
-  { method: 'POST', url: '/Workspaces/:workspaceSid/Activities', handler: createActivity },
-  { method: 'GET', url: '/Workspaces/:workspaceSid/Activities/:activitySid', handler: fetchActivity },
-  { method: 'POST', url: '/Workspaces/:workspaceSid/Activities/:activitySid', handler: updateActivity },
-  { method: 'DELETE', url: '/Workspaces/:workspaceSid/Activities/:activitySid', handler: deleteActivity },
+  route('GET', '/Workspaces', LIST_WORKSPACES, listWorkspaces),
+  route('POST', '/Workspaces', CREATE_WORKSPACE, createWorkspace),
+  route('GET', '/Workspaces/:workspaceSid', {}, fetchWorkspace),
+  route('DELETE', '/Workspaces/:workspaceSid', {}, deleteWorkspace),
+  route('POST', '/Workspaces/:workspaceSid', UPDATE_WORKSPACE, updateWorkspace),
+  route('GET', '/Workspaces/:workspaceSid/Activities', LIST_ACTIVITIES, listActivities),
+  route('POST', '/Workspaces/:workspaceSid/Activities', CREATE_ACTIVITY, createActivity),
+  route('GET', '/Workspaces/:workspaceSid/Activities/:activitySid', {}, fetchActivity),
+  route('POST', '/Workspaces/:workspaceSid/Activities/:activitySid', UPDATE_ACTIVITY, updateActivity),
+  route('DELETE', '/Workspaces/:workspaceSid/Activities/:activitySid', {}, deleteActivity),
 ];
