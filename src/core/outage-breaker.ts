@@ -9,6 +9,8 @@
  * docs/presence.md ("The mass-disconnect breaker") and decision 008.
  */
 import { ok, refuse, type Result } from './errors.js';
+import type { EventContext } from './events.js';
+import type { WorkspaceEvent } from './resources.js';
 
 /** A workspace's breaker settings (a Rollcall extension on the Workspace). */
 export interface BreakerSettings {
@@ -49,6 +51,22 @@ export interface OutageHold {
   readonly sid: string;
   readonly trippedAt: number;
   readonly untilAt: number;
+}
+
+export type HoldEndReason = 'expired' | 'ended-early' | 'breaker-off';
+
+/** A hold as stored and shown: its trip, who it holds now, and how it ended. */
+export interface OutageHoldRecord extends OutageHold {
+  readonly workspaceSid: string;
+  /** Recent disconnections and connected workers counted at the trip. */
+  readonly disconnections: number;
+  readonly connectedWorkers: number;
+  /** Workers whose logout it still postpones (deadline pending). */
+  readonly heldWorkers: number;
+  readonly endedAt: number | null;
+  readonly endReason: HoldEndReason | null;
+  /** The credential that ended it early; null when it expired or still runs. */
+  readonly endedBy: string | null;
 }
 
 /** What the store counted for one workspace, at `at`. */
@@ -142,4 +160,36 @@ export function applyBreakerPatch(current: BreakerSettings, patch: BreakerPatch)
 
 export function isEmptyBreakerPatch(patch: BreakerPatch): boolean {
   return Object.values(patch).every((v) => v === undefined);
+}
+
+/** `workspace.outage_hold.started` / `.ended` (Rollcall events; docs/protocol.md). Values are strings, as in Twilio's `event_data`. */
+export function outageHoldEvent(ctx: EventContext, hold: OutageHoldRecord, type: 'workspace.outage_hold.started' | 'workspace.outage_hold.ended'): WorkspaceEvent {
+  const ended = type === 'workspace.outage_hold.ended';
+  return {
+    sid: ctx.sid,
+    accountSid: ctx.workspace.accountSid,
+    workspaceSid: ctx.workspace.sid,
+    eventType: type,
+    resourceType: 'workspace',
+    resourceSid: ctx.workspace.sid,
+    ...(ctx.actor.startsWith('SK') ? { actorType: 'api_key' as const, actorSid: ctx.actor } : ctx.actor.startsWith('AC') ? { actorType: 'account' as const, actorSid: ctx.actor } : { actorType: 'system' as const, actorSid: null }),
+    description: ended
+      ? `Outage hold ${hold.sid} of workspace ${ctx.workspace.friendlyName} ended (${hold.endReason ?? 'ended'}); ${hold.heldWorkers} workers still held`
+      : `Outage hold ${hold.sid} of workspace ${ctx.workspace.friendlyName} started: ${hold.disconnections} of ${hold.disconnections + hold.connectedWorkers} agents dropped; ${hold.heldWorkers} logouts postponed`,
+    data: {
+      workspace_sid: ctx.workspace.sid,
+      workspace_name: ctx.workspace.friendlyName,
+      outage_hold_sid: hold.sid,
+      tripped_at_ms: String(hold.trippedAt),
+      until_ms: String(hold.untilAt),
+      disconnections: String(hold.disconnections),
+      connected_workers: String(hold.connectedWorkers),
+      held_workers: String(hold.heldWorkers),
+      ended_at_ms: hold.endedAt === null ? null : String(hold.endedAt),
+      end_reason: hold.endReason,
+    },
+    cause: null,
+    evidence: null,
+    at: ctx.at,
+  };
 }

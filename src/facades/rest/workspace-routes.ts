@@ -5,7 +5,8 @@ import type { WorkspacePatch } from '../../core/workspace-settings.js';
 import { pageArray, pageEnvelope, readPaging } from './paging.js';
 import { ParamReader, withoutUndefined } from './params.js';
 import { answer, created, deleted, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
-import { restActivity, restWorkspace } from './wire.js';
+import { restActivity, restOutageBreaker, restWorkspace } from './wire.js';
+import { BREAKER_LIMITS, type BreakerPatch } from '../../core/outage-breaker.js';
 
 async function listWorkspaces(call: RestCall, deps: RestDeps): Promise<Result<RestAnswer>> {
   const p = new ParamReader(call.query);
@@ -51,11 +52,28 @@ async function fetchWorkspace(call: RestCall, deps: RestDeps): Promise<Result<Re
   return answer(await workspaceBody(workspace.value, deps, call));
 }
 
-/** Twilio's workspace, plus Rollcall's `routing_hold_while_disconnected` (rule 8; docs/protocol.md). */
+/**
+ * Twilio's workspace, plus Rollcall's `routing_hold_while_disconnected` (rule 8), `outage_breaker`
+ * and `outage_hold` (the mass-disconnect breaker; docs/protocol.md).
+ */
 async function workspaceBody(workspace: Workspace, deps: RestDeps, call: RestCall): Promise<Record<string, unknown>> {
+  const breaker = await deps.store.outageBreaker(workspace.sid);
   return {
     ...restWorkspace(workspace, await deps.store.listActivities(workspace.sid), call.links),
     routing_hold_while_disconnected: deps.routing.isHoldingDisconnected(workspace.sid),
+    ...(breaker ? restOutageBreaker(breaker.settings, breaker.hold) : {}),
+  };
+}
+
+/** The breaker's parameters (Rollcall extension); ranges are the core's, refusals name the parameter. */
+function readBreakerPatch(p: ParamReader): BreakerPatch {
+  const { sharePercent, minAgents, windowS, holdS } = BREAKER_LIMITS;
+  return {
+    enabled: p.boolean('OutageBreakerEnabled'),
+    sharePercent: p.integer(sharePercent.param, sharePercent.min, sharePercent.max),
+    minAgents: p.integer(minAgents.param, minAgents.min, minAgents.max),
+    windowS: p.integer(windowS.param, windowS.min, windowS.max),
+    holdS: p.integer(holdS.param, holdS.min, holdS.max),
   };
 }
 
@@ -73,8 +91,13 @@ async function updateWorkspace(call: RestCall, deps: RestDeps): Promise<Result<R
   };
   checkQueueOrder(p);
   const routingHold = p.boolean('RoutingHoldWhileDisconnected');
+  const breaker = withoutUndefined(readBreakerPatch(p));
+  const endOutageHold = p.boolean('EndOutageHold');
+  if (endOutageHold === false) p.fail('EndOutageHold', 'EndOutageHold only takes true (end the active outage hold now)');
   if (p.refusal) return p.refusal;
-  const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid, routingHold);
+  const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid, {
+    routingHold, breaker: Object.keys(breaker).length > 0 ? breaker : undefined, endOutageHold,
+  });
   if (!updated.ok) return updated;
   return answer(await workspaceBody(updated.value, deps, call));
 }
