@@ -5,10 +5,10 @@
  * threshold, window and hold, so the test takes seconds.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { LogoutEvidence } from '../../src/core/presence.js';
-import { issueAccessToken } from '../../src/service/access-tokens.js';
 import { startRollcall, type TestRollcall } from '../support/harness.js';
+import { connectRawAgent, rawAgents, type RawAgent } from '../support/raw-agents.js';
 import { until, waitFor } from '../support/wait.js';
 import { accountCredentials, restClient, type TwilioClient } from './rest-support.js';
 
@@ -27,20 +27,7 @@ interface World {
   readonly s: TestRollcall;
   readonly client: TwilioClient;
   readonly workspaceUrl: string;
-  readonly agents: { sid: string; ws: WebSocket; token: string }[];
-}
-
-/** Opens one agent channel and resolves once the server sent `init`. */
-function connect(s: TestRollcall, token: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/v1/wschannels?token=${encodeURIComponent(token)}&closeExistingSessions=false`);
-    sockets.push(ws);
-    ws.on('message', (data: Buffer) => {
-      const text = data.toString();
-      if (text.trim() !== '' && (JSON.parse(text) as { event_type?: string }).event_type === 'init') resolve(ws);
-    });
-    ws.on('error', reject);
-  });
+  readonly agents: RawAgent[];
 }
 
 async function world(breaker: Record<string, string>): Promise<World> {
@@ -50,17 +37,7 @@ async function world(breaker: Record<string, string>): Promise<World> {
   const workspaceUrl = `${s.url}/v1/Workspaces/${s.workspaceSid}`;
   const set = await client.request({ method: 'post', uri: workspaceUrl, data: breaker });
   expect(set.statusCode).toBe(200);
-  const { account, apiKey } = s.rollcall.installation;
-  const agents: World['agents'] = [];
-  for (let i = 0; i < AGENTS; i++) {
-    const worker = await client.taskrouter.v1.workspaces(s.workspaceSid).workers.create({ friendlyName: `site-a-${i}`, activitySid: s.activitySid('Available') });
-    const token = await issueAccessToken({
-      accountSid: account.sid, apiKeySid: apiKey.sid, apiKeySecret: apiKey.secret, workspaceSid: s.workspaceSid,
-      workerSid: worker.sid, identity: worker.friendlyName, role: 'worker', ttlS: 3600, nowMs: Date.now(),
-    });
-    agents.push({ sid: worker.sid, token, ws: await connect(s, token) });
-  }
-  return { s, client, workspaceUrl, agents };
+  return { s, client, workspaceUrl, agents: await rawAgents(s, AGENTS, 'site-a', sockets) };
 }
 
 const BREAKER = { OutageBreakerSharePercent: '20', OutageBreakerMinAgents: '10', OutageBreakerWindowSeconds: '5' };
@@ -93,7 +70,7 @@ describe('the mass-disconnect breaker with real agents', () => {
     expect(await logouts(w.s)).toEqual([]);
     const back = w.agents[0];
     if (!back) throw new Error('no agent 0');
-    back.ws = await connect(w.s, back.token);
+    back.ws = await connectRawAgent(w.s, back.token, sockets);
     const gone = await waitFor('five logouts', async () => {
       const found = await logouts(w.s);
       return found.length >= 5 && found;
