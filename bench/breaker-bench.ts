@@ -125,7 +125,10 @@ async function outagePhase(o: Options, server: ChildProcess, store: Store, site:
     report.target('outage: drop → hold started (ms)', null, Number.NaN, TARGET.tripMs, 'tripped, ≤ 1000 ms', false, 'no hold within 10 s');
     return;
   }
+  // The drops are all handled by now (the trip is the last of them); the hold's end is measured apart.
+  await sleep(2000);
   const tripStats = await askServer<ServerStats>(server, { cmd: 'stats', gc: false });
+  await askServer(server, { cmd: 'reset' });
   const beforeEnd = store.logouts(mark).length;
   phase(`outage: hold ${hold.sid} until +${f((hold.until_at - killAt) / 1000)} s; ${beforeEnd} logouts so far; waiting for its end`);
   await until(() => (store.logouts(mark).length >= count ? true : null), hold.until_at + 15_000);
