@@ -13,6 +13,8 @@ import { until, waitFor } from '../support/wait.js';
 import { accountCredentials, restClient, type TwilioClient } from './rest-support.js';
 
 const THRESHOLD_MS = 2000;
+/** Drops here are TCP closes; a patient liveness keeps a busy machine from losing the agents that stay. */
+const PATIENT_LIVENESS = { ROLLCALL_PING_INTERVAL_MS: '1000', ROLLCALL_LIVENESS_TIMEOUT_MS: '15000' };
 const AGENTS = 12;
 let server: TestRollcall | null = null;
 const sockets: WebSocket[] = [];
@@ -31,7 +33,7 @@ interface World {
 }
 
 async function world(breaker: Record<string, string>): Promise<World> {
-  const s = await startRollcall({ ROLLCALL_DEFAULT_THRESHOLD_S: String(THRESHOLD_MS / 1000) });
+  const s = await startRollcall({ ROLLCALL_DEFAULT_THRESHOLD_S: String(THRESHOLD_MS / 1000), ...PATIENT_LIVENESS });
   server = s;
   const client = restClient(s.url, accountCredentials(s));
   const workspaceUrl = `${s.url}/v1/Workspaces/${s.workspaceSid}`;

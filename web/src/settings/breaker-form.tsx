@@ -94,7 +94,7 @@ export function BreakerForm({ settings, onSaved }: { settings: Settings; onSaved
             );
           })}
           <Box display="flex" columnGap="space50">
-            <Button type="submit" variant="primary" loading={saving}>Save breaker</Button>
+            <Button type="submit" variant="primary" loading={saving}>Apply breaker settings</Button>
             {draft ? <Button variant="secondary" onClick={() => { setDraft(null); setRefusal(null); }}>Discard changes</Button> : null}
           </Box>
         </Stack>
