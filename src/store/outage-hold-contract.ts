@@ -153,6 +153,21 @@ export function describeOutageHoldContract(engine: string, factory: StoreFactory
       await w.dispose();
     });
 
+    it('a logout due after the hold\'s end anyway is not held', async () => {
+      const w = await world(factory);
+      const changed = await w.store.updateLogoutSettings(w.workspaceSid, { thresholdS: HOLD_S + 60 }, w.accountSid);
+      expect(changed.ok).toBe(true);
+      const at = w.clock.now();
+      const commits = await drop(w.store, w.clock, [0, 1, 2]);
+      expect(commits.flatMap((c) => c.outage ?? [])[0]?.hold.heldWorkers).toBe(0);
+      expect(await w.store.nextDueAt()).toBe(at + (HOLD_S + 60) * 1000);
+      w.clock.advance((HOLD_S + 60) * 1000);
+      const fired = logoutsOf(await w.store.claimDueDeadlines(500));
+      expect(fired).toHaveLength(3);
+      for (const f of fired) expect(f.change.evidence?.breaker).toBeUndefined();
+      await w.dispose();
+    });
+
     it('a threshold change during the hold keeps the held deadlines held', async () => {
       const w = await world(factory);
       const at = w.clock.now();

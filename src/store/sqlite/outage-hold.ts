@@ -169,9 +169,10 @@ export class OutageHolds {
     const deadline = this.prepare<[string], { deadline_id: number; due_at: number }>('SELECT deadline_id, due_at FROM deadlines WHERE worker_sid = ?').get(workerSid);
     if (!deadline) return;
     const known = this.prepare<[string, number], { ordinary_due_at: number }>('SELECT ordinary_due_at FROM outage_hold_workers WHERE worker_sid = ? AND deadline_id = ?').get(workerSid, deadline.deadline_id);
-    if (known) return;
-    this.prepare('INSERT INTO outage_hold_workers (hold_sid, worker_sid, deadline_id, ordinary_due_at) VALUES (?, ?, ?, ?)').run(holdSid, workerSid, deadline.deadline_id, deadline.due_at);
     const dueAt = heldDueAt(deadline.due_at, { untilAt });
+    // Due after the hold's end anyway (a threshold longer than the hold): nothing to postpone.
+    if (known || dueAt === deadline.due_at) return;
+    this.prepare('INSERT INTO outage_hold_workers (hold_sid, worker_sid, deadline_id, ordinary_due_at) VALUES (?, ?, ?, ?)').run(holdSid, workerSid, deadline.deadline_id, deadline.due_at);
     this.prepare('UPDATE deadlines SET due_at = ? WHERE worker_sid = ? AND deadline_id = ?').run(dueAt, workerSid, deadline.deadline_id);
     moved.set(workerSid, dueAt);
   }
