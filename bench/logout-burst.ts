@@ -115,6 +115,9 @@ async function round(o: Options, dir: string, n: number): Promise<void> {
     activities: [{ friendlyName: 'Offline', available: false }, { friendlyName: 'Available', available: true }],
   });
   const available = (await store.listActivities(ws.sid)).find((a) => a.friendlyName === 'Available')?.sid ?? '';
+  // Everyone dropping at once is what the mass-disconnect breaker holds; this measures the ordinary logout path.
+  const off = await store.updateWorkspace(ws.sid, {}, account.sid, { breaker: { enabled: false } });
+  if (!off.ok) throw new Error(off.refusal.message);
   const routing = o.routing ? new RoutingService({ store, presence, bus, clock, log, observer: metrics.routing }) : null;
   metrics.follow({ bus, presence, store, log });
   await routing?.start();

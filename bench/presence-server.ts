@@ -10,6 +10,7 @@ import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay,
 import { pino } from 'pino';
 import { createLogger } from '../src/log.js';
 import { configFromEnvironment, createRollcall, type Rollcall } from '../src/main.js';
+import type { BreakerPatch } from '../src/core/outage-breaker.js';
 import { issueAccessToken } from '../src/service/access-tokens.js';
 
 /** The histogram samples every 10 ms; a sample is the whole interval, so the delay is the excess. */
@@ -150,6 +151,11 @@ async function setUp(rollcall: Rollcall, count: number, tokensFile: string): Pro
     }));
   }
   writeFileSync(tokensFile, JSON.stringify(tokens));
+  // The mass-disconnect breaker: off unless BENCH_BREAKER gives its settings (JSON BreakerPatch),
+  // so the presence bench's mass losses measure the ordinary logout path.
+  const breaker = process.env.BENCH_BREAKER ? (JSON.parse(process.env.BENCH_BREAKER) as BreakerPatch) : { enabled: false };
+  const set = await rollcall.store.updateWorkspace(workspace.sid, {}, account.sid, { breaker });
+  if (!set.ok) throw new Error(`BENCH_BREAKER was refused: ${set.refusal.message}`);
 }
 
 /** Puts every bench worker back to Available (as an admin would), so the next loss can log them out. */

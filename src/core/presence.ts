@@ -74,6 +74,21 @@ export interface LogoutEvidence {
   readonly lastSeenAt: number;
   readonly thresholdMs: number;
   readonly dueAt: number;
+  /** Present when the mass-disconnect breaker held this logout (core/outage-breaker.ts). */
+  readonly breaker?: BreakerEvidence;
+}
+
+/** The outage hold a logout was postponed by, as recorded in its evidence. */
+export interface BreakerEvidence {
+  readonly holdSid: string;
+  readonly trippedAt: number;
+  /** When the hold was to end, as set at the trip. */
+  readonly untilAt: number;
+  /** The due time the logout would have had without the breaker. */
+  readonly ordinaryDueAt: number;
+  /** Null while the hold runs; else when it ended, and how. */
+  readonly endedAt: number | null;
+  readonly endReason: 'expired' | 'ended-early' | 'breaker-off' | null;
 }
 
 export type PresenceInput =
@@ -93,7 +108,7 @@ export type PresenceInput =
       readonly actor: string;
       readonly rejectPendingReservations: boolean;
     }
-  | { readonly type: 'due-time-reached'; readonly at: number; readonly deadlineId: number }
+  | { readonly type: 'due-time-reached'; readonly at: number; readonly deadlineId: number; readonly breaker?: BreakerEvidence }
   | { readonly type: 'policy-changed'; readonly at: number };
 
 export type PresenceOutput =
@@ -140,7 +155,7 @@ export function transition(state: PresenceState, input: PresenceInput, policy: L
     case 'activity-set':
       return activitySet(state, input);
     case 'due-time-reached':
-      return dueTimeReached(state, input.deadlineId, input.at, policy);
+      return dueTimeReached(state, input.deadlineId, input.at, policy, input.breaker);
     case 'policy-changed':
       // Rule 9: a changed policy never makes a logout due in the past.
       return rearm(state, policy, input.at);
@@ -197,14 +212,15 @@ function activitySet(state: PresenceState, input: Extract<PresenceInput, { type:
   return { state: next, outputs };
 }
 
-function dueTimeReached(state: PresenceState, deadlineId: number, at: number, policy: LogoutPolicy): Transition {
+function dueTimeReached(state: PresenceState, deadlineId: number, at: number, policy: LogoutPolicy, breaker?: BreakerEvidence): Transition {
   const deadline = state.deadline;
   if (!deadline || deadline.id !== deadlineId || at < deadline.dueAt) return unchanged(state);
   const cleared: PresenceOutput = { type: 'deadline-cleared', deadlineId };
   const d = state.disconnection;
   if (!d || !isLogoutDue(state, d, policy)) return { state: { ...state, deadline: null }, outputs: [cleared] };
   // Rule 6: the move happens at the due time, with the evidence that justified it.
-  const evidence: LogoutEvidence = { reason: d.reason, lastSeenAt: d.lastSeenAt, thresholdMs: policy.thresholdMs, dueAt: deadline.dueAt };
+  const ordinary: LogoutEvidence = { reason: d.reason, lastSeenAt: d.lastSeenAt, thresholdMs: policy.thresholdMs, dueAt: deadline.dueAt };
+  const evidence: LogoutEvidence = breaker ? { ...ordinary, breaker } : ordinary;
   return {
     state: {
       ...state,

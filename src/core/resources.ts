@@ -112,6 +112,8 @@ export type EventType =
   | 'activity.updated'
   | 'activity.deleted'
   | 'workspace.updated'
+  | 'workspace.outage_hold.started'
+  | 'workspace.outage_hold.ended'
   | 'worker.channel.availability.update'
   | 'worker.capacity.update'
   | 'task.created'

@@ -18,6 +18,7 @@ export const SID_PREFIXES = {
   event: 'EV',
   connection: 'CN',
   node: 'ND',
+  outageHold: 'OH',
 } as const;
 
 export type SidKind = keyof typeof SID_PREFIXES;

@@ -17,7 +17,7 @@ import type { ActivityCause } from '../core/presence.js';
 import type { Activity, LogoutSettings, Worker, Workspace, WorkspaceEvent } from '../core/resources.js';
 import { checkWorkspaceCreation, NEW_WORKSPACE_ACTIVITIES, type WorkspaceCreation, type WorkspacePatch } from '../core/workspace-settings.js';
 import { LOGOUT_ACTIVITY_NAME } from './first-run.js';
-import type { AdminCommit, Bus, Log, Store, WorkerRemoval } from './ports.js';
+import type { AdminCommit, Bus, Log, Store, WorkerRemoval, WorkspaceExtensions } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 
 export interface AdminServiceOptions {
@@ -101,10 +101,18 @@ export class AdminService {
     return result;
   }
 
-  /** The patch and the routing hold land in one transaction; routing follows the hold after the commit. */
-  async updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string, routingHold?: boolean): Promise<Result<Workspace>> {
-    const updated = this.published(await this.store.updateWorkspace(workspaceSid, patch, actor, routingHold));
-    if (updated.ok && routingHold !== undefined) await this.options.workspaces?.holdChanged(workspaceSid, routingHold);
+  /**
+   * The patch and Rollcall's settings land in one transaction; routing follows the routing hold
+   * after the commit. An outage hold ended here (early, or the breaker turned off) has given its
+   * workers their ordinary due times back, some of them now: the scheduler re-reads the earliest.
+   */
+  async updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string, extensions: WorkspaceExtensions = {}): Promise<Result<Workspace>> {
+    const result = await this.store.updateWorkspace(workspaceSid, patch, actor, extensions);
+    const ended = result.ok ? result.value.events.filter((e) => e.eventType === 'workspace.outage_hold.ended') : [];
+    const updated = this.published(result);
+    if (updated.ok && extensions.routingHold !== undefined) await this.options.workspaces?.holdChanged(workspaceSid, extensions.routingHold);
+    for (const event of ended) this.options.log.warn({ workspaceSid, actor, ...event.data }, 'outage hold ended by an admin; held workers are back on their ordinary due times');
+    if (ended.length > 0) await this.options.presence.scheduler.refresh();
     return updated;
   }
 

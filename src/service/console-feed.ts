@@ -11,6 +11,7 @@
  * frame. The change feed is the durable event sequence: `change` frames carry `seq`, and a
  * subscriber that lost its connection passes the last one it saw to be sent the rest.
  */
+import type { BreakerSettings, OutageHoldRecord } from '../core/outage-breaker.js';
 import type { Activity, LogoutSettings } from '../core/resources.js';
 import type { ConsoleStore, SequencedEvent, TeamMember } from './console-ports.js';
 import type { Bus, Cancel, Clock, Log, Store } from './ports.js';
@@ -26,6 +27,9 @@ export interface ActivitySummary {
 export interface SettingsView {
   readonly settings: LogoutSettings;
   readonly logoutActivityName: string;
+  /** The mass-disconnect breaker's settings and its active hold (the console's banner). */
+  readonly breaker: BreakerSettings;
+  readonly outageHold: OutageHoldRecord | null;
 }
 
 export interface FeedSnapshot {
@@ -69,6 +73,8 @@ interface WorkspaceFeed {
   allDirty: boolean;
   activitiesDirty: boolean;
   settingsDirty: boolean;
+  /** An outage hold was active at the last read: its held count follows every presence change. */
+  holdActive: boolean;
   eventsPending: boolean;
   timer: Cancel | null;
   chain: Promise<void>;
@@ -99,6 +105,11 @@ export class ConsoleFeed {
           f.allDirty = true;
         }
         if (event.eventType === 'worker.activity.update' || event.eventType.startsWith('worker.created') || event.eventType === 'worker.deleted') f.activitiesDirty = true;
+        // A hold moved (or gave back) many workers' due times at once.
+        if (event.eventType.startsWith('workspace.outage_hold.')) {
+          f.settingsDirty = true;
+          f.allDirty = true;
+        }
       });
     });
     this.options.presence.onCommitted((commits) => {
@@ -149,7 +160,11 @@ export class ConsoleFeed {
   async settings(workspaceSid: string): Promise<SettingsView> {
     const settings = await this.options.store.logoutSettings(workspaceSid);
     const activity = await this.options.store.findActivity(workspaceSid, settings.logoutActivitySid);
-    return { settings, logoutActivityName: activity?.friendlyName ?? settings.logoutActivitySid };
+    const breaker = await this.options.store.outageBreaker(workspaceSid);
+    if (!breaker) throw new Error(`store integrity: workspace ${workspaceSid} has no breaker settings`);
+    const feed = this.feeds.get(workspaceSid);
+    if (feed) feed.holdActive = breaker.hold !== null;
+    return { settings, logoutActivityName: activity?.friendlyName ?? settings.logoutActivitySid, breaker: breaker.settings, outageHold: breaker.hold };
   }
 
   private async replay(workspaceSid: string, afterSeq: number, upTo: number): Promise<SequencedEvent[]> {
@@ -161,7 +176,7 @@ export class ConsoleFeed {
   private feedOf(workspaceSid: string): WorkspaceFeed {
     let feed = this.feeds.get(workspaceSid);
     if (!feed) {
-      feed = { subscribers: new Set(), joining: 0, seq: 0, dirty: new Set(), allDirty: false, activitiesDirty: false, settingsDirty: false, eventsPending: false, timer: null, chain: Promise.resolve() };
+      feed = { subscribers: new Set(), joining: 0, seq: 0, dirty: new Set(), allDirty: false, activitiesDirty: false, settingsDirty: false, holdActive: false, eventsPending: false, timer: null, chain: Promise.resolve() };
       this.feeds.set(workspaceSid, feed);
     }
     return feed;
@@ -190,7 +205,7 @@ export class ConsoleFeed {
     if (feed.subscribers.size === 0 && feed.joining === 0) return this.reset(feed);
     const store = this.options.store;
     const frames: FeedFrame[] = [];
-    if (feed.settingsDirty) frames.push({ type: 'settings', settings: await this.settings(workspaceSid) });
+    if (feed.settingsDirty || (feed.holdActive && feed.dirty.size > 0)) frames.push({ type: 'settings', settings: await this.settings(workspaceSid) });
     if (feed.activitiesDirty) frames.push({ type: 'activities', activities: await this.activities(workspaceSid) });
     const sids = [...feed.dirty];
     const members = feed.allDirty ? await store.teamMembers(workspaceSid) : sids.length > 0 ? await store.teamMembers(workspaceSid, sids) : [];

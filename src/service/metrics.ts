@@ -25,6 +25,8 @@ export interface PresenceGauges {
   readonly sessions: number;
   /** Disconnected workers whose logout deadline is pending. */
   readonly workersInGrace: number;
+  /** Of those, the ones whose logout an active outage hold postpones. */
+  readonly heldWorkers: number;
 }
 
 export interface PresenceGaugeStore {
@@ -76,7 +78,8 @@ export class RollcallMetrics {
   private readonly callbackFailures = new Counter({ name: 'rollcall_callback_failures_total', help: 'Failed callback deliveries (event and assignment callbacks), by kind and whether it will be retried', labelNames: ['kind', 'final'], registers: [this.registry] });
   private readonly lateness = new Histogram({ name: 'rollcall_deadline_lateness_seconds', help: 'Logout deadlines: fire time minus due time', buckets: LATENESS_BUCKETS, registers: [this.registry] });
   private readonly storeTime = new Histogram({ name: 'rollcall_store_transaction_seconds', help: 'Store verbs (one transaction each), call to settlement, by family', labelNames: ['family', 'outcome'], buckets: FAST_BUCKETS, registers: [this.registry] });
-  private gauges: PresenceGauges = { connectedWorkers: 0, sessions: 0, workersInGrace: 0 };
+  private readonly outageTrips = new Counter({ name: 'rollcall_outage_holds_started_total', help: 'Times the mass-disconnect breaker tripped (outage holds started)', registers: [this.registry] });
+  private gauges: PresenceGauges = { connectedWorkers: 0, sessions: 0, workersInGrace: 0, heldWorkers: 0 };
   private sources: MetricsSources | null = null;
   private unsubscribe: Cancel | null = null;
   private readonly logoutActivities = new Map<string, string>();
@@ -101,6 +104,7 @@ export class RollcallMetrics {
     gauge('rollcall_agents_connected', 'Workers with at least one open agent connection', (g) => g.connectedWorkers);
     gauge('rollcall_agent_sessions', 'Open agent connections (SDK sessions)', (g) => g.sessions);
     gauge('rollcall_workers_in_grace', 'Disconnected workers whose logout is pending (inside the offline threshold)', (g) => g.workersInGrace);
+    gauge('rollcall_outage_held_workers', 'Disconnected workers whose logout an active outage hold (the mass-disconnect breaker) postpones', (g) => g.heldWorkers);
   }
 
   /**
@@ -174,6 +178,7 @@ export class RollcallMetrics {
 
   private presenceCommitted(commits: readonly PresenceCommit[]): void {
     for (const commit of commits) {
+      for (const change of commit.outage ?? []) if (change.kind === 'started') this.outageTrips.inc();
       for (const out of commit.outputs) {
         if (out.type === 'disconnected') this.disconnections.inc({ reason: out.reason satisfies DisconnectReason });
         else if (out.type === 'activity-changed') this.activityChanged(commit.worker.workspaceSid, out.to.sid, out.cause);

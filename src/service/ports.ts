@@ -6,6 +6,7 @@ import type { Result } from '../core/errors.js';
 import type { AgentPush, RoutingCommit } from './routing-ports.js';
 import type { LogoutSettingsPatch } from '../core/logout-settings.js';
 import type { WorkspacePatch } from '../core/workspace-settings.js';
+import type { BreakerPatch, BreakerSettings, OutageHoldRecord } from '../core/outage-breaker.js';
 import type { ActivityCause, DisconnectReason, PresenceOutput } from '../core/presence.js';
 import type {
   Account,
@@ -66,6 +67,25 @@ export interface PresenceCommit {
   readonly events: readonly WorkspaceEvent[];
   /** Offers the change ended in the same transaction (a logout rescinds pending reservations). */
   readonly routing?: RoutingCommit;
+  /** The mass-disconnect breaker's holds started or ended in the same transaction (its events included). */
+  readonly outage?: readonly OutageHoldChange[];
+}
+
+/** A hold of the mass-disconnect breaker started or ended, with the event recorded for it. */
+export interface OutageHoldChange {
+  readonly kind: 'started' | 'ended';
+  readonly hold: OutageHoldRecord;
+  readonly event: WorkspaceEvent;
+}
+
+/** Rollcall's own Workspace settings, changed with the workspace in one transaction. */
+export interface WorkspaceExtensions {
+  /** The routing hold (rule 8). */
+  readonly routingHold?: boolean;
+  /** The mass-disconnect breaker's settings; turning it off ends an active hold. */
+  readonly breaker?: BreakerPatch;
+  /** End the active outage hold now (refused with `conflict` when none is active). */
+  readonly endOutageHold?: boolean;
 }
 
 export interface ConnectionOpening {
@@ -183,6 +203,14 @@ export interface Store extends AdminStore {
    */
   updateLogoutSettings(workspaceSid: string, patch: LogoutSettingsPatch, actor: string): Promise<Result<{ settings: LogoutSettings; commits: PresenceCommit[] }>>;
 
+  // ── the mass-disconnect breaker ──
+  /** A workspace's breaker settings and its active hold (null when none); null for an unknown workspace. */
+  outageBreaker(workspaceSid: string): Promise<{ settings: BreakerSettings; hold: OutageHoldRecord | null } | null>;
+  /** The earliest end of an active hold, or null. */
+  nextOutageHoldEndAt(): Promise<number | null>;
+  /** Ends up to `limit` holds whose time is over, in one transaction (their deadlines stay where the hold put them). */
+  endExpiredOutageHolds(limit: number): Promise<OutageHoldChange[]>;
+
   // ── nodes (one per server process) ──
   registerNode(nodeId: string): Promise<void>;
   heartbeatNode(nodeId: string): Promise<void>;
@@ -267,10 +295,11 @@ export interface WorkerRemoval {
 export interface AdminStore {
   /** Validates the patch against the workspace's activities (core/workspace-settings) and stores it. */
   /**
-   * With `routingHold`, also stores the routing hold (rule 8) in the same transaction. A patch with
-   * no workspace field changes only the hold and records no `workspace.updated` event.
+   * With `extensions`, also stores Rollcall's own settings (routing hold, breaker) and ends an
+   * outage hold in the same transaction. A patch with no workspace field records no
+   * `workspace.updated` event; an ended hold records `workspace.outage_hold.ended`.
    */
-  updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string, routingHold?: boolean): Promise<Result<AdminCommit<Workspace>>>;
+  updateWorkspace(workspaceSid: string, patch: WorkspacePatch, actor: string, extensions?: WorkspaceExtensions): Promise<Result<AdminCommit<Workspace>>>;
   /** Refuses a name another activity of the workspace has (`conflict`, FriendlyName). */
   createActivity(input: { workspaceSid: string; friendlyName: string; available: boolean; actor: string }): Promise<Result<AdminCommit<Activity>>>;
   renameActivity(input: { workspaceSid: string; activitySid: string; friendlyName: string; actor: string }): Promise<Result<AdminCommit<Activity>>>;

@@ -10,7 +10,7 @@ import type { LogoutSettings } from '../core/resources.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { StoreHealth } from './store-health.js';
 import type {
-  ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, PresenceCommit, Store,
+  ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, OutageHoldChange, PresenceCommit, Store,
 } from './ports.js';
 
 export interface PresenceServiceOptions {
@@ -26,6 +26,8 @@ export interface PresenceServiceOptions {
 
 export class PresenceService {
   readonly scheduler: DeadlineScheduler<PresenceCommit>;
+  /** Ends outage holds whose time is over (their held deadlines are the other scheduler's). */
+  readonly holdEnds: DeadlineScheduler<OutageHoldChange>;
   readonly health: StoreHealth;
   private readonly store: Store;
   private readonly bus: Bus;
@@ -45,6 +47,14 @@ export class PresenceService {
       batchSize: options.deadlineBatchSize ?? 1000,
       onCommits: (commits) => this.afterCommit(commits),
     });
+    this.holdEnds = new DeadlineScheduler({
+      health: this.health,
+      store: { nextDueAt: () => options.store.nextOutageHoldEndAt(), claimDueDeadlines: (limit) => options.store.endExpiredOutageHolds(limit) },
+      clock: options.clock,
+      log: options.log,
+      batchSize: 50,
+      onCommits: (changes) => this.outageChanged(changes),
+    });
   }
 
   get nodeId(): string {
@@ -61,11 +71,13 @@ export class PresenceService {
     if (reaped.length > 0) this.log.info({ connections: reaped.length }, 'connections of a previous process ended at its last heartbeat');
     this.afterCommit(reaped);
     await this.scheduler.start();
+    await this.holdEnds.start();
   }
 
   /** A clean stop: this node's connections become disconnections as of now. */
   async stop(reason: DisconnectReason = 'server-restart'): Promise<void> {
     this.scheduler.stop();
+    this.holdEnds.stop();
     const commits = await this.store.retireNode(this.options.nodeId, reason);
     this.afterCommit(commits);
   }
@@ -160,7 +172,25 @@ export class PresenceService {
         }
       }
       for (const event of commit.events) this.bus.publish({ event, worker: commit.worker });
+      if (commit.outage) this.outageChanged(commit.outage);
     }
     if (commits.length > 0) for (const listener of this.listeners) listener(commits);
+  }
+
+  /** The breaker's alert: a warn line with the counts, the event published, the hold's end armed. */
+  private outageChanged(changes: readonly OutageHoldChange[]): void {
+    for (const { kind, hold, event } of changes) {
+      const counts = {
+        workspaceSid: hold.workspaceSid, outageHoldSid: hold.sid, disconnections: hold.disconnections, connectedWorkers: hold.connectedWorkers,
+        heldWorkers: hold.heldWorkers, trippedAt: hold.trippedAt, untilAt: hold.untilAt,
+      };
+      if (kind === 'started') {
+        this.log.warn(counts, 'mass disconnect: outage hold started, logouts postponed');
+        this.holdEnds.consider(hold.untilAt);
+      } else {
+        this.log.warn({ ...counts, endReason: hold.endReason, endedBy: hold.endedBy }, 'outage hold ended');
+      }
+      this.bus.publish({ event });
+    }
   }
 }

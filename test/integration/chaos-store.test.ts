@@ -57,6 +57,10 @@ describe('chaos: the store fails for a few seconds under 1 000 agents', () => {
     const { presence, installation } = rc.rollcall;
     const settings = await presence.updateLogoutSettings(rc.workspaceSid, { thresholdS: THRESHOLD_S, enabled: true }, 'test');
     expect(settings.ok).toBe(true);
+    // A's 300 closes are a third of the agents at once: the mass-disconnect breaker would hold them
+    // (its own tests cover that). This test is about the ordinary path through a failing store.
+    const breakerOff = await rc.rollcall.store.updateWorkspace(rc.workspaceSid, {}, 'test', { breaker: { enabled: false } });
+    expect(breakerOff.ok).toBe(true);
     const available = rc.activitySid('Available');
     for (let i = 0; i < AGENTS; i++) {
       const created = await presence.createWorker({ workspaceSid: rc.workspaceSid, friendlyName: `agent-${i}`, attributes: '{}', activitySid: available, actor: 'test' });

@@ -4,7 +4,7 @@
  * unsaved input (session/drafts.ts).
  */
 import type {
-  Activity, ActiveUserHours, AgentLink, AgentNotice, AgentToken, Refusal, Session, Settings, ThresholdAdvice, WorkerHistory, WorkerRow,
+  Activity, ActiveUserHours, AgentLink, AgentNotice, AgentToken, OutageBreaker, Refusal, Session, Settings, ThresholdAdvice, WorkerHistory, WorkerRow,
 } from './contract';
 import { stashDrafts } from './session/drafts';
 import { navigate, signInPath } from './shell/router';
@@ -119,6 +119,9 @@ export const api = {
     get: () => request<Settings>('GET', '/settings'),
     update: (change: Partial<Pick<Settings, 'enabled' | 'threshold_s' | 'logout_activity_sid'>>) =>
       request<Settings>('PUT', '/settings', { body: change }),
+    updateBreaker: (change: Partial<OutageBreaker>) => request<Settings>('PUT', '/settings/outage-breaker', { body: change }),
+    /** Ends the active outage hold: held workers get their ordinary due times back. */
+    endOutageHold: () => request<Settings>('POST', '/outage-hold/end'),
   },
   activities: {
     list: () => request<{ activities: Activity[] }>('GET', '/activities'),

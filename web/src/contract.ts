@@ -22,6 +22,29 @@ export interface Settings {
   updated_at: number | null;
   /** The credential SID of the last change; null while the installation's defaults apply. */
   updated_by: string | null;
+  outage_breaker: OutageBreaker;
+  /** The mass-disconnect breaker's active hold, or null. */
+  outage_hold: OutageHold | null;
+}
+
+/** The mass-disconnect breaker's settings (docs/presence.md). */
+export interface OutageBreaker {
+  enabled: boolean;
+  share_percent: number;
+  min_agents: number;
+  window_s: number;
+  hold_s: number;
+}
+
+export interface OutageHold {
+  sid: string;
+  tripped_at: number;
+  until_at: number;
+  /** Counted at the trip. */
+  disconnections: number;
+  connected_workers: number;
+  /** Workers whose logout it postpones now. */
+  held_workers: number;
 }
 
 export interface Activity {
@@ -40,6 +63,8 @@ export interface Evidence {
   last_seen_at: number;
   threshold_ms: number;
   due_at: number;
+  /** Present when the mass-disconnect breaker postponed this logout. */
+  outage_hold?: { sid: string; ordinary_due_at: number; until_at: number; end_reason: string | null };
 }
 
 export interface Disconnection {

@@ -67,7 +67,8 @@ export function countdown(ms: number): string {
 
 /** "after 30 s disconnected: tab or browser closed" — the evidence of an automatic change. */
 export function evidenceWords(evidence: Evidence): string {
-  return `after ${thresholdWords(evidence.threshold_ms)} disconnected: ${reasonWords(evidence.reason)}`;
+  const held = evidence.outage_hold ? `, postponed by an outage hold from ${clockTime(evidence.outage_hold.ordinary_due_at)}` : '';
+  return `after ${thresholdWords(evidence.threshold_ms)} disconnected: ${reasonWords(evidence.reason)}${held}`;
 }
 
 /** "Set to Offline at 10:42:05 after 30 s disconnected: network connection lost". */

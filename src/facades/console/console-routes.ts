@@ -68,6 +68,11 @@ export async function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleD
       });
     admin('GET', '/settings', async (s, _req, d) => answer(settingsBody(await d.feed.settings(s.workspaceSid))));
     admin('PUT', '/settings', updateSettings);
+    admin('PUT', '/settings/outage-breaker', updateBreaker);
+    admin('POST', '/outage-hold/end', async (s, _req, d) => {
+      const result = await d.admin.updateWorkspace(s.workspaceSid, {}, s.credentialSid, { endOutageHold: true });
+      return result.ok ? answer(settingsBody(await d.feed.settings(s.workspaceSid))) : result;
+    });
     admin('GET', '/activities', async (s, _req, d) => answer({ activities: (await d.feed.activities(s.workspaceSid)).map(activityRow) }));
     admin('POST', '/activities', createActivity);
     admin('PATCH', '/activities/:sid', renameActivity);
@@ -148,6 +153,18 @@ async function updateSettings(s: ConsoleSession, req: FastifyRequest, d: Console
   if (f.value.threshold_s !== undefined) patch = { ...patch, thresholdS: f.value.threshold_s };
   if (f.value.logout_activity_sid !== undefined) patch = { ...patch, logoutActivitySid: f.value.logout_activity_sid };
   const result = await d.admin.updateLogoutSettings(s.workspaceSid, patch, s.credentialSid);
+  return result.ok ? answer(settingsBody(await d.feed.settings(s.workspaceSid))) : result;
+}
+
+/** The mass-disconnect breaker's settings (stored on the workspace, as REST's `OutageBreaker*`). */
+async function updateBreaker(s: ConsoleSession, req: FastifyRequest, d: ConsoleDeps): Promise<Result<ConsoleAnswer>> {
+  const body = bodyOf(req);
+  if (!body.ok) return body;
+  const f = fields(body.value, { enabled: 'boolean', share_percent: 'number', min_agents: 'number', window_s: 'number', hold_s: 'number' });
+  if (!f.ok) return f;
+  const v = f.value;
+  const breaker = { enabled: v.enabled, sharePercent: v.share_percent, minAgents: v.min_agents, windowS: v.window_s, holdS: v.hold_s };
+  const result = await d.admin.updateWorkspace(s.workspaceSid, {}, s.credentialSid, { breaker });
   return result.ok ? answer(settingsBody(await d.feed.settings(s.workspaceSid))) : result;
 }
 

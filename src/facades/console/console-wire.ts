@@ -29,6 +29,12 @@ const FIELDS: Readonly<Record<string, { readonly field: string; readonly label: 
   Attributes: { field: 'attributes', label: 'Attributes' },
   ActivitySid: { field: 'activity_sid', label: 'The activity' },
   Available: { field: 'available', label: 'Available' },
+  // The mass-disconnect breaker (REST's Workspace extension).
+  OutageBreakerSharePercent: { field: 'breaker_share_percent', label: 'The share of agents' },
+  OutageBreakerMinAgents: { field: 'breaker_min_agents', label: 'The minimum number of agents' },
+  OutageBreakerWindowSeconds: { field: 'breaker_window_s', label: 'The window' },
+  OutageBreakerHoldSeconds: { field: 'breaker_hold_s', label: 'The hold' },
+  EndOutageHold: { field: 'end_outage_hold', label: 'Ending the hold' },
   // Reports (their query is renamed to these by reporting/report-params.ts).
   StartDate: { field: 'start_date', label: 'The start date' },
   EndDate: { field: 'end_date', label: 'The end date' },
@@ -62,7 +68,9 @@ export function consoleError(refusal: Refusal): { status: number; body: ConsoleE
 }
 
 export function evidence(e: LogoutEvidence | null): Record<string, unknown> | null {
-  return e ? { reason: e.reason, last_seen_at: e.lastSeenAt, threshold_ms: e.thresholdMs, due_at: e.dueAt } : null;
+  if (!e) return null;
+  const held = e.breaker ? { outage_hold: { sid: e.breaker.holdSid, ordinary_due_at: e.breaker.ordinaryDueAt, until_at: e.breaker.untilAt, end_reason: e.breaker.endReason } } : {};
+  return { reason: e.reason, last_seen_at: e.lastSeenAt, threshold_ms: e.thresholdMs, due_at: e.dueAt, ...held };
 }
 
 export function workerRow(m: TeamMember): Record<string, unknown> {
@@ -100,6 +108,21 @@ export function settingsBody(view: SettingsView): Record<string, unknown> {
     threshold_s: Math.round(s.thresholdMs / 1000),
     updated_at: s.updatedAt,
     updated_by: s.updatedBy,
+    outage_breaker: {
+      enabled: view.breaker.enabled,
+      share_percent: view.breaker.sharePercent,
+      min_agents: view.breaker.minAgents,
+      window_s: view.breaker.windowMs / 1000,
+      hold_s: view.breaker.holdMs / 1000,
+    },
+    outage_hold: view.outageHold === null ? null : {
+      sid: view.outageHold.sid,
+      tripped_at: view.outageHold.trippedAt,
+      until_at: view.outageHold.untilAt,
+      disconnections: view.outageHold.disconnections,
+      connected_workers: view.outageHold.connectedWorkers,
+      held_workers: view.outageHold.heldWorkers,
+    },
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { RefusalCode } from '../../core/errors.js';
 import type { LogoutEvidence } from '../../core/presence.js';
+import type { BreakerSettings, OutageHoldRecord } from '../../core/outage-breaker.js';
 import type { Activity, ApiKey, Worker, Workspace, WorkspaceEvent } from '../../core/resources.js';
 
 /** The one table from refusal codes to HTTP statuses and Twilio error codes. */
@@ -153,6 +154,36 @@ export function restEvidence(evidence: LogoutEvidence | null): Record<string, un
     threshold_ms: evidence.thresholdMs,
     due_date: isoDate(evidence.dueAt),
     due_date_ms: evidence.dueAt,
+    ...(evidence.breaker ? { outage_hold: {
+      sid: evidence.breaker.holdSid,
+      date_tripped: isoDate(evidence.breaker.trippedAt),
+      date_until: isoDate(evidence.breaker.untilAt),
+      ordinary_due_date: isoDate(evidence.breaker.ordinaryDueAt),
+      ordinary_due_date_ms: evidence.breaker.ordinaryDueAt,
+      date_ended: evidence.breaker.endedAt === null ? null : isoDate(evidence.breaker.endedAt),
+      end_reason: evidence.breaker.endReason,
+    } } : {}),
+  };
+}
+
+/** The breaker's settings and active hold on a workspace answer (Rollcall extension). */
+export function restOutageBreaker(settings: BreakerSettings, hold: OutageHoldRecord | null): Record<string, unknown> {
+  return {
+    outage_breaker: {
+      enabled: settings.enabled,
+      share_percent: settings.sharePercent,
+      min_agents: settings.minAgents,
+      window_seconds: settings.windowMs / 1000,
+      hold_seconds: settings.holdMs / 1000,
+    },
+    outage_hold: hold === null ? null : {
+      sid: hold.sid,
+      date_tripped: isoDate(hold.trippedAt),
+      date_until: isoDate(hold.untilAt),
+      disconnections: hold.disconnections,
+      connected_workers: hold.connectedWorkers,
+      held_workers: hold.heldWorkers,
+    },
   };
 }
 

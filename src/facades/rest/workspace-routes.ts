@@ -4,8 +4,9 @@ import type { Activity, Workspace } from '../../core/resources.js';
 import type { WorkspacePatch } from '../../core/workspace-settings.js';
 import { PAGING, pageArray, pageEnvelope, pagingOf } from './paging.js';
 import { answer, created, deleted, route, workspaceOf, type RestAnswer, type RestCall, type RestDeps, type RestRoute } from './rest-api.js';
-import { flag, formParams, oneOf, required, sid, text, withoutUndefined } from './rest-params.js';
-import { restActivity, restWorkspace } from './wire.js';
+import { flag, formParams, oneOf, refine, required, sid, text, whole, withoutUndefined } from './rest-params.js';
+import { restActivity, restOutageBreaker, restWorkspace } from './wire.js';
+import { BREAKER_LIMITS } from '../../core/outage-breaker.js';
 
 const LIST_WORKSPACES = { querystring: formParams({ FriendlyName: text(), ...PAGING }) };
 
@@ -49,19 +50,36 @@ async function fetchWorkspace(call: RestCall, deps: RestDeps): Promise<Result<Re
   return answer(await workspaceBody(workspace.value, deps, call));
 }
 
-/** Twilio's workspace, plus Rollcall's `routing_hold_while_disconnected` (rule 8; docs/protocol.md). */
+/**
+ * Twilio's workspace, plus Rollcall's `routing_hold_while_disconnected` (rule 8), `outage_breaker`
+ * and `outage_hold` (the mass-disconnect breaker; docs/protocol.md).
+ */
 async function workspaceBody(workspace: Workspace, deps: RestDeps, call: RestCall): Promise<Record<string, unknown>> {
+  const breaker = await deps.store.outageBreaker(workspace.sid);
   return {
     ...restWorkspace(workspace, await deps.store.listActivities(workspace.sid), call.links),
     routing_hold_while_disconnected: deps.routing.isHoldingDisconnected(workspace.sid),
+    ...(breaker ? restOutageBreaker(breaker.settings, breaker.hold) : {}),
   };
 }
+
+/** The breaker's parameters (Rollcall extension); ranges are the core's, refusals name the parameter. */
+const { sharePercent, minAgents, windowS, holdS } = BREAKER_LIMITS;
+const BREAKER_PARAMS = {
+  OutageBreakerEnabled: flag({ description: 'Rollcall: the mass-disconnect breaker on or off (docs/presence.md)' }),
+  [sharePercent.param]: whole(sharePercent.min, sharePercent.max, { description: 'Rollcall: the share of connected agents (%) whose drop within the window trips the breaker' }),
+  [minAgents.param]: whole(minAgents.min, minAgents.max, { description: 'Rollcall: the breaker never trips with fewer agents connected' }),
+  [windowS.param]: whole(windowS.min, windowS.max, { description: 'Rollcall: how far back disconnections count (s)' }),
+  [holdS.param]: whole(holdS.min, holdS.max, { description: 'Rollcall: how long logouts are postponed after a trip (s)' }),
+  EndOutageHold: refine(flag({ description: 'Rollcall: true ends the active outage hold now' }), (v) => !v, () => 'EndOutageHold only takes true (end the active outage hold now)'),
+};
 
 const UPDATE_WORKSPACE = {
   body: formParams({
     FriendlyName: text(), DefaultActivitySid: sid('activity'), TimeoutActivitySid: sid('activity'), EventCallbackUrl: text(), EventsFilter: text(),
     MultiTaskEnabled: flag(), PrioritizeQueueOrder: queueOrder(),
     RoutingHoldWhileDisconnected: flag({ description: 'Rollcall: hold routing to workers whose agent is disconnected (docs/protocol.md)' }),
+    ...BREAKER_PARAMS,
   }),
 };
 
@@ -77,8 +95,12 @@ async function updateWorkspace(call: RestCall<typeof UPDATE_WORKSPACE>, deps: Re
     eventsFilter: b.EventsFilter,
     multiTaskEnabled: b.MultiTaskEnabled,
   };
-  const routingHold = b.RoutingHoldWhileDisconnected;
-  const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid, routingHold);
+  const breaker = withoutUndefined({
+    enabled: b.OutageBreakerEnabled, sharePercent: b[sharePercent.param], minAgents: b[minAgents.param], windowS: b[windowS.param], holdS: b[holdS.param],
+  });
+  const updated = await deps.admin.updateWorkspace(workspace.value.sid, withoutUndefined(patch), call.principal.credentialSid, {
+    routingHold: b.RoutingHoldWhileDisconnected, breaker: Object.keys(breaker).length > 0 ? breaker : undefined, endOutageHold: b.EndOutageHold,
+  });
   if (!updated.ok) return updated;
   return answer(await workspaceBody(updated.value, deps, call));
 }

@@ -6,6 +6,7 @@
  */
 import { activityEvent, checkActivityDeletion, checkFriendlyName, workspaceEvent, type ActivityEventType } from '../../core/activities.js';
 import { refuse, ok, type Result } from '../../core/errors.js';
+import { applyBreakerPatch, isEmptyBreakerPatch, type BreakerSettings } from '../../core/outage-breaker.js';
 import { workerEvent } from '../../core/events.js';
 import type { Activity, ApiKey, Worker, Workspace, WorkspaceEvent } from '../../core/resources.js';
 import { checkWorkerDeletion } from '../../core/worker-removal.js';
@@ -19,6 +20,7 @@ import {
 } from '../sqlite/rows.js';
 import type { PgDatabase, Tx } from './database.js';
 import { recordEvent } from './event-log.js';
+import { activeHold, breakerSettings, endHold, saveBreakerSettings } from './outage-hold.js';
 import { pageOf } from './paging.js';
 import { lockWorker } from './presence-writer.js';
 
@@ -58,23 +60,40 @@ async function activityOf(tx: Tx, workspaceSid: string, sid: string, lock = fals
 
 export function createAdminQueries(db: PgDatabase): AdminStore {
   return {
-    async updateWorkspace(workspaceSid, patch, actor, routingHold) {
+    async updateWorkspace(workspaceSid, patch, actor, extensions = {}) {
       return db.tx(async (tx): Promise<Result<AdminCommit<Workspace>>> => {
         const current = await workspaceOf(tx, workspaceSid, true);
         if (!current) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
         const activities = (await tx.rows<ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = $1 ORDER BY a.created_at, a.seq`, [workspaceSid])).map(toActivity);
         const next = applyWorkspacePatch(current, patch, activities, tx.now);
         if (!next.ok) return next;
+        const { routingHold, breaker, endOutageHold } = extensions;
+        // The settings row is locked as the breaker's decisions lock it (outage-hold.ts).
+        const breakerNow = await breakerSettings(tx, workspaceSid, true);
+        let breakerNext: BreakerSettings | null = null;
+        if (breaker !== undefined && !isEmptyBreakerPatch(breaker)) {
+          const checked = applyBreakerPatch(breakerNow as BreakerSettings, breaker);
+          if (!checked.ok) return checked;
+          breakerNext = checked.value;
+        }
+        const hold = await activeHold(tx, workspaceSid);
+        if (endOutageHold === true && !hold) return refuse('conflict', `Workspace ${workspaceSid} has no active outage hold to end`, 'EndOutageHold');
+        // Everything is checked: from here on every write lands.
         if (routingHold !== undefined) await tx.run('UPDATE logout_settings SET routing_hold = $1, updated_at = $2 WHERE workspace_sid = $3', [routingHold ? 1 : 0, tx.now, workspaceSid]);
-        // Only the hold asked for: no workspace.updated event for a setting that lives elsewhere.
-        if (routingHold !== undefined && Object.values(patch).every((v) => v === undefined)) return ok({ value: current, events: [] });
+        if (breakerNext) await saveBreakerSettings(tx, workspaceSid, breakerNext);
+        const events: WorkspaceEvent[] = [];
+        // Ended early, or the breaker turned off under it: held workers get their ordinary due times back.
+        if (hold && (endOutageHold === true || breakerNext?.enabled === false)) events.push((await endHold(tx, hold, endOutageHold === true ? 'ended-early' : 'breaker-off', actor, tx.now)).event);
+        // Only Rollcall's settings asked for: no workspace.updated event for settings that live elsewhere.
+        const extended = routingHold !== undefined || breaker !== undefined || endOutageHold !== undefined;
+        if (extended && Object.values(patch).every((v) => v === undefined)) return ok({ value: current, events });
         const w = next.value;
         await tx.run(`UPDATE workspaces SET friendly_name = $1, default_activity_sid = $2, timeout_activity_sid = $3, event_callback_url = $4, events_filter = $5,
           multi_task_enabled = $6, updated_at = $7 WHERE sid = $8`,
         [w.friendlyName, w.defaultActivitySid, w.timeoutActivitySid, w.eventCallbackUrl, w.eventsFilter, w.multiTaskEnabled ? 1 : 0, tx.now, workspaceSid]);
         const event = workspaceEvent({ sid: newSid('event'), workspace: w, at: tx.now, actor }, activities);
         await recordEvent(tx, event);
-        return ok({ value: w, events: [event] });
+        return ok({ value: w, events: [...events, event] });
       });
     },
     async createActivity(input) {

@@ -5,11 +5,14 @@
  * find nothing left to do. Never edit a released migration: add the next number.
  */
 import type pg from 'pg';
+import { OUTAGE_HOLD_SCHEMA } from './outage-hold.js';
 import { SCHEMA_V1 } from './schema.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the whole schema as SQLite's migrations 1–11 leave it (see schema.ts).
   SCHEMA_V1,
+  // 2: the mass-disconnect breaker (SQLite's migration 12).
+  OUTAGE_HOLD_SCHEMA,
 ];
 
 /** One key per schema: stores in different schemas of one database migrate independently. */

@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON } from '../../../test/support/postgres.js';
-import { describeStoreContract } from '../contract.js';
+import { describeStoreContract, type StoreFactory } from '../contract.js';
+import { describeOutageHoldContract } from '../outage-hold-contract.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 
 const engine = 'PostgreSQL (a schema per test)';
@@ -10,7 +11,7 @@ if (NO_POSTGRES) {
     it.skip(NO_POSTGRES_REASON, () => undefined);
   });
 } else {
-  describeStoreContract(engine, async (clock) => {
+  const factory: StoreFactory = async (clock) => {
     const schema = await createTestSchema();
     const open = () => createPostgresStore({ url: schema.url, pgOptions: schema.pgOptions, clock, poolSize: 2 });
     let store: PostgresStore = await open();
@@ -28,5 +29,7 @@ if (NO_POSTGRES) {
         await schema.drop();
       },
     };
-  });
+  };
+  describeStoreContract(engine, factory);
+  describeOutageHoldContract(engine, factory);
 }

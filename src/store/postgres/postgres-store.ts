@@ -20,6 +20,7 @@ import { appendLog } from './activity-rollup.js';
 import { PgDatabase } from './database.js';
 import { recordEvent } from './event-log.js';
 import { migrate } from './migrations.js';
+import { createOutageHoldVerbs } from './outage-hold.js';
 import { createPresenceVerbs } from './presence-verbs.js';
 import { PgPresenceWriter } from './presence-writer.js';
 import { PgRoutingWriter } from './routing-writer.js';
@@ -64,6 +65,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...createWorkspaceQueries(db),
     ...createWorkerChange(db, writer),
     ...createPresenceVerbs(db, writer, { nodeLeaseMs: options.nodeLeaseMs ?? 15_000 }),
+    ...createOutageHoldVerbs(db),
     async createAccount(friendlyName) {
       return db.tx(async (tx) => {
         const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: tx.now };

@@ -9,7 +9,9 @@ import type { DisconnectReason } from '../../core/presence.js';
 import type { LogoutSettings } from '../../core/resources.js';
 import type { PresenceCommit, Store } from '../../service/ports.js';
 import { toActivity, toSettings, type ActivityRow, type SettingsRow } from '../sqlite/rows.js';
+import { withDueTimes } from '../sqlite/outage-hold.js';
 import type { PgDatabase, Tx } from './database.js';
+import { afterDisconnections, breakerEvidence, reapplyHold } from './outage-hold.js';
 import { lockWorker, type PgPresenceWriter } from './presence-writer.js';
 
 type PresenceVerbs = Pick<Store, 'openConnection' | 'endConnection' | 'endConnections' | 'setActivity' | 'claimDueDeadlines' | 'nextDueAt'
@@ -75,7 +77,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
       });
     },
     async endConnection(ending) {
-      return db.tx((tx) => endOne(tx, ending.connectionId, ending.reason, ending.lastSeenAt));
+      return db.tx(async (tx) => {
+        const commit = await endOne(tx, ending.connectionId, ending.reason, ending.lastSeenAt);
+        return commit ? ((await afterDisconnections(tx, [commit]))[0] ?? null) : null;
+      });
     },
     async endConnections(endings) {
       return db.tx(async (tx) => {
@@ -84,7 +89,7 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
           const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt);
           if (commit) commits.push(commit);
         }
-        return commits;
+        return afterDisconnections(tx, commits);
       });
     },
     async setActivity(request) {
@@ -111,7 +116,9 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
       return db.tx(async (tx) => {
         const commits: PresenceCommit[] = [];
         for (const due of await tx.rows<{ worker_sid: string; deadline_id: number }>(CLAIM, [tx.now, limit])) {
-          const commit = await writer.run(tx, due.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: due.deadline_id });
+          // A deadline the breaker held logs out like any other; its evidence names the hold.
+          const breaker = await breakerEvidence(tx, due.worker_sid, due.deadline_id);
+          const commit = await writer.run(tx, due.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: due.deadline_id, breaker });
           if (commit) commits.push(commit);
         }
         return commits;
@@ -138,7 +145,9 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
           const commit = await writer.run(tx, w.sid, { type: 'policy-changed', at: tx.now });
           if (commit && commit.outputs.length > 0) commits.push(commit);
         }
-        return ok({ settings: { ...s, updatedBy: actor }, commits });
+        // Deadlines an outage hold holds stay held, at their new ordinary time or the hold's end.
+        const moved = await reapplyHold(tx, workspaceSid);
+        return ok({ settings: { ...s, updatedBy: actor }, commits: commits.map((c) => withDueTimes(c, moved)) });
       });
     },
 
@@ -159,7 +168,7 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
           commits.push(...await endNodeConnections(tx, node.id, reason, node.heartbeat_at));
           await tx.run('UPDATE nodes SET retired_at = $1 WHERE id = $2', [tx.now, node.id]);
         }
-        return commits;
+        return afterDisconnections(tx, commits);
       });
     },
     async retireNode(nodeId, reason) {
@@ -167,7 +176,7 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
         await tx.one('SELECT 1 FROM nodes WHERE id = $1 FOR UPDATE', [nodeId]);
         const commits = await endNodeConnections(tx, nodeId, reason, tx.now);
         await tx.run('UPDATE nodes SET retired_at = $1, heartbeat_at = $1 WHERE id = $2', [tx.now, nodeId]);
-        return commits;
+        return afterDisconnections(tx, commits);
       });
     },
   };

@@ -10,6 +10,8 @@ import { workerEvent } from '../../core/events.js';
 import type { Activity, ApiKey, Worker, Workspace } from '../../core/resources.js';
 import { checkWorkerDeletion } from '../../core/worker-removal.js';
 import { applyWorkspacePatch } from '../../core/workspace-settings.js';
+import { applyBreakerPatch, isEmptyBreakerPatch, type BreakerSettings } from '../../core/outage-breaker.js';
+import type { OutageHolds } from './outage-hold.js';
 import { newSid } from '../../service/ids.js';
 import type { AdminCommit, AdminStore, Clock, PageOf, PageRequest } from '../../service/ports.js';
 import { WORKER_COLUMNS, WORKER_FROM, WORKER_SELECT, type PresenceWriter } from './presence-writer.js';
@@ -37,7 +39,7 @@ const EVENT_FILTER = `workspace_sid = @ws
 const LOG_SCOPE = `l.workspace_sid = @ws AND (@workerSid IS NULL OR l.worker_sid = @workerSid)
   AND EXISTS (SELECT 1 FROM workers w WHERE w.sid = l.worker_sid)`;
 
-export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, writer: PresenceWriter): AdminStore {
+export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, writer: PresenceWriter, holds: OutageHolds): AdminStore {
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const read = <T>(fn: () => T): T => db.transaction(fn).deferred();
   const q = {
@@ -85,7 +87,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
       : refuse('version-mismatch', `Worker ${row.sid} is at version ${row.version}, not ${ifMatchVersion}`);
 
   return {
-    async updateWorkspace(workspaceSid, patch, actor, routingHold) {
+    async updateWorkspace(workspaceSid, patch, actor, extensions = {}) {
       return tx((): Result<AdminCommit<Workspace>> => {
         const current = workspaceOf(workspaceSid);
         if (!current) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
@@ -93,15 +95,30 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
         const at = clock.now();
         const next = applyWorkspacePatch(current, patch, activities, at);
         if (!next.ok) return next;
+        const { routingHold, breaker, endOutageHold } = extensions;
+        let breakerNext: BreakerSettings | null = null;
+        if (breaker !== undefined && !isEmptyBreakerPatch(breaker)) {
+          const checked = applyBreakerPatch(holds.settings(workspaceSid) as BreakerSettings, breaker);
+          if (!checked.ok) return checked;
+          breakerNext = checked.value;
+        }
+        const hold = holds.active(workspaceSid);
+        if (endOutageHold === true && !hold) return refuse('conflict', `Workspace ${workspaceSid} has no active outage hold to end`, 'EndOutageHold');
+        // Everything is checked: from here on every write lands.
         if (routingHold !== undefined) db.prepare('UPDATE logout_settings SET routing_hold = ?, updated_at = ? WHERE workspace_sid = ?').run(routingHold ? 1 : 0, at, workspaceSid);
-        // Only the hold asked for: no workspace.updated event for a setting that lives elsewhere.
-        if (routingHold !== undefined && Object.values(patch).every((v) => v === undefined)) return ok({ value: current, events: [] });
+        if (breakerNext) holds.saveSettings(workspaceSid, breakerNext, at);
+        const events = [];
+        // Ended early, or the breaker turned off under it: held workers get their ordinary due times back.
+        if (hold && (endOutageHold === true || breakerNext?.enabled === false)) events.push(holds.end(hold, endOutageHold === true ? 'ended-early' : 'breaker-off', actor, at, at).event);
+        // Only Rollcall's settings asked for: no workspace.updated event for settings that live elsewhere.
+        const extended = routingHold !== undefined || breaker !== undefined || endOutageHold !== undefined;
+        if (extended && Object.values(patch).every((v) => v === undefined)) return ok({ value: current, events });
         const w = next.value;
         db.prepare('UPDATE workspaces SET friendly_name = ?, default_activity_sid = ?, timeout_activity_sid = ?, event_callback_url = ?, events_filter = ?, multi_task_enabled = ?, updated_at = ? WHERE sid = ?')
           .run(w.friendlyName, w.defaultActivitySid, w.timeoutActivitySid, w.eventCallbackUrl, w.eventsFilter, w.multiTaskEnabled ? 1 : 0, at, workspaceSid);
         const event = workspaceEvent({ sid: newSid('event'), workspace: w, at, actor }, activities);
         writer.recordEvent(event);
-        return ok({ value: w, events: [event] });
+        return ok({ value: w, events: [...events, event] });
       });
     },
     async createActivity(input) {

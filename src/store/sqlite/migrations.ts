@@ -11,6 +11,7 @@ import { CONSOLE_MIGRATION } from './console-queries.js';
 import { REPORTS_MIGRATION } from './report-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
 import { TRANSFERS_MIGRATION } from './routing-transfers.js';
+import { OUTAGE_HOLD_MIGRATION } from './outage-hold.js';
 import { WORKSPACES_MIGRATION } from './workspace-queries.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -170,6 +171,9 @@ export const MIGRATIONS: readonly string[] = [
   RETENTION_MIGRATION,
   // 11: reports — the per-worker, per-UTC-day activity roll-up (backfilled), kept by the log's writers.
   ROLLUP_MIGRATION,
+  // 12: the mass-disconnect breaker — its settings on the workspace's logout settings, its holds
+  // and the deadlines they hold.
+  OUTAGE_HOLD_MIGRATION,
 ];
 
 /** Applies every migration newer than the database's `user_version`. */

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeStoreContract } from '../contract.js';
+import { describeStoreContract, type StoreFactory } from '../contract.js';
+import { describeOutageHoldContract } from '../outage-hold-contract.js';
 import { describeRoutingContract } from '../routing-contract.js';
 import { createSqliteStore } from './sqlite-store.js';
 
-describeStoreContract('SQLite (a real file per test)', async (clock) => {
+const realFile: StoreFactory = async (clock) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-store-'));
   const file = path.join(dir, 'rollcall.sqlite');
   let store = createSqliteStore({ file, clock });
@@ -23,7 +24,10 @@ describeStoreContract('SQLite (a real file per test)', async (clock) => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+};
+
+describeStoreContract('SQLite (a real file per test)', realFile);
+describeOutageHoldContract('SQLite (a real file per test)', realFile);
 
 describeRoutingContract('SQLite (a real file per test)', async (clock) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-routing-'));

@@ -34,6 +34,7 @@ import { createRoutingTasks } from './routing-tasks.js';
 import { createTransferVerbs, TransferWriter } from './routing-transfers.js';
 import { RoutingWriter } from './routing-writer.js';
 import { migrate } from './migrations.js';
+import { createOutageHoldVerbs, OutageHolds, withDueTimes } from './outage-hold.js';
 import { cachedPrepare } from './statement-cache.js';
 import { PresenceWriter, WORKER_SELECT } from './presence-writer.js';
 import {
@@ -80,6 +81,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const transferWriter = new TransferWriter(db, routingWriter);
   routingWriter.attachTransfers(transferWriter);
   writer.attachOutbox(new CallbackOutbox(db));
+  const holds = new OutageHolds(db, (event) => writer.recordEvent(event));
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
 
@@ -120,7 +122,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   };
 
   const store: SqliteStore = {
-    ...createAdminQueries(db, clock, writer),
+    ...createAdminQueries(db, clock, writer, holds),
+    ...createOutageHoldVerbs(db, clock, holds),
     ...createRoutingCatalog(db, clock, routingWriter),
     ...createRoutingTasks(db, clock, writer, routingWriter),
     ...createTransferVerbs(db, clock, routingWriter, transferWriter),
@@ -225,7 +228,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       });
     },
     async endConnection(ending: ConnectionEnding) {
-      return tx(() => endOne(ending.connectionId, ending.reason, ending.lastSeenAt, clock.now()));
+      return tx(() => {
+        const at = clock.now();
+        const commit = endOne(ending.connectionId, ending.reason, ending.lastSeenAt, at);
+        return commit ? (holds.afterDisconnections([commit], at)[0] ?? null) : null;
+      });
     },
     async endConnections(endings: readonly ConnectionEnding[]) {
       return tx(() => {
@@ -235,7 +242,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           const commit = endOne(e.connectionId, e.reason, e.lastSeenAt, at);
           if (commit) commits.push(commit);
         }
-        return commits;
+        return holds.afterDisconnections(commits, at);
       });
     },
     async setActivity(request: ActivityChangeRequest) {
@@ -267,7 +274,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         // Fewer than `limit` when the budget runs out: the scheduler then re-reads the earliest
         // due time, which is already past, and claims the rest after a turn of the loop.
         for (const due of q.dueDeadlines.all(at, limit)) {
-          const commit = writer.run(due.worker_sid, at, { type: 'due-time-reached', at, deadlineId: due.deadline_id });
+          // A deadline the breaker held logs out like any other; its evidence names the hold.
+          const breaker = holds.evidenceFor(due.worker_sid, due.deadline_id);
+          const commit = writer.run(due.worker_sid, at, { type: 'due-time-reached', at, deadlineId: due.deadline_id, breaker });
           if (commit) commits.push(commit);
           if (performance.now() > until) break;
         }
@@ -293,7 +302,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           const commit = writer.run(w.sid, at, { type: 'policy-changed', at });
           if (commit && commit.outputs.length > 0) commits.push(commit);
         }
-        return ok({ settings: { ...s, updatedBy: actor }, commits });
+        // Deadlines an outage hold holds stay held, at their new ordinary time or the hold's end.
+        const moved = holds.reapply(workspaceSid);
+        return ok({ settings: { ...s, updatedBy: actor }, commits: commits.map((c) => withDueTimes(c, moved)) });
       });
     },
 
@@ -313,7 +324,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           commits.push(...endNodeConnections(node.id, reason, node.heartbeat_at, at));
           prepare('UPDATE nodes SET retired_at = ? WHERE id = ?').run(at, node.id);
         }
-        return commits;
+        return holds.afterDisconnections(commits, at);
       });
     },
     async retireNode(nodeId, reason) {
@@ -321,7 +332,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const at = clock.now();
         const commits = endNodeConnections(nodeId, reason, at, at);
         prepare('UPDATE nodes SET retired_at = ?, heartbeat_at = ? WHERE id = ?').run(at, at, nodeId);
-        return commits;
+        return holds.afterDisconnections(commits, at);
       });
     },
 

@@ -90,6 +90,8 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
           'DELETE FROM tasks WHERE workspace_sid = ?',
           'DELETE FROM workflows WHERE workspace_sid = ?',
           'DELETE FROM task_queues WHERE workspace_sid = ?',
+          'DELETE FROM outage_hold_workers WHERE hold_sid IN (SELECT sid FROM outage_holds WHERE workspace_sid = ?)',
+          'DELETE FROM outage_holds WHERE workspace_sid = ?',
           'DELETE FROM deadlines WHERE worker_sid IN (SELECT sid FROM workers WHERE workspace_sid = ?)',
           'DELETE FROM workers WHERE workspace_sid = ?',
           'DELETE FROM task_channels WHERE workspace_sid = ?',

@@ -21,6 +21,7 @@ import { api, ApiError, fieldError, messageOf } from '../api';
 import type { Settings } from '../contract';
 import { dateAndTime } from '../describe';
 import { useStashedState } from '../session/drafts';
+import { BreakerForm } from '../settings/breaker-form';
 import { DisconnectionHelp } from '../settings/disconnection-help';
 import { thresholdForWire, thresholdProblem } from '../settings/threshold';
 import { LoadError, LoadingRows } from '../shell/page-states';
@@ -45,7 +46,10 @@ export function SettingsPage(): ReactNode {
         who are there and nobody is billed for hours an absent agent sat available.
       </PageTitle>
       {settings.data ? (
-        <SettingsForm settings={settings.data} onSaved={settings.set} />
+        <Stack orientation="vertical" spacing="space80">
+          <SettingsForm settings={settings.data} onSaved={settings.set} />
+          <BreakerForm settings={settings.data} onSaved={settings.set} />
+        </Stack>
       ) : settings.error ? (
         <LoadError error={settings.error} onRetry={() => void settings.reload()} what="the logout settings" />
       ) : (

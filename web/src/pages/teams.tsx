@@ -16,6 +16,7 @@ import { EmptyState, LoadingRows } from '../shell/page-states';
 import { PageTitle } from '../shell/page-title';
 import { useToast } from '../shell/toasts';
 import { ChangeFeed } from '../teams/change-feed';
+import { OutageBanner } from '../teams/outage-banner';
 import { NO_FILTER, select } from '../teams/team-filter';
 import type { TeamCounts, TeamFilter } from '../teams/team-filter';
 import { TeamFilters } from '../teams/team-filters';
@@ -79,6 +80,7 @@ export function TeamsPage(): ReactNode {
     <Box>
       <TeamRowStyles />
       <TeamsHeader status={live.status} settings={live.settings} />
+      <OutageBanner hold={live.settings?.outage_hold ?? null} />
       {!live.loaded ? (
         <LoadingRows rows={8} label="Connecting to the live stream…" />
       ) : (
