@@ -10,6 +10,7 @@ import type { WorkspaceEvent } from '../../core/resources.js';
 import type { CallbackAttemptOutcome, CallbackDelivery, CallbackStore } from '../../service/callback-ports.js';
 import type { Clock } from '../../service/ports.js';
 import { cachedPrepare } from './statement-cache.js';
+import { writeTx } from './transaction.js';
 
 /** Migration 8: the callback outbox. */
 export const CALLBACK_MIGRATION = `
@@ -96,14 +97,14 @@ export function createCallbackQueries(db: BetterSqlite3.Database, clock: Clock):
   const prepare = cachedPrepare(db);
   return {
     async claimDueCallbacks(limit, leaseMs) {
-      return db.transaction(() => {
+      return writeTx(db, () => {
         const now = clock.now();
         const rows = prepare<[number, number], OutboxRow>("SELECT * FROM callback_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?").all(now, limit);
         // A lease: a row in flight is not claimed again, and one a crash left in flight is retried when it ends.
         const lease = prepare('UPDATE callback_outbox SET next_attempt_at = ? WHERE id = ?');
         for (const r of rows) lease.run(now + leaseMs, r.id);
         return rows.map(toDelivery);
-      }).immediate();
+      });
     },
     async nextCallbackDueAt() {
       return prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM callback_outbox WHERE status = 'pending'").get()?.at ?? null;

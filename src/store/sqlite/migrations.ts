@@ -12,6 +12,7 @@ import { REPORTS_MIGRATION } from './report-queries.js';
 import { ROUTING_MIGRATION } from './routing-rows.js';
 import { TRANSFERS_MIGRATION } from './routing-transfers.js';
 import { WORKSPACES_MIGRATION } from './workspace-queries.js';
+import { writeTx } from './transaction.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: accounts, workspaces, activities, workers and the presence tables.
@@ -176,9 +177,9 @@ export const MIGRATIONS: readonly string[] = [
 export function migrate(db: BetterSqlite3.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let i = current; i < MIGRATIONS.length; i++) {
-    db.transaction(() => {
+    writeTx(db, () => {
       db.exec(MIGRATIONS[i] ?? '');
       db.pragma(`user_version = ${i + 1}`);
-    }).immediate();
+    });
   }
 }

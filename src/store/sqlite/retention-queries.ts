@@ -7,6 +7,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { PruneCounts, RetentionCutoffs, RetentionStore } from '../../service/ports.js';
+import { writeTx } from './transaction.js';
 
 /**
  * Migration 10: the activity log stays append-only, except that retention may remove entries older
@@ -22,7 +23,6 @@ export const RETENTION_MIGRATION = `
 `;
 
 export function createRetentionQueries(db: BetterSqlite3.Database): RetentionStore {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const q = {
     workspaces: db.prepare<[], { sid: string }>('SELECT sid FROM workspaces ORDER BY sid'),
     mark: db.prepare<[number]>('UPDATE retention_marks SET history_before = ? WHERE id = 1'),
@@ -48,7 +48,7 @@ export function createRetentionQueries(db: BetterSqlite3.Database): RetentionSto
 
   return {
     async pruneBatch(cutoffs: RetentionCutoffs, batch: number): Promise<PruneCounts> {
-      return tx(() => {
+      return writeTx(db, () => {
         const counts = { events: 0, callbacks: 0, tasks: 0, activityLog: 0, rollup: 0, episodes: 0, nodes: 0 };
         q.mark.run(cutoffs.historyBefore ?? 0);
         for (const { sid } of q.workspaces.all()) {

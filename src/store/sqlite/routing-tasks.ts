@@ -21,6 +21,7 @@ import {
 } from './routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import { newEffects, type RoutingEffects, type RoutingWriter } from './routing-writer.js';
+import { writeTx } from './transaction.js';
 
 type TaskVerbs = Pick<RoutingStore,
   | 'createTask' | 'findTask' | 'updateTask' | 'deleteTask' | 'listReservations' | 'findReservation' | 'updateReservation'
@@ -47,7 +48,6 @@ function parsedExpression(source: string): ReturnType<typeof parseExpression> {
 }
 
 export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, presence: PresenceWriter, writer: RoutingWriter): TaskVerbs {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
   const q = {
     multiTask: prepare<[string], { multi_task_enabled: number }>('SELECT multi_task_enabled FROM workspaces WHERE sid = ?'),
@@ -138,7 +138,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
 
   return {
     async createTask(workspaceSid, input, _actor) {
-      return tx((): Result<{ task: Task; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ task: Task; commit: RoutingCommit }> => {
         if (input.workflowSid === undefined) return refuse('invalid-parameter', 'WorkflowSid is required', 'WorkflowSid');
         const config = configOf(workspaceSid, input.workflowSid);
         if (!config) return refuse('invalid-parameter', `WorkflowSid ${input.workflowSid} is not a workflow of this workspace`, 'WorkflowSid');
@@ -178,7 +178,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       return row ? toTask(row) : null;
     },
     async updateTask(workspaceSid, sid, update) {
-      return tx((): Result<{ task: Task; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ task: Task; commit: RoutingCommit }> => {
         const row = q.task.get(workspaceSid, sid);
         if (!row) return refuse('not-found', `Task ${sid} was not found`);
         const task = toTask(row);
@@ -211,7 +211,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       });
     },
     async deleteTask(workspaceSid, sid, ifMatchVersion) {
-      return tx((): Result<RoutingCommit> => {
+      return writeTx(db, (): Result<RoutingCommit> => {
         const row = q.task.get(workspaceSid, sid);
         if (!row) return refuse('not-found', `Task ${sid} was not found`);
         if (ifMatchVersion !== undefined && ifMatchVersion !== row.version) return refuse('version-mismatch', `Task ${sid} is at version ${row.version}, not ${ifMatchVersion}`);
@@ -238,7 +238,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       return r && r.workspaceSid === workspaceSid ? r : null;
     },
     async updateReservation(update) {
-      return tx((): Result<{ reservation: Reservation; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ reservation: Reservation; commit: RoutingCommit }> => {
         const reservation = writer.reservation(update.reservationSid);
         if (!reservation || reservation.workspaceSid !== update.workspaceSid) return refuse('not-found', `Reservation ${update.reservationSid} was not found`);
         if (update.workerSid !== undefined && reservation.workerSid !== update.workerSid) return refuse('not-found', `Reservation ${update.reservationSid} is not a reservation of worker ${update.workerSid}`);
@@ -296,7 +296,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         ORDER BY t.priority DESC, COALESCE(t.virtual_start_at, t.created_at), t.rowid LIMIT ?`).all(workspaceSid, limit).map(toTask);
     },
     async skipTarget(workspaceSid, taskSid, from) {
-      return tx(() => {
+      return writeTx(db, () => {
         const task = writer.task(taskSid);
         if (!task || task.workspaceSid !== workspaceSid || task.assignmentStatus !== 'pending') return null;
         if (task.filterIndex !== from.filterIndex || task.targetIndex !== from.targetIndex) return null;
@@ -311,7 +311,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       });
     },
     async reserve(input) {
-      return tx((): Result<{ reservation: Reservation; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ reservation: Reservation; commit: RoutingCommit }> => {
         const task = writer.task(input.taskSid);
         if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuse('conflict', `Task ${input.taskSid} is no longer waiting`);
         const queue = q.queue.get(task.queueSid);
@@ -355,7 +355,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
       return row?.due ?? null;
     },
     async claimRoutingDue(limit) {
-      return tx(() => {
+      return writeTx(db, () => {
         const at = clock.now();
         const commits: RoutingCommit[] = [];
         const expired = prepare<[number, number], { sid: string; workspace_sid: string }>(`SELECT sid, workspace_sid FROM tasks WHERE assignment_status IN ('pending', 'reserved') AND expires_at <= ? ORDER BY expires_at LIMIT ?`).all(at, limit);

@@ -17,6 +17,7 @@ import type { Clock } from '../../service/ports.js';
 import type { RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import { newEffects, type OfferEnd, type RoutingEffects, type RoutingWriter, type TransferHooks } from './routing-writer.js';
 import { cachedPrepare } from './statement-cache.js';
+import { writeTx } from './transaction.js';
 
 export const TRANSFERS_MIGRATION = `
   CREATE TABLE task_transfers (
@@ -172,7 +173,6 @@ export class TransferWriter implements TransferHooks {
 type TransferVerbs = Pick<RoutingStore, 'createTransfer' | 'cancelTransfer' | 'reservationTransfers'>;
 
 export function createTransferVerbs(db: BetterSqlite3.Database, clock: Clock, routing: RoutingWriter, transfers: TransferWriter): TransferVerbs {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
   const commitOf = (effects: RoutingEffects): RoutingCommit => ({
     events: effects.events, pushes: routing.finalPushes(effects), presence: [], touchedWorkers: [...effects.touchedWorkers],
@@ -185,7 +185,7 @@ export function createTransferVerbs(db: BetterSqlite3.Database, clock: Clock, ro
 
   return {
     async createTransfer(input) {
-      return tx((): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
         const found = routing.reservation(input.reservationSid);
         const reservation = found && found.workspaceSid === input.workspaceSid ? found : null;
         const task = reservation ? routing.task(reservation.taskSid) : null;
@@ -222,7 +222,7 @@ export function createTransferVerbs(db: BetterSqlite3.Database, clock: Clock, ro
       });
     },
     async cancelTransfer(input) {
-      return tx((): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
         const transfer = transfers.find(input.transferSid);
         if (!transfer || transfer.workspaceSid !== input.workspaceSid) return refuse('not-found', `Transfer ${input.transferSid} was not found`);
         if (transfer.initiatingWorkerSid !== input.workerSid) return refuse('invalid-parameter', `Transfer ${transfer.sid} was not made by worker ${input.workerSid}`, 'TransferSid');

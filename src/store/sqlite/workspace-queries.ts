@@ -11,6 +11,7 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, Store, WorkspaceSeed } from '../../service/ports.js';
 import { toWorkspace, type WorkspaceRow } from './rows.js';
 import { cachedPrepare } from './statement-cache.js';
+import { writeTx } from './transaction.js';
 
 /**
  * Migration 7: the workspace the Flex Configuration names (absent: the account's first), and
@@ -33,7 +34,6 @@ const FIFO_RESERVATION_TIMEOUT_S = 120;
 type WorkspaceQueries = Pick<Store, 'createWorkspace' | 'deleteWorkspace' | 'flexWorkspaceSid' | 'setFlexWorkspace'>;
 
 export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock): WorkspaceQueries {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
   const workspace = prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?');
   const flexSid = (accountSid: string): string | null => {
@@ -53,7 +53,7 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
 
   return {
     async createWorkspace(seed: WorkspaceSeed) {
-      return tx(() => {
+      return writeTx(db, () => {
         const at = clock.now();
         const sid = newSid('workspace');
         const activities = seed.activities.map((a) => ({ ...a, sid: newSid('activity') }));
@@ -73,7 +73,7 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
     },
 
     async deleteWorkspace(accountSid, sid) {
-      return tx((): Result<Workspace> => {
+      return writeTx(db, (): Result<Workspace> => {
         const row = workspace.get(sid);
         if (!row || row.account_sid !== accountSid) return refuse('not-found', `Workspace ${sid} was not found`);
         if (flexSid(accountSid) === sid) {
@@ -106,7 +106,7 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
     },
 
     async setFlexWorkspace(accountSid, workspaceSid) {
-      tx(() => {
+      writeTx(db, () => {
         prepare(`INSERT INTO flex_configuration (account_sid, workspace_sid, updated_at) VALUES (?, ?, ?)
           ON CONFLICT (account_sid) DO UPDATE SET workspace_sid = excluded.workspace_sid, updated_at = excluded.updated_at`).run(accountSid, workspaceSid, clock.now());
       });
