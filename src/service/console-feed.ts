@@ -13,7 +13,7 @@
  */
 import type { Activity, LogoutSettings } from '../core/resources.js';
 import type { ConsoleStore, SequencedEvent, TeamMember } from './console-ports.js';
-import type { Bus, Cancel, Clock, Log, Store } from './ports.js';
+import type { AdminStore, Bus, Cancel, Clock, EventStore, Log, PresenceStore } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 
 export interface ActivitySummary {
@@ -48,7 +48,7 @@ export interface FeedSubscriber {
 }
 
 export interface ConsoleFeedOptions {
-  readonly store: Store & ConsoleStore;
+  readonly store: ConsoleStore & Pick<AdminStore, 'findActivity' | 'listActivities'> & Pick<PresenceStore, 'logoutSettings'> & Pick<EventStore, 'workersByActivity'>;
   readonly bus: Bus;
   readonly presence: PresenceService;
   readonly clock: Clock;

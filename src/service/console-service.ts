@@ -10,10 +10,10 @@ import type { Workspace } from '../core/resources.js';
 import { issueAccessToken } from './access-tokens.js';
 import type { ConsoleSession, ConsoleStore, TeamMember } from './console-ports.js';
 import { authenticate } from './credentials.js';
-import type { Clock, Store } from './ports.js';
+import type { AdminStore, Clock, PresenceStore } from './ports.js';
 
 export interface ConsoleServiceOptions {
-  readonly store: Store & ConsoleStore;
+  readonly store: ConsoleStore & AdminStore & Pick<PresenceStore, 'findWorker'>;
   readonly clock: Clock;
   readonly sessionTtlMs: number;
   readonly agentLinkTtlMs: number;
@@ -47,7 +47,7 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 const newToken = (): string => randomBytes(32).toString('base64url');
 
 export class ConsoleService {
-  private readonly store: Store & ConsoleStore;
+  private readonly store: ConsoleStore & AdminStore & Pick<PresenceStore, 'findWorker'>;
   private readonly failures = new Map<string, number[]>();
 
   constructor(private readonly options: ConsoleServiceOptions) {

@@ -10,11 +10,11 @@ import type { LogoutSettings } from '../core/resources.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { StoreHealth } from './store-health.js';
 import type {
-  ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, PresenceCommit, Store,
+  ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, NodeStore, PresenceCommit, PresenceStore,
 } from './ports.js';
 
 export interface PresenceServiceOptions {
-  readonly store: Store;
+  readonly store: PresenceStore & NodeStore;
   readonly bus: Bus;
   readonly clock: Clock;
   readonly log: Log;
@@ -27,7 +27,7 @@ export interface PresenceServiceOptions {
 export class PresenceService {
   readonly scheduler: DeadlineScheduler<PresenceCommit>;
   readonly health: StoreHealth;
-  private readonly store: Store;
+  private readonly store: PresenceStore & NodeStore;
   private readonly bus: Bus;
   private readonly log: Log;
   private readonly listeners: ((commits: readonly PresenceCommit[]) => void)[] = [];
@@ -117,7 +117,7 @@ export class PresenceService {
     return result;
   }
 
-  async createWorker(input: Parameters<Store['createWorker']>[0]): Promise<Result<PresenceCommit>> {
+  async createWorker(input: Parameters<PresenceStore['createWorker']>[0]): Promise<Result<PresenceCommit>> {
     const result = await this.store.createWorker(input);
     if (result.ok) this.afterCommit([result.value]);
     return result;
