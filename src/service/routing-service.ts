@@ -30,6 +30,8 @@ interface WorkspaceView {
   readonly workers: Map<string, CandidateWorker>;
   readonly queues: Map<string, QueueView>;
   readonly workflows: Map<string, WorkflowConfig>;
+  /** Per worker, the sequence number of the read its entry came from: an older answer never replaces a newer one. */
+  readonly readSeq: Map<string, number>;
   passQueued: boolean;
   passRunning: boolean;
   passAgain: boolean;
@@ -65,6 +67,9 @@ export class RoutingService {
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
+  private readonly adding = new Map<string, Promise<void>>();
+  /** Numbers every read of workers, in the order they were asked (answers may land in any order). */
+  private reads = 0;
 
   constructor(private readonly options: RoutingServiceOptions) {
     this.store = options.store;
@@ -92,14 +97,23 @@ export class RoutingService {
   /** Starts routing a workspace (at start, and when one is created); a known one is left as it is. */
   async addWorkspace(workspaceSid: string): Promise<void> {
     if (this.views.has(workspaceSid)) return;
+    // Two callers at once (start, and the workspace's creation) share one load.
+    const pending = this.adding.get(workspaceSid) ?? this.loadWorkspace(workspaceSid).finally(() => this.adding.delete(workspaceSid));
+    this.adding.set(workspaceSid, pending);
+    await pending;
+  }
+
+  private async loadWorkspace(workspaceSid: string): Promise<void> {
     const setting = (await this.store.routingWorkspaces()).find((w) => w.workspaceSid === workspaceSid);
     if (!setting) return;
     await this.store.ensureChannels(workspaceSid);
-    const view: WorkspaceView = { holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), passQueued: false, passRunning: false, passAgain: false };
+    const view: WorkspaceView = {
+      holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), readSeq: new Map(),
+      passQueued: false, passRunning: false, passAgain: false,
+    };
     this.views.set(workspaceSid, view);
-    for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
+    await this.reloadWorkers(workspaceSid);
     await this.reloadCatalog(workspaceSid);
-    this.kick(workspaceSid);
   }
 
   /** Forgets a deleted workspace; a pass already running for it finds nothing left to offer. */
@@ -186,7 +200,8 @@ export class RoutingService {
     if (!result.ok) return result;
     this.publish(result.value.commit);
     this.kick(input.workspaceSid);
-    await this.scheduler.start();
+    // The transfer may have set a timeout; a scheduler stopped meanwhile stays stopped.
+    await this.scheduler.refresh();
     return { ok: true, value: result.value.transfer };
   }
 
@@ -221,10 +236,23 @@ export class RoutingService {
 
   /** Re-reads every worker of a workspace and the queues' member sets. */
   private async reloadWorkers(workspaceSid: string): Promise<void> {
+    if (!this.views.has(workspaceSid)) return;
+    const seq = ++this.reads;
+    const candidates = await this.store.routingCandidates(workspaceSid);
     const view = this.views.get(workspaceSid);
     if (!view) return;
-    view.workers.clear();
-    for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
+    const listed = new Set<string>();
+    for (const w of candidates) {
+      listed.add(w.sid);
+      if ((view.readSeq.get(w.sid) ?? 0) > seq) continue;
+      view.readSeq.set(w.sid, seq);
+      view.workers.set(w.sid, w);
+    }
+    for (const sid of [...view.workers.keys()]) {
+      if (listed.has(sid) || (view.readSeq.get(sid) ?? 0) > seq) continue;
+      view.readSeq.set(sid, seq);
+      view.workers.delete(sid);
+    }
     for (const queue of view.queues.values()) {
       queue.members?.clear();
       for (const w of view.workers.values()) updateMembership(queue, w, view.holdDisconnected);
@@ -320,7 +348,9 @@ export class RoutingService {
         this.publish(result.value.commit);
         return true;
       }
-      if (result.refusal.message.startsWith(`Task ${task.sid}`)) return false;
+      // The task is gone from the queue or promised elsewhere: no other worker can have it now.
+      const reason = result.refusal.reason;
+      if (reason === 'task-not-waiting' || reason === 'task-for-another-worker') return false;
       // The snapshot was stale, or the worker already holds this task: refresh it, and for the
       // rest of this pass choose among the others.
       await this.refreshWorker(workspaceSid, chosen.sid);
@@ -330,9 +360,13 @@ export class RoutingService {
   }
 
   private async refreshWorker(workspaceSid: string, workerSid: string): Promise<void> {
-    const view = this.views.get(workspaceSid);
-    if (!view || this.stopped) return;
+    if (!this.views.has(workspaceSid) || this.stopped) return;
+    const seq = ++this.reads;
     const fresh = await this.store.routingCandidate(workerSid);
+    const view = this.views.get(workspaceSid);
+    // A read asked later already landed: this answer is older than what the view holds.
+    if (!view || (view.readSeq.get(workerSid) ?? 0) > seq) return;
+    view.readSeq.set(workerSid, seq);
     if (fresh) view.workers.set(workerSid, fresh);
     else view.workers.delete(workerSid);
     for (const queue of view.queues.values()) {

@@ -4,7 +4,7 @@
  * logout committed (SQLite has one writer; the logout and the offer are ordered).
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { refuse, ok, type Result } from '../../core/errors.js';
+import { refuse, refuseBecause, ok, type Result } from '../../core/errors.js';
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
@@ -313,20 +313,20 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     async reserve(input) {
       return writeTx(db, (): Result<{ reservation: Reservation; commit: RoutingCommit }> => {
         const task = writer.task(input.taskSid);
-        if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuse('conflict', `Task ${input.taskSid} is no longer waiting`);
+        if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuseBecause('task-not-waiting', 'conflict', `Task ${input.taskSid} is no longer waiting`);
         const queue = q.queue.get(task.queueSid);
         const parsedTarget = queue ? parsedExpression(queue.target_workers) : null;
         const placed = parsedTarget?.ok ? routingStep({ ...task, routingTarget: offerTarget(task) }, parsedTarget.value, configOf(input.workspaceSid, task.workflowSid)) : null;
         const row = q.candidate.get(input.workerSid);
-        if (!queue || !placed || !row) return refuse('conflict', 'The task or the worker changed');
+        if (!queue || !placed || !row) return refuseBecause('routing-changed', 'conflict', 'The task or the worker changed');
         const named = offerTarget(task);
-        if (named !== null && named !== input.workerSid) return refuse('conflict', `Task ${task.sid} may only be offered to ${named}`);
+        if (named !== null && named !== input.workerSid) return refuseBecause('task-for-another-worker', 'conflict', `Task ${task.sid} may only be offered to ${named}`);
         const worker = candidateOf(row, q.channelsOf.all(input.workerSid));
         const routable = { sid: task.sid, attributes: JSON.parse(task.attributes) as Record<string, unknown>, channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
         const step = placed.step;
         // The decision was made on a snapshot: check it again under this transaction.
-        if (!canTake(worker, routable, { holdDisconnected: input.holdDisconnected }) || !matches(worker, routable, step)) return refuse('conflict', `Worker ${input.workerSid} can no longer take task ${task.sid}`);
-        if (writer.activeReservationsOfTask(task.sid).some((r) => r.workerSid === input.workerSid)) return refuse('conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
+        if (!canTake(worker, routable, { holdDisconnected: input.holdDisconnected }) || !matches(worker, routable, step)) return refuseBecause('worker-cannot-take', 'conflict', `Worker ${input.workerSid} can no longer take task ${task.sid}`);
+        if (writer.activeReservationsOfTask(task.sid).some((r) => r.workerSid === input.workerSid)) return refuseBecause('worker-holds-task', 'conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
         const at = clock.now();
         const workflow = q.workflow.get(input.workspaceSid, task.workflowSid) as WorkflowRow;
         const sid = newSid('reservation');
