@@ -4,6 +4,7 @@
  * the notice an agent gets after an automatic logout. Changes to settings, activities and
  * workers go through AdminService, like REST's, so both dialects keep one set of rules.
  */
+import { parseActor } from '../core/actor.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { ok, refuse, type Result } from '../core/errors.js';
 import type { Workspace } from '../core/resources.js';
@@ -82,7 +83,7 @@ export class ConsoleService {
     if (!token) return null;
     const session = await this.store.findConsoleSession(hashToken(token));
     if (!session) return null;
-    if (session.credentialSid.startsWith('SK')) {
+    if (parseActor(session.credentialSid).type === 'api_key') {
       const key = await this.store.findApiKey(session.credentialSid);
       if (!key || key.revokedAt !== null) return null;
     }

@@ -4,6 +4,7 @@
  * logout committed (SQLite has one writer; the logout and the offer are ordered).
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { parseActor } from '../../core/actor.js';
 import { refuse, refuseBecause, ok, type Result } from '../../core/errors.js';
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { parseExpression } from '../../core/expressions.js';
@@ -269,7 +270,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
           prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ? AND assignment_status IN (\'assigned\', \'wrapping\')')
             .run(update.status === 'completed' ? 'completed' : 'wrapping', at, task.sid);
         }
-        if (update.workerActivitySid !== undefined) moveWorker(reservation.workerSid, update.workerActivitySid, update.actor.startsWith('WK') ? 'agent' : 'api', update.actor, at, moved);
+        if (update.workerActivitySid !== undefined) moveWorker(reservation.workerSid, update.workerActivitySid, parseActor(update.actor).type === 'worker' ? 'agent' : 'api', update.actor, at, moved);
         return ok({ reservation: writer.reservation(after.sid) as Reservation, commit: commitOf(effects, moved) });
       });
     },
