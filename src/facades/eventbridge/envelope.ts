@@ -5,6 +5,7 @@
  */
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseIfMatch, type IfMatch } from '../../core/if-match.js';
 import { refuse, type Refusal, type Result } from '../../core/errors.js';
 import { isSid } from '../../core/sids.js';
 import { grantActor, verifyAccessToken, type TaskRouterGrant, type TokenPolicy } from '../../service/access-tokens.js';
@@ -120,8 +121,8 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
     if (sub === undefined && env.method === 'GET') return fetchWorker(deps, wsSid, wkSid);
     if (sub === undefined && env.method === 'POST') return updateWorker(deps, grant, wsSid, wkSid, env.params, ifMatch);
   }
-  const ifMatchVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/"/g, ''));
-  if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
+  const ifMatchVersion = versionOf(parseIfMatch(ifMatch));
+  if (ifMatchVersion === null) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
   const routed = await routeRouting(deps, grant, path, { method: env.method, params: env.params, ifMatchVersion, holdPushesOf });
   if (routed) return routed;
   const listed = await routeWorkspace(deps, grant, path, env.method, env.params);
@@ -135,6 +136,12 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
   return refuse('not-found', `No resource ${env.method} ${path}`);
 }
 
+/** The version an If-Match asks for (undefined: none); null for a value EventBridge refuses (`*` too). */
+function versionOf(ifMatch: IfMatch): number | undefined | null {
+  if (ifMatch.kind === 'absent') return undefined;
+  return ifMatch.kind === 'version' ? ifMatch.version : null;
+}
+
 async function fetchWorker(deps: EnvelopeDeps, wsSid: string, wkSid: string): Promise<Answer> {
   const found = await deps.store.findWorker(wsSid, wkSid);
   return found ? { ok: true, value: ebWorker(found) } : refuse('not-found', `Worker ${wkSid} was not found`);
@@ -143,8 +150,8 @@ async function fetchWorker(deps: EnvelopeDeps, wsSid: string, wkSid: string): Pr
 async function updateWorker(
   deps: EnvelopeDeps, grant: TaskRouterGrant, wsSid: string, wkSid: string, params: Record<string, unknown>, ifMatch: string | undefined,
 ): Promise<Answer> {
-  const ifMatchVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/"/g, ''));
-  if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a worker version', 'If-Match');
+  const ifMatchVersion = versionOf(parseIfMatch(ifMatch));
+  if (ifMatchVersion === null) return refuse('invalid-parameter', 'If-Match must be a worker version', 'If-Match');
   const { ActivitySid, Attributes, RejectPendingReservations } = params;
   if (ActivitySid === undefined && Attributes === undefined) return refuse('invalid-parameter', 'Nothing to update: give ActivitySid or Attributes', 'ActivitySid');
   if (ActivitySid !== undefined && !isSid('activity', ActivitySid)) return refuse('invalid-parameter', `ActivitySid ${String(ActivitySid)} is not an activity SID (WA followed by 32 hex digits)`, 'ActivitySid');
