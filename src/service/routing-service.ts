@@ -6,6 +6,7 @@
  * under the worker's row. Reservation timeouts, target timeouts and task expiry are due work on a
  * DeadlineScheduler, like logouts.
  */
+import { parseJsonObject } from '../core/json-object.js';
 import type { Result } from '../core/errors.js';
 import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
 import { IdleOrder } from '../core/idle-order.js';
@@ -326,7 +327,7 @@ export class RoutingService {
     const members = only ? null : queue.members;
     const candidates = (): Iterable<CandidateWorker> => (only ? [only] : members?.values() ?? view.workers.values());
     const excluded = new Set(task.excludedWorkers);
-    const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: excluded };
+    const routable = { sid: task.sid, attributes: parseJsonObject(task.attributes) ?? {}, channelSid: task.taskChannelSid, excludedWorkers: excluded };
     const options = { holdDisconnected: view.holdDisconnected };
     for (let attempt = 0; attempt < 3; attempt++) {
       const chosen = members && step.orderBy.length === 0 ? firstTaker(members.values(), routable, step, options) : chooseWorker(candidates(), routable, step, options);
@@ -412,13 +413,4 @@ function updateMembership(queue: QueueView, worker: CandidateWorker, holdDisconn
   const ready = worker.activityAvailable && (worker.presence === 'connected' || !holdDisconnected);
   if (ready && evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.upsert(worker);
   else queue.members.remove(worker.sid);
-}
-
-function parseAttributes(source: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(source);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }

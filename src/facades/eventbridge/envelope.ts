@@ -3,6 +3,7 @@
  * whatever the content type claims (axios sends form-urlencoded, fetch sends text/plain). Answers
  * are `{payload}`; refusals `{message}` with the status from EB_STATUS, and change nothing.
  */
+import { isJsonObject, readJsonObject } from '../../core/json-object.js';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseIfMatch, type IfMatch } from '../../core/if-match.js';
@@ -98,13 +99,13 @@ function parseEnvelope(body: unknown): Result<Envelope> {
   } catch {
     return refuse('invalid-parameter', 'The request body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return refuse('invalid-parameter', 'The request body must be a JSON object');
+  if (!isJsonObject(value)) return refuse('invalid-parameter', 'The request body must be a JSON object');
   const v = value as Record<string, unknown>;
   if (typeof v.url !== 'string' || v.url === '') return refuse('invalid-parameter', 'The envelope needs a url', 'url');
   const method = typeof v.method === 'string' ? v.method.toUpperCase() : '';
   if (method !== 'GET' && method !== 'POST') return refuse('invalid-parameter', 'The envelope method must be GET or POST', 'method');
   const params = v.params ?? {};
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) return refuse('invalid-parameter', 'The envelope params must be an object', 'params');
+  if (!isJsonObject(params)) return refuse('invalid-parameter', 'The envelope params must be an object', 'params');
   return { ok: true, value: { url: v.url, method, params: params as Record<string, unknown>, token: v.token } };
 }
 
@@ -175,13 +176,8 @@ function parseBoolean(value: unknown): boolean | null {
   return null;
 }
 
+/** Attributes as the SDK sends them (an object, or JSON text of one), as canonical JSON; null when neither. */
 function parseAttributes(value: unknown): string | null {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return JSON.stringify(value);
-  if (typeof value !== 'string') return null;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? JSON.stringify(parsed) : null;
-  } catch {
-    return null;
-  }
+  const object = readJsonObject(value);
+  return object === null ? null : JSON.stringify(object);
 }

@@ -4,6 +4,7 @@
  * when its `baseUrl` points here. Every request is authenticated with HTTP Basic first; every
  * handler returns a Result, and refusals become Twilio error bodies through REST_ERRORS alone.
  */
+import { isJsonObject } from '../../core/json-object.js';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseIfMatch } from '../../core/if-match.js';
@@ -135,7 +136,7 @@ export function baseUrlOf(req: FastifyRequest, publicUrl: string | null): string
 async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyReply, deps: RestDeps): Promise<FastifyReply> {
   const principal = principals.get(req);
   if (!principal) throw new Error('REST handler reached without a principal');
-  if (req.body !== undefined && req.body !== null && (typeof req.body !== 'object' || Array.isArray(req.body))) {
+  if (req.body !== undefined && req.body !== null && !isJsonObject(req.body)) {
     const { status, code } = REST_ERRORS['invalid-parameter'];
     return reply.code(status).send(errorBody(status, code, 'The request body must be form parameters or a JSON object'));
   }

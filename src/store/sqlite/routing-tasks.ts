@@ -3,6 +3,7 @@
  * the routing decision under the worker's row, so an offer is never written after the worker's
  * logout committed (SQLite has one writer; the logout and the offer are ordered).
  */
+import { parseJsonObject } from '../../core/json-object.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseActor } from '../../core/actor.js';
 import { refuse, refuseBecause, ok, type Result } from '../../core/errors.js';
@@ -128,15 +129,6 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
     for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
   };
 
-  const validJsonObject = (value: string): boolean => {
-    try {
-      const parsed: unknown = JSON.parse(value);
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
-    } catch {
-      return false;
-    }
-  };
-
   return {
     async createTask(workspaceSid, input, _actor) {
       return writeTx(db, (): Result<{ task: Task; commit: RoutingCommit }> => {
@@ -144,7 +136,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         const config = configOf(workspaceSid, input.workflowSid);
         if (!config) return refuse('invalid-parameter', `WorkflowSid ${input.workflowSid} is not a workflow of this workspace`, 'WorkflowSid');
         const attributes = input.attributes ?? '{}';
-        if (!validJsonObject(attributes)) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
+        if (parseJsonObject(attributes) === null) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
         const priority = input.priority ?? 0;
         if (!Number.isInteger(priority) || priority < 0 || priority > 2 ** 31 - 1) return refuse('invalid-parameter', 'Priority must be a whole number of at least 0', 'Priority');
         const timeoutS = input.timeoutS ?? 86_400;
@@ -184,7 +176,7 @@ export function createRoutingTasks(db: BetterSqlite3.Database, clock: Clock, pre
         if (!row) return refuse('not-found', `Task ${sid} was not found`);
         const task = toTask(row);
         if (update.ifMatchVersion !== undefined && update.ifMatchVersion !== task.version) return refuse('version-mismatch', `Task ${sid} is at version ${task.version}, not ${update.ifMatchVersion}`);
-        if (update.attributes !== undefined && !validJsonObject(update.attributes)) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
+        if (update.attributes !== undefined && parseJsonObject(update.attributes) === null) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
         if (update.priority !== undefined && (!Number.isInteger(update.priority) || update.priority < 0)) return refuse('invalid-parameter', 'Priority must be a whole number of at least 0', 'Priority');
         const to = update.assignmentStatus;
         if (to !== undefined && to !== task.assignmentStatus && !canRequestTaskStatus(task.assignmentStatus, to)) {
