@@ -12,33 +12,6 @@ import type { Clock } from '../../service/ports.js';
 import { cachedPrepare } from './statement-cache.js';
 import { writeTx } from './transaction.js';
 
-/** Migration 8: the callback outbox. */
-export const CALLBACK_MIGRATION = `
-  CREATE TABLE callback_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account_sid TEXT NOT NULL,
-    workspace_sid TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    event_sid TEXT,
-    event_type TEXT,
-    reservation_sid TEXT,
-    url TEXT NOT NULL,
-    fallback_url TEXT,
-    params TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER,
-    last_attempt_at INTEGER,
-    last_url TEXT,
-    last_http_status INTEGER,
-    last_error TEXT,
-    answer TEXT,
-    created_at INTEGER NOT NULL
-  );
-  CREATE INDEX callback_outbox_due ON callback_outbox(next_attempt_at) WHERE status = 'pending';
-  CREATE INDEX callback_outbox_by_workspace ON callback_outbox(workspace_sid, id);
-`;
-
 interface OutboxRow {
   id: number; account_sid: string; workspace_sid: string; kind: string; event_sid: string | null; event_type: string | null;
   reservation_sid: string | null; url: string; fallback_url: string | null; params: string; status: string; attempts: number;

@@ -11,30 +11,6 @@ import { WORKER_COLUMNS, WORKER_FROM } from './presence-writer.js';
 import { toEvent, toWorker, type EventRow, type StoredPresence, type WorkerRow } from './rows.js';
 import { writeTx } from './transaction.js';
 
-export const CONSOLE_MIGRATION = `
-  ALTER TABLE logout_settings ADD COLUMN updated_by TEXT;
-  CREATE TABLE console_sessions (
-    token_hash TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    account_sid TEXT NOT NULL REFERENCES accounts(sid),
-    credential_sid TEXT NOT NULL,
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    worker_sid TEXT,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at);
-  CREATE TABLE agent_links (
-    token_hash TEXT PRIMARY KEY,
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    worker_sid TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at INTEGER
-  );
-`;
-
 // Causes a person gives; every other logged cause except a worker's creation is automation's.
 const PEOPLE = [...PERSON_CAUSES, 'created'].map((c) => `'${c}'`).join(', ');
 

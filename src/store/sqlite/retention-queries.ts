@@ -9,19 +9,6 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { PruneCounts, RetentionCutoffs, RetentionStore } from '../../service/ports.js';
 import { writeTx } from './transaction.js';
 
-/**
- * Migration 10: the activity log stays append-only, except that retention may remove entries older
- * than the cutoff it sets for the length of its own transaction (0, so nothing, at any other time).
- */
-export const RETENTION_MIGRATION = `
-  CREATE TABLE retention_marks (id INTEGER PRIMARY KEY CHECK (id = 1), history_before INTEGER NOT NULL);
-  INSERT INTO retention_marks (id, history_before) VALUES (1, 0);
-  DROP TRIGGER activity_log_append_only_delete;
-  CREATE TRIGGER activity_log_append_only_delete BEFORE DELETE ON activity_log
-    WHEN OLD.effective_at >= (SELECT history_before FROM retention_marks WHERE id = 1)
-    BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END;
-`;
-
 export function createRetentionQueries(db: BetterSqlite3.Database): RetentionStore {
   const q = {
     workspaces: db.prepare<[], { sid: string }>('SELECT sid FROM workspaces ORDER BY sid'),

@@ -19,30 +19,6 @@ import { newEffects, type OfferEnd, type RoutingEffects, type RoutingWriter, typ
 import { cachedPrepare } from './statement-cache.js';
 import { writeTx } from './transaction.js';
 
-export const TRANSFERS_MIGRATION = `
-  CREATE TABLE task_transfers (
-    sid TEXT PRIMARY KEY,
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    task_sid TEXT NOT NULL REFERENCES tasks(sid) ON DELETE CASCADE,
-    initiating_reservation_sid TEXT NOT NULL,
-    initiating_worker_sid TEXT NOT NULL,
-    initiating_queue_sid TEXT,
-    initiating_workflow_sid TEXT NOT NULL,
-    transfer_type TEXT NOT NULL,
-    transfer_to TEXT NOT NULL,
-    transfer_mode TEXT NOT NULL,
-    status TEXT NOT NULL,
-    failed_reason TEXT,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-  );
-  CREATE INDEX task_transfers_by_task ON task_transfers(task_sid, status);
-  CREATE INDEX task_transfers_by_initiator ON task_transfers(initiating_reservation_sid, status);
-  ALTER TABLE tasks ADD COLUMN transfer_sid TEXT;
-  ALTER TABLE tasks ADD COLUMN transfer_worker_sid TEXT;
-  ALTER TABLE reservations ADD COLUMN transfer_sid TEXT;
-`;
-
 interface TransferRow {
   sid: string; workspace_sid: string; account_sid: string; task_sid: string; initiating_reservation_sid: string; initiating_worker_sid: string;
   initiating_queue_sid: string | null; initiating_workflow_sid: string; transfer_type: string; transfer_to: string; transfer_mode: string;

@@ -13,19 +13,6 @@ import { toWorkspace, type WorkspaceRow } from './rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import { writeTx } from './transaction.js';
 
-/**
- * Migration 7: the workspace the Flex Configuration names (absent: the account's first), and
- * whether a workspace multi-tasks (workspaces made before it stay single-task).
- */
-export const WORKSPACES_MIGRATION = `
-  ALTER TABLE workspaces ADD COLUMN multi_task_enabled INTEGER NOT NULL DEFAULT 0;
-  CREATE TABLE flex_configuration (
-    account_sid TEXT PRIMARY KEY REFERENCES accounts(sid),
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    updated_at INTEGER NOT NULL
-  );
-`;
-
 /** Twilio's FIFO template: one queue every worker belongs to, and a workflow sending every task there. */
 export const FIFO_QUEUE_NAME = 'Sample Queue';
 export const FIFO_WORKFLOW_NAME = 'Default Fifo Workflow';
