@@ -25,6 +25,7 @@ import { PresenceWriter } from './presence-writer.js';
 import { createReportQueries } from './report-queries.js';
 import { createRetentionQueries } from './retention-queries.js';
 import { createRoutingCatalog } from './routing-catalog.js';
+import { createRoutingDecisions } from './routing-decisions.js';
 import { createRoutingTasks } from './routing-tasks.js';
 import { createTransferVerbs, TransferWriter } from './routing-transfers.js';
 import { RoutingWriter } from './routing-writer.js';
@@ -69,6 +70,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ...createAdminQueries(db, clock, writer),
     ...createRoutingCatalog(db, clock, routingWriter),
     ...createRoutingTasks(db, clock, writer, routingWriter),
+    ...createRoutingDecisions(db, clock, writer, routingWriter),
     ...createTransferVerbs(db, clock, routingWriter, transferWriter),
     ...createConsoleQueries(db, clock),
     ...createReportQueries(db),
