@@ -1,22 +1,17 @@
 /**
- * The routing half of the store contract: offers and logouts of the same worker are ordered, a
- * logout rescinds pending offers in its own transaction, and capacity counters stay right.
- * Not part of the build (see tsconfig.build.json); vitest imports it.
+ * The routing contract (RoutingStore): offers and logouts of the same worker are ordered, a
+ * logout rescinds pending offers in its own transaction, capacity counters stay right, and
+ * refusals of an offer say why. Not part of the build; an engine's test file calls
+ * `describeRoutingContract` with its factory (see index.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { Worker } from '../core/resources.js';
-import { ManualClock } from '../service/clocks.js';
-import type { Store } from '../service/ports.js';
-import type { RoutingStore } from '../service/routing-ports.js';
-
-export interface RoutingStoreHandle {
-  readonly store: Store & RoutingStore;
-  dispose(): Promise<void>;
-}
+import type { Worker } from '../../core/resources.js';
+import { ManualClock } from '../../service/clocks.js';
+import type { StoreFactory } from './handle.js';
 
 const THRESHOLD_MS = 30_000;
 
-async function world(factory: (clock: ManualClock) => Promise<RoutingStoreHandle>) {
+async function world(factory: StoreFactory) {
   const clock = new ManualClock();
   const handle = await factory(clock);
   const store = handle.store;
@@ -52,7 +47,7 @@ async function world(factory: (clock: ManualClock) => Promise<RoutingStoreHandle
   return { clock, handle, store, workspace, connectedWorker, task, voiceOf };
 }
 
-export function describeRoutingContract(engine: string, factory: (clock: ManualClock) => Promise<RoutingStoreHandle>): void {
+export function describeRoutingContract(engine: string, factory: StoreFactory): void {
   describe(`Routing store contract: ${engine}`, () => {
     it('never writes an offer for a worker whose logout has committed', async () => {
       const w = await world(factory);
