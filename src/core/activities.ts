@@ -4,6 +4,7 @@
  * last rule where the settings are written; `available` can never change after creation).
  */
 import { ok, refuse, type Result } from './errors.js';
+import { actorFields, parseActor } from './actor.js';
 import type { EventContext } from './events.js';
 import type { Activity, LogoutSettings, Workspace, WorkspaceEvent } from './resources.js';
 
@@ -59,14 +60,6 @@ export function checkActivityDeletion(activity: Activity, refs: ActivityReferenc
   return ok(undefined);
 }
 
-/** The actor fields of an event, from the SID of whoever made the change. */
-export function actorFields(actor: string): Pick<WorkspaceEvent, 'actorType' | 'actorSid'> {
-  if (actor.startsWith('WK')) return { actorType: 'worker', actorSid: actor };
-  if (actor.startsWith('SK')) return { actorType: 'api_key', actorSid: actor };
-  if (actor.startsWith('AC')) return { actorType: 'account', actorSid: actor };
-  return { actorType: 'system', actorSid: null };
-}
-
 export type ActivityEventType = 'activity.created' | 'activity.updated' | 'activity.deleted';
 
 export function activityEvent(ctx: EventContext, activity: Activity, eventType: ActivityEventType): WorkspaceEvent {
@@ -78,7 +71,7 @@ export function activityEvent(ctx: EventContext, activity: Activity, eventType: 
     eventType,
     resourceType: 'activity',
     resourceSid: activity.sid,
-    ...actorFields(ctx.actor),
+    ...actorFields(parseActor(ctx.actor)),
     description: `Activity ${activity.friendlyName} ${verb}`,
     data: {
       activity_sid: activity.sid,
@@ -104,7 +97,7 @@ export function workspaceEvent(ctx: EventContext, activities: readonly Activity[
     eventType: 'workspace.updated',
     resourceType: 'workspace',
     resourceSid: ws.sid,
-    ...actorFields(ctx.actor),
+    ...actorFields(parseActor(ctx.actor)),
     description: `Workspace ${ws.friendlyName} updated`,
     data: {
       workspace_sid: ws.sid,

@@ -2,6 +2,7 @@
  * TaskRouter attributes: a JSON object kept as its text. One rule for every dialect that takes
  * them (REST form fields, the console's JSON, the agent channel's envelope).
  */
+import { isJsonObject } from './json-object.js';
 import { ok, refuse, type Result } from './errors.js';
 
 export function checkAttributes(source: string): Result<string> {
@@ -11,6 +12,6 @@ export function checkAttributes(source: string): Result<string> {
   } catch {
     return refuse('invalid-parameter', 'Attributes must be valid JSON, e.g. {"skills": ["support"]}', 'Attributes');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse('invalid-parameter', 'Attributes must be a JSON object, e.g. {"skills": ["support"]}', 'Attributes');
+  if (!isJsonObject(parsed)) return refuse('invalid-parameter', 'Attributes must be a JSON object, e.g. {"skills": ["support"]}', 'Attributes');
   return ok(source);
 }

@@ -2,6 +2,7 @@
  * Builds the workspace events TaskRouter publishes, with Twilio's `event_data` fields (strings,
  * as Twilio sends them) and, for automatic changes, our cause and evidence.
  */
+import { actorFields, parseActor } from './actor.js';
 import type { ActivityCause, LogoutEvidence } from './presence.js';
 import type { Activity, Worker, Workspace, WorkspaceEvent } from './resources.js';
 
@@ -9,14 +10,8 @@ export interface EventContext {
   readonly sid: string;
   readonly workspace: Workspace;
   readonly at: number;
+  /** As stored (see core/actor.ts). */
   readonly actor: string;
-}
-
-function actorOf(actor: string): Pick<WorkspaceEvent, 'actorType' | 'actorSid'> {
-  if (actor.startsWith('WK')) return { actorType: 'worker', actorSid: actor };
-  if (actor.startsWith('SK')) return { actorType: 'api_key', actorSid: actor };
-  if (actor.startsWith('AC')) return { actorType: 'account', actorSid: actor };
-  return { actorType: 'system', actorSid: null };
 }
 
 function workerData(worker: Worker, workspace: Workspace): Record<string, string | null> {
@@ -49,7 +44,7 @@ export function workerActivityEvent(
     eventType: 'worker.activity.update',
     resourceType: 'worker',
     resourceSid: worker.sid,
-    ...actorOf(ctx.actor),
+    ...actorFields(parseActor(ctx.actor)),
     description: `Worker ${worker.friendlyName} updated to ${worker.activityName} Activity`,
     data: {
       ...workerData(worker, ctx.workspace),
@@ -77,7 +72,7 @@ export function workerEvent(
     eventType,
     resourceType: 'worker',
     resourceSid: worker.sid,
-    ...actorOf(ctx.actor),
+    ...actorFields(parseActor(ctx.actor)),
     description: `Worker ${worker.friendlyName} ${verb}`,
     data: workerData(worker, ctx.workspace),
     cause: null,

@@ -8,6 +8,7 @@
  * `decideBreaker`, and moves the deadline rows itself in the same transaction. The rules are in
  * docs/presence.md ("The mass-disconnect breaker") and decision 010.
  */
+import { actorFields, parseActor } from './actor.js';
 import { ok, refuse, type Result } from './errors.js';
 import type { EventContext } from './events.js';
 import type { WorkspaceEvent } from './resources.js';
@@ -172,7 +173,7 @@ export function outageHoldEvent(ctx: EventContext, hold: OutageHoldRecord, type:
     eventType: type,
     resourceType: 'workspace',
     resourceSid: ctx.workspace.sid,
-    ...(ctx.actor.startsWith('SK') ? { actorType: 'api_key' as const, actorSid: ctx.actor } : ctx.actor.startsWith('AC') ? { actorType: 'account' as const, actorSid: ctx.actor } : { actorType: 'system' as const, actorSid: null }),
+    ...actorFields(parseActor(ctx.actor)),
     description: ended
       ? `Outage hold ${hold.sid} of workspace ${ctx.workspace.friendlyName} ended (${hold.endReason ?? 'ended'}); ${hold.heldWorkers} workers still held`
       : `Outage hold ${hold.sid} of workspace ${ctx.workspace.friendlyName} started: ${hold.disconnections} of ${hold.disconnections + hold.connectedWorkers} agents dropped; ${hold.heldWorkers} logouts postponed`,

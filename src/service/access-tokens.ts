@@ -6,7 +6,7 @@
 import { SignJWT, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { refuse, ok, type Result } from '../core/errors.js';
 import { isSid } from '../core/sids.js';
-import type { Store } from './ports.js';
+import type { AdminStore } from './ports.js';
 
 export interface TaskRouterGrant {
   readonly accountSid: string;
@@ -76,7 +76,7 @@ const DEFAULT_POLICY: TokenPolicy = { maxLifetimeS: MAX_TOKEN_LIFETIME_S };
  * the token's account. Refusals never say which check failed beyond what a client needs to fix
  * its own token.
  */
-export async function verifyAccessToken(store: Store, token: unknown, nowMs: number, policy: TokenPolicy = DEFAULT_POLICY): Promise<Result<TaskRouterGrant>> {
+export async function verifyAccessToken(store: Pick<AdminStore, 'findApiKey' | 'findWorkspace'>, token: unknown, nowMs: number, policy: TokenPolicy = DEFAULT_POLICY): Promise<Result<TaskRouterGrant>> {
   if (typeof token !== 'string' || token.length === 0) return refuse('unauthenticated', 'An access token is required');
   let claims: ReturnType<typeof decodeJwt>;
   let alg: unknown;

@@ -17,11 +17,11 @@ import type { ActivityCause } from '../core/presence.js';
 import type { Activity, LogoutSettings, Worker, Workspace, WorkspaceEvent } from '../core/resources.js';
 import { checkWorkspaceCreation, NEW_WORKSPACE_ACTIVITIES, type WorkspaceCreation, type WorkspacePatch } from '../core/workspace-settings.js';
 import { LOGOUT_ACTIVITY_NAME } from './first-run.js';
-import type { AdminCommit, Bus, Log, Store, WorkerRemoval, WorkspaceExtensions } from './ports.js';
+import type { AdminCommit, AdminStore, Bus, Log, WorkerRemoval, WorkspaceExtensions } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 
 export interface AdminServiceOptions {
-  readonly store: Store;
+  readonly store: AdminStore;
   readonly bus: Bus;
   readonly presence: PresenceService;
   readonly log: Log;
@@ -71,7 +71,7 @@ export interface WorkerUpdate {
 }
 
 export class AdminService {
-  private readonly store: Store;
+  private readonly store: AdminStore;
 
   constructor(private readonly options: AdminServiceOptions) {
     this.store = options.store;

@@ -10,13 +10,13 @@ import { MAX_CALLBACK_ATTEMPTS, readAssignmentAnswer, retryDelayMs, type Assignm
 import type { Result } from '../core/errors.js';
 import type { CallbackAttemptOutcome, CallbackDelivery, CallbackStore } from './callback-ports.js';
 import { twilioSignature } from './callback-signature.js';
-import type { Bus, Cancel, Clock, Log, Store } from './ports.js';
+import type { AdminStore, Bus, Cancel, Clock, Log } from './ports.js';
 
 /** Applies an assignment callback's `accept` or `reject` to a still pending reservation. */
 export type AssignmentApplier = (workspaceSid: string, reservationSid: string, status: 'accepted' | 'rejected') => Promise<Result<unknown>>;
 
 export interface CallbackDispatcherOptions {
-  readonly store: CallbackStore & Pick<Store, 'findAccount'>;
+  readonly store: CallbackStore & Pick<AdminStore, 'findAccount'>;
   readonly bus: Bus;
   readonly clock: Clock;
   readonly log: Log;

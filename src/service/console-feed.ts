@@ -14,7 +14,7 @@
 import type { BreakerSettings, OutageHoldRecord } from '../core/outage-breaker.js';
 import type { Activity, LogoutSettings } from '../core/resources.js';
 import type { ConsoleStore, SequencedEvent, TeamMember } from './console-ports.js';
-import type { Bus, Cancel, Clock, Log, Store } from './ports.js';
+import type { AdminStore, Bus, Cancel, Clock, EventStore, Log, OutageHoldStore, PresenceStore } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 
 export interface ActivitySummary {
@@ -52,7 +52,7 @@ export interface FeedSubscriber {
 }
 
 export interface ConsoleFeedOptions {
-  readonly store: Store & ConsoleStore;
+  readonly store: ConsoleStore & Pick<AdminStore, 'findActivity' | 'listActivities'> & Pick<PresenceStore, 'logoutSettings'> & Pick<EventStore, 'workersByActivity'> & Pick<OutageHoldStore, 'outageBreaker'>;
   readonly bus: Bus;
   readonly presence: PresenceService;
   readonly clock: Clock;

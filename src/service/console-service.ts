@@ -4,16 +4,17 @@
  * the notice an agent gets after an automatic logout. Changes to settings, activities and
  * workers go through AdminService, like REST's, so both dialects keep one set of rules.
  */
+import { parseActor } from '../core/actor.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { ok, refuse, type Result } from '../core/errors.js';
 import type { Workspace } from '../core/resources.js';
 import { issueAccessToken } from './access-tokens.js';
 import type { ConsoleSession, ConsoleStore, TeamMember } from './console-ports.js';
 import { authenticate } from './credentials.js';
-import type { Clock, Store } from './ports.js';
+import type { AdminStore, Clock, PresenceStore } from './ports.js';
 
 export interface ConsoleServiceOptions {
-  readonly store: Store & ConsoleStore;
+  readonly store: ConsoleStore & AdminStore & Pick<PresenceStore, 'findWorker'>;
   readonly clock: Clock;
   readonly sessionTtlMs: number;
   readonly agentLinkTtlMs: number;
@@ -47,7 +48,7 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 const newToken = (): string => randomBytes(32).toString('base64url');
 
 export class ConsoleService {
-  private readonly store: Store & ConsoleStore;
+  private readonly store: ConsoleStore & AdminStore & Pick<PresenceStore, 'findWorker'>;
   private readonly failures = new Map<string, number[]>();
 
   constructor(private readonly options: ConsoleServiceOptions) {
@@ -82,7 +83,7 @@ export class ConsoleService {
     if (!token) return null;
     const session = await this.store.findConsoleSession(hashToken(token));
     if (!session) return null;
-    if (session.credentialSid.startsWith('SK')) {
+    if (parseActor(session.credentialSid).type === 'api_key') {
       const key = await this.store.findApiKey(session.credentialSid);
       if (!key || key.revokedAt !== null) return null;
     }

@@ -9,7 +9,7 @@ import { checkFriendlyName } from '../core/activities.js';
 import { ok, refuse, type Result } from '../core/errors.js';
 import type { ApiKey } from '../core/resources.js';
 import { isSid } from '../core/sids.js';
-import type { Store } from './ports.js';
+import type { AdminStore } from './ports.js';
 
 /** Who is calling: the account, and the credential used (the account itself or one of its keys). */
 export interface Principal {
@@ -29,7 +29,7 @@ function sameSecret(given: string, expected: string): boolean {
  * The principal a username and password stand for, or null. Callers answer every null the
  * same way, so nobody learns whether the SID exists, was revoked, or the secret was wrong.
  */
-export async function authenticate(store: Store, username: string, password: string): Promise<Principal | null> {
+export async function authenticate(store: Pick<AdminStore, 'findAccount' | 'findApiKey'>, username: string, password: string): Promise<Principal | null> {
   if (isSid('account', username)) {
     const account = await store.findAccount(username);
     if (!account || !sameSecret(password, account.authToken)) return null;
@@ -49,7 +49,7 @@ export async function authenticate(store: Store, username: string, password: str
  * keys nor revoke the others.
  */
 export class ApiKeys {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: AdminStore) {}
 
   async create(principal: Principal, friendlyName: string): Promise<Result<ApiKey>> {
     const allowed = this.mayManage(principal);

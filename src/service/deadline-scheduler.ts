@@ -9,6 +9,12 @@
  * skipped: once the store answers again, deadlines that came due meanwhile are claimed, and the
  * presence machine moves each worker effective at its own due time. Once stopped, it stays stopped:
  * a request still in flight (a settings change re-reading the earliest due time) cannot re-arm it.
+ *
+ * The store may answer late (another engine, across a network): an earliest due time read before a
+ * deadline committed can arrive after `consider()` armed for that deadline. Every due time
+ * considered while a read is in flight (or a run is claiming) is kept as a floor until the last
+ * read in flight has answered, and an answer never arms later than the floor: a later answer
+ * cannot lose an earlier due time.
  */
 import type { Cancel, Clock, Log } from './ports.js';
 import { backoffDelayMs, DEFAULT_BACKOFF, StoreHealth, type Backoff } from './store-health.js';
@@ -43,6 +49,10 @@ export class DeadlineScheduler<C = unknown> {
   private rerun = false;
   private stopped = false;
   private failures = 0;
+  /** Reads of the earliest due time not yet answered. */
+  private readsInFlight = 0;
+  /** The earliest due time considered while a read was in flight or a run was claiming. */
+  private floor: number | null = null;
   private readonly health: StoreHealth;
 
   constructor(private readonly options: DeadlineSchedulerOptions<C>) {
@@ -85,6 +95,7 @@ export class DeadlineScheduler<C = unknown> {
   /** A deadline at `dueAt` was committed: make sure the timer fires no later than that. */
   consider(dueAt: number): void {
     if (this.stopped) return;
+    if (this.readsInFlight > 0 || this.running) this.floor = this.floor === null ? dueAt : Math.min(this.floor, dueAt);
     if (this.running) {
       this.rerun = true;
       return;
@@ -106,9 +117,19 @@ export class DeadlineScheduler<C = unknown> {
 
   private async rearm(): Promise<void> {
     if (this.stopped) return;
-    const next = await this.options.store.nextDueAt();
+    this.readsInFlight++;
+    let answer: number | null;
+    try {
+      answer = await this.options.store.nextDueAt();
+    } finally {
+      this.readsInFlight--;
+    }
     // Stopped while the store answered: the answer no longer matters.
     if (this.stopped) return;
+    // A due time considered since the read began may be missing from the answer.
+    const floor = this.floor;
+    if (this.readsInFlight === 0) this.floor = null;
+    const next = answer === null ? floor : floor === null ? answer : Math.min(answer, floor);
     if (next === null) {
       this.cancel?.();
       this.cancel = null;

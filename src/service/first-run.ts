@@ -5,7 +5,7 @@
  */
 import type { Account, ApiKey, Worker, Workspace } from '../core/resources.js';
 import type { PresenceService } from './presence-service.js';
-import type { Store } from './ports.js';
+import type { AdminStore, PresenceStore } from './ports.js';
 
 export const LOGOUT_ACTIVITY_NAME = 'Offline';
 export const DEMO_WORKERS = ['alice', 'bob', 'carol'] as const;
@@ -22,7 +22,7 @@ export interface Installation {
 }
 
 export async function ensureInstallation(
-  store: Store,
+  store: AdminStore & Pick<PresenceStore, 'findWorkerByName' | 'listWorkers'>,
   presence: PresenceService,
   options: { readonly thresholdS: number; readonly demo: boolean },
 ): Promise<Installation> {

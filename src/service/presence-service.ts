@@ -10,11 +10,11 @@ import type { LogoutSettings } from '../core/resources.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import { StoreHealth } from './store-health.js';
 import type {
-  ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, OutageHoldChange, PresenceCommit, Store,
+  ActivityChangeRequest, WorkerChangeRequest, Bus, Clock, ConnectionEnding, ConnectionOpening, Log, NodeStore, OutageHoldChange, OutageHoldStore, PresenceCommit, PresenceStore,
 } from './ports.js';
 
 export interface PresenceServiceOptions {
-  readonly store: Store;
+  readonly store: PresenceStore & NodeStore & OutageHoldStore;
   readonly bus: Bus;
   readonly clock: Clock;
   readonly log: Log;
@@ -29,7 +29,7 @@ export class PresenceService {
   /** Ends outage holds whose time is over (their held deadlines are the other scheduler's). */
   readonly holdEnds: DeadlineScheduler<OutageHoldChange>;
   readonly health: StoreHealth;
-  private readonly store: Store;
+  private readonly store: PresenceStore & NodeStore & OutageHoldStore;
   private readonly bus: Bus;
   private readonly log: Log;
   private readonly listeners: ((commits: readonly PresenceCommit[]) => void)[] = [];
@@ -129,7 +129,7 @@ export class PresenceService {
     return result;
   }
 
-  async createWorker(input: Parameters<Store['createWorker']>[0]): Promise<Result<PresenceCommit>> {
+  async createWorker(input: Parameters<PresenceStore['createWorker']>[0]): Promise<Result<PresenceCommit>> {
     const result = await this.store.createWorker(input);
     if (result.ok) this.afterCommit([result.value]);
     return result;

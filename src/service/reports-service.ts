@@ -12,7 +12,7 @@ import type { Period } from '../core/calendar.js';
 import { ok, refuse, type Result } from '../core/errors.js';
 import { resolveAdvisorRange, resolveRange, resolveReportRange, type RangeQuery, type ReportRange, type ResolvedRange } from '../core/report-range.js';
 import type { ActivityLogEntry } from '../core/resources.js';
-import type { Clock, PageOf, PageRequest, Store } from './ports.js';
+import type { AdminStore, Clock, PageOf, PageRequest, PresenceStore } from './ports.js';
 import type { EpisodeRecord, HistoryFilter, ReportStore } from './report-ports.js';
 
 export interface Figures {
@@ -95,7 +95,7 @@ const add = (a: Figures, b: Figures): Figures => ({
 });
 
 export class ReportsService {
-  constructor(private readonly options: { readonly store: Store & ReportStore; readonly clock: Clock }) {}
+  constructor(private readonly options: { readonly store: ReportStore & Pick<AdminStore, 'findActivity' | 'listActivities'> & Pick<PresenceStore, 'findWorker' | 'listWorkers' | 'logoutSettings'>; readonly clock: Clock }) {}
 
   async activeUserHours(workspaceSid: string, query: ReportQuery): Promise<Result<ActiveUserHoursReport>> {
     const { store, clock } = this.options;

@@ -201,8 +201,10 @@ export interface RoutingStore {
   skipTarget(workspaceSid: string, taskSid: string, from: { filterIndex: number; targetIndex: number }): Promise<RoutingCommit | null>;
   /**
    * Offers a task to a worker: re-checks under the worker's row that it can still take it (the
-   * routing choice was made on a snapshot), then writes the reservation. `stale` means nothing
-   * was written and the caller should refresh its view.
+   * routing choice was made on a snapshot), then writes the reservation. A refusal (`conflict`)
+   * wrote nothing and carries its `reason` (core/errors RefusalReason): `task-not-waiting` and
+   * `task-for-another-worker` end the decision for this task; the others mean the caller's view
+   * of the worker is stale.
    */
   reserve(input: { workspaceSid: string; taskSid: string; workerSid: string; holdDisconnected: boolean }): Promise<Result<{ reservation: Reservation; commit: RoutingCommit }>>;
 

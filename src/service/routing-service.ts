@@ -1,39 +1,20 @@
 /**
- * Routing use cases and the routing loop. The service keeps, per workspace, an in-memory view of
- * every worker as routing sees it (refreshed from the store after each commit that touches the
- * worker) and the parsed queues and workflows. A pass takes the waiting tasks in order, chooses a
+ * Routing use cases and the routing loop, over an in-memory view of each workspace (routing-view.ts:
+ * its workers as routing sees them, its parsed queues and workflows). A pass takes the waiting tasks in order, chooses a
  * worker with the pure `chooseWorker`, and asks the store to `reserve`, which re-checks the choice
  * under the worker's row. Reservation timeouts, target timeouts and task expiry are due work on a
  * DeadlineScheduler, like logouts.
  */
+import { parseJsonObject } from '../core/json-object.js';
 import type { Result } from '../core/errors.js';
-import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
-import { IdleOrder } from '../core/idle-order.js';
 import { chooseWorker, firstTaker, shouldSkip, canTake, matches, routingStep, type CandidateWorker } from '../core/routing.js';
 import { offerTarget, type Reservation, type Task, type TaskChannel } from '../core/routing-resources.js';
 import type { Transfer } from '../core/transfers.js';
-import { parseWorkflowConfig, type WorkflowConfig } from '../core/workflow-config.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpdate, TransferCancel, TransferInput } from './routing-ports.js';
-
-interface QueueView {
-  readonly targetWorkers: Expression;
-  readonly lifo: boolean;
-  /** Workers matching TargetWorkers, longest idle first; null when TargetWorkers reads the task. */
-  readonly members: IdleOrder | null;
-}
-
-interface WorkspaceView {
-  holdDisconnected: boolean;
-  readonly workers: Map<string, CandidateWorker>;
-  readonly queues: Map<string, QueueView>;
-  readonly workflows: Map<string, WorkflowConfig>;
-  passQueued: boolean;
-  passRunning: boolean;
-  passAgain: boolean;
-}
+import { RoutingViews, type WorkspaceView } from './routing-view.js';
 
 export interface RoutingServiceOptions {
   readonly store: RoutingStore;
@@ -54,13 +35,12 @@ export interface RoutingObserver {
   decided(durationMs: number, offered: boolean): void;
 }
 
-const MATCH_NOTHING: Expression = { kind: 'or', operands: [] };
 /** How long a routing pass may hold the event loop before it yields. */
 const PASS_SLICE_MS = 10;
 
 export class RoutingService {
   readonly scheduler: DeadlineScheduler<RoutingCommit>;
-  private readonly views = new Map<string, WorkspaceView>();
+  private readonly views: RoutingViews;
   private readonly store: RoutingStore;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
@@ -68,6 +48,7 @@ export class RoutingService {
 
   constructor(private readonly options: RoutingServiceOptions) {
     this.store = options.store;
+    this.views = new RoutingViews(options.store, (workspaceSid) => this.kick(workspaceSid));
     this.scheduler = new DeadlineScheduler<RoutingCommit>({
       store: { nextDueAt: () => this.store.nextRoutingDueAt(), claimDueDeadlines: (limit) => this.store.claimRoutingDue(limit) },
       clock: options.clock,
@@ -79,72 +60,47 @@ export class RoutingService {
   }
 
   async start(): Promise<void> {
-    for (const { workspaceSid } of await this.store.routingWorkspaces()) await this.addWorkspace(workspaceSid);
+    for (const { workspaceSid } of await this.store.routingWorkspaces()) await this.views.add(workspaceSid);
     this.options.presence.onCommitted((commits) => this.presenceCommitted(commits));
     // Deletions are not presence changes; the view hears of them on the bus.
     this.unsubscribe = this.options.bus.subscribe((message) => {
       const e = message.event;
-      if (e?.eventType === 'worker.deleted') void this.refreshWorker(e.workspaceSid, e.resourceSid).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not drop a deleted worker'));
+      if (e?.eventType === 'worker.deleted') void this.views.refreshWorker(e.workspaceSid, e.resourceSid).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not drop a deleted worker'));
     });
     await this.scheduler.start();
-  }
-
-  /** Starts routing a workspace (at start, and when one is created); a known one is left as it is. */
-  async addWorkspace(workspaceSid: string): Promise<void> {
-    if (this.views.has(workspaceSid)) return;
-    const setting = (await this.store.routingWorkspaces()).find((w) => w.workspaceSid === workspaceSid);
-    if (!setting) return;
-    await this.store.ensureChannels(workspaceSid);
-    const view: WorkspaceView = { holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), passQueued: false, passRunning: false, passAgain: false };
-    this.views.set(workspaceSid, view);
-    for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
-    await this.reloadCatalog(workspaceSid);
-    this.kick(workspaceSid);
-  }
-
-  /** Forgets a deleted workspace; a pass already running for it finds nothing left to offer. */
-  removeWorkspace(workspaceSid: string): void {
-    this.views.delete(workspaceSid);
   }
 
   /** Stops timers and passes; resolves once no pass can touch the store any more. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.views.stop();
     this.scheduler.stop();
     this.unsubscribe?.();
     await Promise.all([...this.running]);
   }
 
+  /** Starts routing a workspace (at start, and when one is created); a known one is left as it is. */
+  async addWorkspace(workspaceSid: string): Promise<void> {
+    await this.views.add(workspaceSid);
+  }
+
+  /** Forgets a deleted workspace; a pass already running for it finds nothing left to offer. */
+  removeWorkspace(workspaceSid: string): void {
+    this.views.remove(workspaceSid);
+  }
+
   /** Re-reads queues and workflows (after any change to them). */
   async reloadCatalog(workspaceSid: string): Promise<void> {
-    const view = this.views.get(workspaceSid);
-    if (!view) return;
-    view.queues.clear();
-    for (const q of await this.store.listTaskQueues(workspaceSid)) {
-      const parsed = parseExpression(q.targetWorkers);
-      const targetWorkers = parsed.ok ? parsed.value : MATCH_NOTHING;
-      const members = referencedScopes(targetWorkers, 'worker').has('task') ? null : new IdleOrder();
-      const queue: QueueView = { targetWorkers, lifo: q.taskOrder === 'LIFO', members };
-      view.queues.set(q.sid, queue);
-      for (const w of view.workers.values()) updateMembership(queue, w, view.holdDisconnected);
-    }
-    view.workflows.clear();
-    for (const wf of await this.store.listWorkflows(workspaceSid)) {
-      const parsed = parseWorkflowConfig(wf.configuration, () => true);
-      if (parsed.ok) view.workflows.set(wf.sid, parsed.value);
-    }
-    this.kick(workspaceSid);
+    await this.views.reloadCatalog(workspaceSid);
   }
 
   /** The routing hold was committed (with the workspace update that asked for it): route by it now. */
   async followRoutingHold(workspaceSid: string, on: boolean): Promise<void> {
-    const view = this.views.get(workspaceSid);
-    if (view) view.holdDisconnected = on;
-    await this.reloadWorkers(workspaceSid);
+    await this.views.setHold(workspaceSid, on);
   }
 
   isHoldingDisconnected(workspaceSid: string): boolean {
-    return this.views.get(workspaceSid)?.holdDisconnected ?? true;
+    return this.views.isHoldingDisconnected(workspaceSid);
   }
 
   async createTask(workspaceSid: string, input: TaskInput, actor: string): Promise<Result<Task>> {
@@ -158,26 +114,17 @@ export class RoutingService {
 
   async updateTask(workspaceSid: string, sid: string, update: TaskUpdate): Promise<Result<Task>> {
     const result = await this.store.updateTask(workspaceSid, sid, update);
-    if (!result.ok) return result;
-    this.publish(result.value.commit);
-    this.kick(workspaceSid);
-    return { ok: true, value: result.value.task };
+    return result.ok ? this.landed(workspaceSid, result.value.commit, result.value.task) : result;
   }
 
   async deleteTask(workspaceSid: string, sid: string, ifMatchVersion?: number): Promise<Result<null>> {
     const result = await this.store.deleteTask(workspaceSid, sid, ifMatchVersion);
-    if (!result.ok) return result;
-    this.publish(result.value);
-    this.kick(workspaceSid);
-    return { ok: true, value: null };
+    return result.ok ? this.landed(workspaceSid, result.value, null) : result;
   }
 
   async updateReservation(update: ReservationUpdate): Promise<Result<Reservation>> {
     const result = await this.store.updateReservation(update);
-    if (!result.ok) return result;
-    this.publish(result.value.commit);
-    this.kick(update.workspaceSid);
-    return { ok: true, value: result.value.reservation };
+    return result.ok ? this.landed(update.workspaceSid, result.value.commit, result.value.reservation) : result;
   }
 
   /** Places a transfer; the routing pass that follows offers the task to its target. */
@@ -186,50 +133,39 @@ export class RoutingService {
     if (!result.ok) return result;
     this.publish(result.value.commit);
     this.kick(input.workspaceSid);
-    await this.scheduler.start();
+    // The transfer may have set a timeout; a scheduler stopped meanwhile stays stopped.
+    await this.scheduler.refresh();
     return { ok: true, value: result.value.transfer };
   }
 
   async cancelTransfer(input: TransferCancel): Promise<Result<Transfer>> {
     const result = await this.store.cancelTransfer(input);
-    if (!result.ok) return result;
-    this.publish(result.value.commit);
-    this.kick(input.workspaceSid);
-    return { ok: true, value: result.value.transfer };
+    return result.ok ? this.landed(input.workspaceSid, result.value.commit, result.value.transfer) : result;
   }
 
   async updateWorkerChannel(workspaceSid: string, workerSid: string, channel: string, input: { capacity?: number; available?: boolean }) {
     const result = await this.store.updateWorkerChannel(workspaceSid, workerSid, channel, input);
-    if (!result.ok) return result;
-    this.publish(result.value.commit);
-    this.kick(workspaceSid);
-    return { ok: true as const, value: result.value.channel };
+    return result.ok ? this.landed(workspaceSid, result.value.commit, result.value.channel) : result;
   }
 
   /** Adds a TaskChannel; every worker gets a WorkerChannel for it, so the whole view is re-read. */
   async createTaskChannel(workspaceSid: string, input: { uniqueName: string; friendlyName: string }): Promise<Result<TaskChannel>> {
     const result = await this.store.createTaskChannel(workspaceSid, input);
-    if (result.ok) await this.reloadWorkers(workspaceSid);
+    if (result.ok) await this.views.reloadWorkers(workspaceSid);
     return result;
   }
 
   async deleteTaskChannel(workspaceSid: string, sidOrName: string): Promise<Result<null>> {
     const result = await this.store.deleteTaskChannel(workspaceSid, sidOrName);
-    if (result.ok) await this.reloadWorkers(workspaceSid);
+    if (result.ok) await this.views.reloadWorkers(workspaceSid);
     return result;
   }
 
-  /** Re-reads every worker of a workspace and the queues' member sets. */
-  private async reloadWorkers(workspaceSid: string): Promise<void> {
-    const view = this.views.get(workspaceSid);
-    if (!view) return;
-    view.workers.clear();
-    for (const w of await this.store.routingCandidates(workspaceSid)) view.workers.set(w.sid, w);
-    for (const queue of view.queues.values()) {
-      queue.members?.clear();
-      for (const w of view.workers.values()) updateMembership(queue, w, view.holdDisconnected);
-    }
+  /** After a verb committed: its events and pushes out, then a pass over the workspace. */
+  private landed<T>(workspaceSid: string, commit: RoutingCommit, value: T): Result<T> {
+    this.publish(commit);
     this.kick(workspaceSid);
+    return { ok: true, value };
   }
 
   /** Schedules a routing pass for a workspace (coalesced: at most one queued at a time). */
@@ -298,7 +234,7 @@ export class RoutingService {
     const members = only ? null : queue.members;
     const candidates = (): Iterable<CandidateWorker> => (only ? [only] : members?.values() ?? view.workers.values());
     const excluded = new Set(task.excludedWorkers);
-    const routable = { sid: task.sid, attributes: parseAttributes(task.attributes), channelSid: task.taskChannelSid, excludedWorkers: excluded };
+    const routable = { sid: task.sid, attributes: parseJsonObject(task.attributes) ?? {}, channelSid: task.taskChannelSid, excludedWorkers: excluded };
     const options = { holdDisconnected: view.holdDisconnected };
     for (let attempt = 0; attempt < 3; attempt++) {
       const chosen = members && step.orderBy.length === 0 ? firstTaker(members.values(), routable, step, options) : chooseWorker(candidates(), routable, step, options);
@@ -320,35 +256,15 @@ export class RoutingService {
         this.publish(result.value.commit);
         return true;
       }
-      if (result.refusal.message.startsWith(`Task ${task.sid}`)) return false;
+      // The task is gone from the queue or promised elsewhere: no other worker can have it now.
+      const reason = result.refusal.reason;
+      if (reason === 'task-not-waiting' || reason === 'task-for-another-worker') return false;
       // The snapshot was stale, or the worker already holds this task: refresh it, and for the
       // rest of this pass choose among the others.
-      await this.refreshWorker(workspaceSid, chosen.sid);
+      await this.views.refreshWorker(workspaceSid, chosen.sid);
       excluded.add(chosen.sid);
     }
     return false;
-  }
-
-  private async refreshWorker(workspaceSid: string, workerSid: string): Promise<void> {
-    await this.refreshWorkers(workspaceSid, [workerSid]);
-  }
-
-  /** Re-reads the named workers of one workspace in one store call, and their queue memberships. */
-  private async refreshWorkers(workspaceSid: string, workerSids: readonly string[]): Promise<void> {
-    if (!this.views.has(workspaceSid) || this.stopped || workerSids.length === 0) return;
-    const fresh = new Map((await this.store.routingCandidatesOf(workerSids)).map((w) => [w.sid, w]));
-    // Looked up again after the read: the workspace may have been removed meanwhile.
-    const view = this.views.get(workspaceSid);
-    if (!view || this.stopped) return;
-    for (const workerSid of workerSids) {
-      const worker = fresh.get(workerSid);
-      if (worker) view.workers.set(workerSid, worker);
-      else view.workers.delete(workerSid);
-      for (const queue of view.queues.values()) {
-        if (worker) updateMembership(queue, worker, view.holdDisconnected);
-        else queue.members?.remove(workerSid);
-      }
-    }
   }
 
   /**
@@ -363,7 +279,7 @@ export class RoutingService {
       byWorkspace.set(commit.worker.workspaceSid, sids);
     }
     void (async () => {
-      for (const [workspaceSid, sids] of byWorkspace) await this.refreshWorkers(workspaceSid, [...sids]);
+      for (const [workspaceSid, sids] of byWorkspace) await this.views.refreshWorkers(workspaceSid, [...sids]);
       for (const commit of commits) if (commit.routing) this.publish(commit.routing);
       for (const workspaceSid of byWorkspace.keys()) this.kick(workspaceSid);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not follow a presence change'));
@@ -377,10 +293,9 @@ export class RoutingService {
     const workspaces = new Set<string>();
     for (const e of commit.events) workspaces.add(e.workspaceSid);
     void (async () => {
-      for (const ws of this.views.keys()) {
-        const known = commit.touchedWorkers.filter((workerSid) => this.views.get(ws)?.workers.has(workerSid));
-        await this.refreshWorkers(ws, known);
-      }
+      const byWorkspace = new Map<string, string[]>();
+      for (const workerSid of commit.touchedWorkers) for (const ws of this.views.holding(workerSid)) byWorkspace.set(ws, [...(byWorkspace.get(ws) ?? []), workerSid]);
+      for (const [ws, workerSids] of byWorkspace) await this.views.refreshWorkers(ws, workerSids);
       for (const ws of workspaces) this.kick(ws);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'refreshing the routing view failed'));
     for (const push of commit.pushes) {
@@ -389,23 +304,3 @@ export class RoutingService {
   }
 }
 
-/**
- * Keeps a queue's members right for one worker: those matching TargetWorkers (when it reads only
- * the worker) who could take work now — an available activity, and connected unless the hold is
- * off. Anyone else could not be chosen, so a decision need not walk past them.
- */
-function updateMembership(queue: QueueView, worker: CandidateWorker, holdDisconnected: boolean): void {
-  if (queue.members === null) return;
-  const ready = worker.activityAvailable && (worker.presence === 'connected' || !holdDisconnected);
-  if (ready && evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.upsert(worker);
-  else queue.members.remove(worker.sid);
-}
-
-function parseAttributes(source: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(source);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}

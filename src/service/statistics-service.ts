@@ -7,7 +7,7 @@ import {
   activityDurations, headcounts, reservationTotals, resolveWindow,
   type ActivityDuration, type ActivityHeadcount, type ReservationTotals, type StatisticsWindow, type WindowQuery,
 } from '../core/statistics.js';
-import type { Clock, Store } from './ports.js';
+import type { AdminStore, Clock, EventStore, PresenceStore } from './ports.js';
 
 export interface CumulativeStatistics {
   readonly window: StatisticsWindow;
@@ -24,7 +24,7 @@ export interface RealTimeStatistics {
 export type WorkerScope = { readonly all: true } | { readonly workerSid: string } | { readonly friendlyName: string };
 
 export class StatisticsService {
-  constructor(private readonly options: { readonly store: Store; readonly clock: Clock }) {}
+  constructor(private readonly options: { readonly store: EventStore & Pick<PresenceStore, 'findWorker' | 'findWorkerByName'> & Pick<AdminStore, 'listActivities'>; readonly clock: Clock }) {}
 
   async cumulative(workspaceSid: string, scope: WorkerScope, query: WindowQuery): Promise<Result<CumulativeStatistics>> {
     const window = resolveWindow(query, this.options.clock.now());

@@ -1,14 +1,19 @@
 /**
  * Routing coupled to presence, with official twilio-taskrouter agents: offers go only to agents
  * who are there; a logout rescinds the pending offer at once and the task goes to someone else;
- * a reservation timeout moves the worker to the timeout activity.
+ * a reservation timeout moves the worker to the timeout activity. Every case runs twice: on the
+ * SQLite store as it is, and on the same store answering two event-loop turns late
+ * (test/support/slow-store.ts), as a store across a network would.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { slowStore } from '../support/slow-store.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { sdkWorker, startRollcall, type SdkWorker, type TestRollcall } from '../support/harness.js';
 import { once, waitFor } from '../support/wait.js';
 
 let server: TestRollcall | null = null;
+let wrapStore: ((store: SqliteStore) => SqliteStore) | undefined;
 const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {
@@ -23,7 +28,7 @@ interface Setup {
 }
 
 async function setup(env: Record<string, string> = {}, reservationTimeoutS = 120): Promise<Setup> {
-  const s = await startRollcall({ ROLLCALL_DEFAULT_THRESHOLD_S: '2', ...env });
+  const s = await startRollcall({ ROLLCALL_DEFAULT_THRESHOLD_S: '2', ...env }, undefined, { wrapStore });
   server = s;
   const { store, routing } = s.rollcall;
   const queue = await store.createTaskQueue(s.workspaceSid, { friendlyName: 'Support', targetWorkers: 'worker.skills HAS "support"' });
@@ -58,7 +63,16 @@ async function createTask({ s, workflowSid }: Setup, attributes: Record<string, 
 
 type SdkReservation = { sid: string; status: string; task: { sid: string; attributes: Record<string, unknown>; complete(reason: string): Promise<unknown>; wrapUp(o?: object): Promise<unknown> }; accept(): Promise<SdkReservation>; reject(): Promise<SdkReservation> };
 
-describe('routing with twilio-taskrouter agents', () => {
+const stores: [string, typeof wrapStore][] = [
+  ['as it is', undefined],
+  ['answering late', (store) => slowStore(store, { turns: 2 }).store],
+];
+
+describe.each(stores)('routing with twilio-taskrouter agents, the store %s', (_name, wrap) => {
+  beforeEach(() => {
+    wrapStore = wrap;
+  });
+
   it('offers a task to the one available connected agent, who accepts, wraps up and completes it', async () => {
     const world = await setup();
     const alice = await agent(world.s, 'alice');

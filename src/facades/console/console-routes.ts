@@ -3,6 +3,8 @@
  * agent links and the agent desktop's token. Types are checked here; values by the same core
  * rules and services REST uses, so a threshold or a name is refused the same way in both.
  */
+import { parseActor } from '../../core/actor.js';
+import { isJsonObject } from '../../core/json-object.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { LogoutSettingsPatch } from '../../core/logout-settings.js';
@@ -22,7 +24,7 @@ const sessions = new WeakMap<FastifyRequest, ConsoleSession>();
 
 function bodyOf(req: FastifyRequest): Result<Body> {
   const b = req.body ?? {};
-  return typeof b === 'object' && !Array.isArray(b) ? ok(b as Body) : refuse('invalid-parameter', 'The request body must be a JSON object');
+  return isJsonObject(b) ? ok(b) : refuse('invalid-parameter', 'The request body must be a JSON object');
 }
 
 /** Reads optional typed fields; the first wrong one is refused by name. */
@@ -136,7 +138,7 @@ async function sessionBody(session: ConsoleSession, deps: ConsoleDeps): Promise<
   return {
     account_sid: session.accountSid,
     credential_sid: session.credentialSid,
-    kind: session.credentialSid.startsWith('SK') ? 'api_key' : 'account',
+    kind: parseActor(session.credentialSid).type === 'api_key' ? 'api_key' : 'account',
     expires_at: session.expiresAt,
     workspace: { sid: workspace.sid, friendly_name: workspace.friendlyName },
     server_time: deps.clock.now(),

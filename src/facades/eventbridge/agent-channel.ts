@@ -16,17 +16,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { TaskRouterGrant, TokenPolicy } from '../../service/access-tokens.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness } from '../../service/liveness.js';
+import { AgentPushes } from './agent-pushes.js';
 import { AgentSession } from './agent-session.js';
 import { rejectUpgrade } from './upgrade-refusal.js';
 import { ConnectionEndQueue } from '../../service/connection-end-queue.js';
 import type { Bus, Clock, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import type { Backoff } from '../../service/store-health.js';
-import type { Reservation } from '../../core/routing-resources.js';
-import type { AgentPush } from '../../service/routing-ports.js';
 import type { ClientAddress } from '../http/client-address.js';
 import type { ConnectionCaps } from './connection-limits.js';
-import { ebReservation, ebTask, ebTransfer, ebWorker, ebWorkerChannel } from './dialect.js';
 import { SessionTokens } from './session-tokens.js';
 import { UpgradeGate, type Admission } from './upgrade-gate.js';
 
@@ -54,13 +52,11 @@ export const CLOSE_REPLACED = 4000;
 export const CLOSE_TRY_AGAIN = 1013;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
 const END_BATCH_SIZE = 250;
-const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
 
 export class AgentChannel {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
   private readonly liveness: Liveness;
-  private readonly sessions = new Map<string, Set<AgentSession>>();
-  private readonly held = new Map<string, { holds: number; queue: [string, unknown][] }>();
+  private readonly pushes: AgentPushes;
   private ticker: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private closing = false;
@@ -81,6 +77,7 @@ export class AgentChannel {
       sweepIntervalMs: Math.min(1000, options.livenessTimeoutMs / 4),
     });
     this.gate = new UpgradeGate(options);
+    this.pushes = new AgentPushes(options.clock);
     this.tokens = new SessionTokens({ store: options.store, log: options.log, nowMs: options.clock.now() });
   }
 
@@ -106,65 +103,21 @@ export class AgentChannel {
       this.tokens.closeExpired(now);
     }, this.options.tickMs);
     this.tokens.start();
-    this.unsubscribe = this.options.bus.subscribe((message) => {
-      if (message.push) return this.deliver(message.push);
-      if (message.event?.eventType === 'worker.deleted') return this.closeWorker(message.event.resourceSid, 'Worker deleted');
-      if (!message.worker || !message.event || !PUSHED_EVENTS.has(message.event.eventType)) return;
-      const payload = ebWorker(message.worker);
-      this.send(message.worker.sid, message.event.eventType, payload);
-    });
+    this.unsubscribe = this.options.bus.subscribe((message) => this.pushes.onBus(message));
   }
 
-  /**
-   * Holds a worker's pushes while an envelope request of that worker is answered: the SDK acts
-   * on the HTTP answer first (it registers `reservation.on('accepted')` once `accept()` resolved),
-   * so the events the request caused must reach it after the answer. The returned release, called
-   * once the answer is written, sends what was held, in order, on the next turn.
-   */
+
+
+
+
+  /** Holds a worker's pushes while an envelope request of that worker is answered (see AgentPushes.hold). */
   holdPushes(workerSid: string): () => void {
-    const held = this.held.get(workerSid) ?? { holds: 0, queue: [] };
-    held.holds++;
-    this.held.set(workerSid, held);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      setImmediate(() => {
-        held.holds--;
-        if (held.holds > 0) return;
-        this.held.delete(workerSid);
-        for (const [eventType, payload] of held.queue) for (const session of this.sessions.get(workerSid) ?? []) session.send(eventType, payload);
-      });
-    };
-  }
-
-  private send(workerSid: string, eventType: string, payload: unknown): void {
-    const held = this.held.get(workerSid);
-    if (held) held.queue.push([eventType, payload]);
-    else for (const session of this.sessions.get(workerSid) ?? []) session.send(eventType, payload);
-  }
-
-  /** Closes every session of a worker that no longer exists (4004: the SDK treats it like any close). */
-  private closeWorker(workerSid: string, reason: string): void {
-    for (const session of this.sessions.get(workerSid) ?? []) session.socket.close(4004, reason);
-  }
-
-  /** Sends a reservation, task or channel event to the worker's open sessions. */
-  private deliver(push: AgentPush): void {
-    const sessions = this.sessions.get(push.workerSid);
-    if (!sessions || sessions.size === 0) return;
-    const now = this.options.clock.now();
-    let payload: Record<string, unknown>;
-    if ('channel' in push) payload = ebWorkerChannel(push.channel);
-    else if ('transfer' in push) payload = ebTransfer(push.transfer);
-    else if (push.eventType.startsWith('task')) payload = ebTask(push.task, now);
-    else payload = ebReservation(push.reservation as Reservation, push.task, now, { incoming: push.incomingTransfer ?? null, outgoing: push.outgoingTransfer ?? null });
-    this.send(push.workerSid, push.eventType, payload);
+    return this.pushes.hold(workerSid);
   }
 
   /** A verified envelope request carried this token: sessions of its worker may move onto it (session-tokens.ts). */
   refreshToken(grant: TaskRouterGrant): void {
-    this.tokens.refresh(grant, (workerSid) => this.sessions.get(workerSid) ?? []);
+    this.tokens.refresh(grant, (workerSid) => this.pushes.of(workerSid));
   }
 
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
@@ -259,7 +212,7 @@ export class AgentChannel {
       }
       // The socket may have closed while the connection was being committed; `ended` records that.
       if (ws.readyState !== ws.OPEN) return true;
-      const older = [...(this.sessions.get(grant.workerSid) ?? [])];
+      const older = [...this.pushes.of(grant.workerSid)];
       this.track(session);
       session.send('init', {
         channel_id: grant.workerSid,
@@ -289,9 +242,7 @@ export class AgentChannel {
   }
 
   private track(session: AgentSession): void {
-    let set = this.sessions.get(session.grant.workerSid);
-    if (!set) this.sessions.set(session.grant.workerSid, (set = new Set()));
-    set.add(session);
+    this.pushes.add(session);
     this.liveness.add(session);
     this.tokens.add(session);
   }
@@ -306,9 +257,7 @@ export class AgentChannel {
     session.release();
     this.liveness.remove(session);
     this.tokens.remove(session);
-    const set = this.sessions.get(session.grant.workerSid);
-    set?.delete(session);
-    if (set?.size === 0) this.sessions.delete(session.grant.workerSid);
+    this.pushes.remove(session);
     // While shutting down, the node was retired first: the store ended these connections already.
     if (this.closing) return;
     const reason = session.lostReason ?? 'closed';

@@ -3,8 +3,10 @@
  * whatever the content type claims (axios sends form-urlencoded, fetch sends text/plain). Answers
  * are `{payload}`; refusals `{message}` with the status from EB_STATUS, and change nothing.
  */
+import { isJsonObject, readJsonObject } from '../../core/json-object.js';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseIfMatch, type IfMatch } from '../../core/if-match.js';
 import { refuse, type Refusal, type Result } from '../../core/errors.js';
 import { isSid } from '../../core/sids.js';
 import { grantActor, verifyAccessToken, type TaskRouterGrant, type TokenPolicy } from '../../service/access-tokens.js';
@@ -97,13 +99,13 @@ function parseEnvelope(body: unknown): Result<Envelope> {
   } catch {
     return refuse('invalid-parameter', 'The request body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return refuse('invalid-parameter', 'The request body must be a JSON object');
+  if (!isJsonObject(value)) return refuse('invalid-parameter', 'The request body must be a JSON object');
   const v = value as Record<string, unknown>;
   if (typeof v.url !== 'string' || v.url === '') return refuse('invalid-parameter', 'The envelope needs a url', 'url');
   const method = typeof v.method === 'string' ? v.method.toUpperCase() : '';
   if (method !== 'GET' && method !== 'POST') return refuse('invalid-parameter', 'The envelope method must be GET or POST', 'method');
   const params = v.params ?? {};
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) return refuse('invalid-parameter', 'The envelope params must be an object', 'params');
+  if (!isJsonObject(params)) return refuse('invalid-parameter', 'The envelope params must be an object', 'params');
   return { ok: true, value: { url: v.url, method, params: params as Record<string, unknown>, token: v.token } };
 }
 
@@ -120,8 +122,8 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
     if (sub === undefined && env.method === 'GET') return fetchWorker(deps, wsSid, wkSid);
     if (sub === undefined && env.method === 'POST') return updateWorker(deps, grant, wsSid, wkSid, env.params, ifMatch);
   }
-  const ifMatchVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/"/g, ''));
-  if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
+  const ifMatchVersion = versionOf(parseIfMatch(ifMatch));
+  if (ifMatchVersion === null) return refuse('invalid-parameter', 'If-Match must be a version number', 'If-Match');
   const routed = await routeRouting(deps, grant, path, { method: env.method, params: env.params, ifMatchVersion, holdPushesOf });
   if (routed) return routed;
   const listed = await routeWorkspace(deps, grant, path, env.method, env.params);
@@ -135,6 +137,12 @@ async function route(deps: EnvelopeDeps, grant: TaskRouterGrant, env: Envelope, 
   return refuse('not-found', `No resource ${env.method} ${path}`);
 }
 
+/** The version an If-Match asks for (undefined: none); null for a value EventBridge refuses (`*` too). */
+function versionOf(ifMatch: IfMatch): number | undefined | null {
+  if (ifMatch.kind === 'absent') return undefined;
+  return ifMatch.kind === 'version' ? ifMatch.version : null;
+}
+
 async function fetchWorker(deps: EnvelopeDeps, wsSid: string, wkSid: string): Promise<Answer> {
   const found = await deps.store.findWorker(wsSid, wkSid);
   return found ? { ok: true, value: ebWorker(found) } : refuse('not-found', `Worker ${wkSid} was not found`);
@@ -143,8 +151,8 @@ async function fetchWorker(deps: EnvelopeDeps, wsSid: string, wkSid: string): Pr
 async function updateWorker(
   deps: EnvelopeDeps, grant: TaskRouterGrant, wsSid: string, wkSid: string, params: Record<string, unknown>, ifMatch: string | undefined,
 ): Promise<Answer> {
-  const ifMatchVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/"/g, ''));
-  if (ifMatchVersion !== undefined && !Number.isInteger(ifMatchVersion)) return refuse('invalid-parameter', 'If-Match must be a worker version', 'If-Match');
+  const ifMatchVersion = versionOf(parseIfMatch(ifMatch));
+  if (ifMatchVersion === null) return refuse('invalid-parameter', 'If-Match must be a worker version', 'If-Match');
   const { ActivitySid, Attributes, RejectPendingReservations } = params;
   if (ActivitySid === undefined && Attributes === undefined) return refuse('invalid-parameter', 'Nothing to update: give ActivitySid or Attributes', 'ActivitySid');
   if (ActivitySid !== undefined && !isSid('activity', ActivitySid)) return refuse('invalid-parameter', `ActivitySid ${String(ActivitySid)} is not an activity SID (WA followed by 32 hex digits)`, 'ActivitySid');
@@ -168,13 +176,8 @@ function parseBoolean(value: unknown): boolean | null {
   return null;
 }
 
+/** Attributes as the SDK sends them (an object, or JSON text of one), as canonical JSON; null when neither. */
 function parseAttributes(value: unknown): string | null {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return JSON.stringify(value);
-  if (typeof value !== 'string') return null;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? JSON.stringify(parsed) : null;
-  } catch {
-    return null;
-  }
+  const object = readJsonObject(value);
+  return object === null ? null : JSON.stringify(object);
 }

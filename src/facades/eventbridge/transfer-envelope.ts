@@ -5,6 +5,7 @@
  * The worker in the path is the one making the transfer (checked by the caller: a worker token
  * acts for itself only).
  */
+import { readJsonObject } from '../../core/json-object.js';
 import { refuse, type Result } from '../../core/errors.js';
 import { isSid } from '../../core/sids.js';
 import { readTransferMode } from '../../core/transfers.js';
@@ -43,12 +44,7 @@ export async function transfersCall(routing: RoutingService, wsSid: string, wkSi
 
 /** Attributes as the SDK sends them (an object) or as a JSON string of one; null when neither. */
 function readAttributes(value: unknown): string | null {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return JSON.stringify(value);
-  if (typeof value !== 'string') return null;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? value : null;
-  } catch {
-    return null;
-  }
+  const object = readJsonObject(value);
+  if (object === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(object);
 }

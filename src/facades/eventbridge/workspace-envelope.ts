@@ -7,6 +7,7 @@
  * `AfterSid` (the answer's `after_sid`), or with `Ordering` `NextToken` (the answer's
  * `meta.next_token`): both name the last item seen.
  */
+import { parseJsonObject } from '../../core/json-object.js';
 import { refuse, type Result } from '../../core/errors.js';
 import { evaluate, parseExpression } from '../../core/expressions.js';
 import { pageAfter, parseOrdering, workerDocument, type Compare, type OrderKey } from '../../core/listing.js';
@@ -73,14 +74,14 @@ async function listQueues(deps: WorkspaceEnvelopeDeps, wsSid: string, params: Pa
   const { FriendlyName: name, WorkerSid: workerSid, EvaluateWorkerAttributes: evaluated } = text.value;
   let workerAttributes: Record<string, unknown> | null = null;
   if (evaluated !== undefined) {
-    const parsed = parseObject(evaluated);
+    const parsed = parseJsonObject(evaluated);
     if (!parsed) return refuse('invalid-parameter', `EvaluateWorkerAttributes ${evaluated} is not a JSON object`, 'EvaluateWorkerAttributes');
     workerAttributes = parsed;
   } else if (workerSid !== undefined) {
     if (!isSid('worker', workerSid)) return refuse('invalid-parameter', `WorkerSid ${workerSid} is not a worker SID (WK followed by 32 hex digits)`, 'WorkerSid');
     const worker = await deps.store.findWorker(wsSid, workerSid);
     if (!worker) return refuse('not-found', `Worker ${workerSid} was not found`);
-    workerAttributes = parseObject(worker.attributes) ?? {};
+    workerAttributes = parseJsonObject(worker.attributes) ?? {};
   }
   const order = parseOrdering(params.Ordering, QUEUE_ORDER);
   if (!order.ok) return order;
@@ -119,13 +120,4 @@ function readStrings<K extends string>(params: Params, names: readonly K[]): Res
     out[name] = String(v);
   }
   return { ok: true, value: out };
-}
-
-function parseObject(source: string): Record<string, unknown> | null {
-  try {
-    const parsed: unknown = JSON.parse(source);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }

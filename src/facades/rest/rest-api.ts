@@ -6,9 +6,11 @@
  * reads the typed values; every handler returns a Result, and refusals become Twilio error
  * bodies through REST_ERRORS alone.
  */
+import { isJsonObject } from '../../core/json-object.js';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { parseIfMatch } from '../../core/if-match.js';
 import { ok, refuse, type Result } from '../../core/errors.js';
 import type { Workspace } from '../../core/resources.js';
 import type { AdminService } from '../../service/admin-service.js';
@@ -192,7 +194,7 @@ export function baseUrlOf(req: FastifyRequest, publicUrl: string | null): string
 async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyReply, deps: RestDeps): Promise<FastifyReply> {
   const principal = principals.get(req);
   if (!principal) throw new Error('REST handler reached without a principal');
-  if (req.body !== undefined && req.body !== null && (typeof req.body !== 'object' || Array.isArray(req.body))) {
+  if (req.body !== undefined && req.body !== null && !isJsonObject(req.body)) {
     const { status, code } = REST_ERRORS['invalid-parameter'];
     return reply.code(status).send(errorBody(status, code, BODY_NOT_PARAMS));
   }
@@ -207,7 +209,7 @@ async function run(handler: RestHandler, req: FastifyRequest, reply: FastifyRepl
     body: (req.body ?? {}) as NoParams,
     rawQuery: rawQueries.get(req) ?? {},
     url: `${base}${req.url.split('?')[0]}`,
-    ifMatch: typeof ifMatch === 'string' ? ifMatch.replace(/^W\//, '').replace(/"/g, '').trim() : undefined,
+    ifMatch: typeof ifMatch === 'string' ? ifMatch : undefined,
     accept: req.headers.accept,
   };
   const result = await handler(call, deps);
@@ -234,9 +236,9 @@ export async function workspaceOf(call: RestCall, deps: RestDeps, sid = call.pat
 
 /** The worker version an If-Match header asks for; a value that is no version can never match. */
 export function ifMatchVersion(call: RestCall): Result<number | undefined> {
-  if (call.ifMatch === undefined || call.ifMatch === '*') return ok(undefined);
-  const version = /^\d{1,15}$/.test(call.ifMatch) ? Number(call.ifMatch) : null;
-  return version === null ? refuse('version-mismatch', `If-Match "${call.ifMatch}" does not match the resource's ETag`) : ok(version);
+  const ifMatch = parseIfMatch(call.ifMatch);
+  if (ifMatch.kind === 'invalid') return refuse('version-mismatch', `If-Match "${ifMatch.text}" does not match the resource's ETag`);
+  return ok(ifMatch.kind === 'version' ? ifMatch.version : undefined);
 }
 
 export const answer = (body: unknown, etag?: string): Result<RestAnswer> => ok(etag === undefined ? { status: 200, body } : { status: 200, body, etag });

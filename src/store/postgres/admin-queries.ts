@@ -12,7 +12,7 @@ import type { Activity, ApiKey, Worker, Workspace, WorkspaceEvent } from '../../
 import { checkWorkerDeletion } from '../../core/worker-removal.js';
 import { applyWorkspacePatch } from '../../core/workspace-settings.js';
 import { newSid } from '../../service/ids.js';
-import type { AdminCommit, AdminStore } from '../../service/ports.js';
+import type { AdminCommit, AdminStore, EventStore } from '../../service/ports.js';
 import { WORKER_COLUMNS, WORKER_FROM } from '../sqlite/presence-writer.js';
 import {
   toActivity, toApiKey, toEvent, toLogEntry, toSettings, toWorker, toWorkspace,
@@ -58,7 +58,10 @@ async function activityOf(tx: Tx, workspaceSid: string, sid: string, lock = fals
   return tx.one<ActivityRow>(`${ACTIVITY_SELECT} WHERE a.workspace_sid = $1 AND a.sid = $2${lock ? ' FOR UPDATE OF a' : ''}`, [workspaceSid, sid]);
 }
 
-export function createAdminQueries(db: PgDatabase): AdminStore {
+type AdminQueries = Pick<AdminStore, 'updateWorkspace' | 'createActivity' | 'renameActivity' | 'deleteActivity' | 'deleteWorker' | 'pageWorkers' | 'revokeApiKey' | 'renameApiKey'>
+  & Pick<EventStore, 'pageEvents' | 'findEvent' | 'activityLogWindow' | 'reservationsByStatus' | 'workersByActivity'>;
+
+export function createAdminQueries(db: PgDatabase): AdminQueries {
   return {
     async updateWorkspace(workspaceSid, patch, actor, extensions = {}) {
       return db.tx(async (tx): Promise<Result<AdminCommit<Workspace>>> => {

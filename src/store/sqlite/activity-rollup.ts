@@ -35,27 +35,6 @@ const PIECES = `
       UNION ALL
       SELECT worker_sid, act, auto, sign, day + 1, toAt, MIN(endAt, (day + 2) * ${DAY_MS}), endAt FROM pieces WHERE toAt < endAt)`;
 
-/**
- * Migration 6's covering index, with the log order (id) after the effective time: the trigger's
- * "entry before" and the folds' `ORDER BY effective_at, id` then walk the index instead of sorting
- * a worker's whole history (measured: ~1 ms per insert with the old index, in the trigger).
- */
-const INDEX = `
-  DROP INDEX activity_log_by_worker;
-  CREATE INDEX activity_log_by_worker ON activity_log(worker_sid, effective_at, id, to_activity_sid, from_activity_sid, cause);`;
-
-const TABLE = `
-  CREATE TABLE activity_rollup (
-    worker_sid TEXT NOT NULL,
-    -- the UTC day: floor(epoch ms / 86 400 000)
-    day INTEGER NOT NULL,
-    activity_sid TEXT NOT NULL,
-    -- 1: the stay began with an automatic logout (cause offline-threshold)
-    automatic INTEGER NOT NULL,
-    ms INTEGER NOT NULL,
-    PRIMARY KEY (worker_sid, day, activity_sid, automatic)
-  ) WITHOUT ROWID;`;
-
 /** Every closed stay of the existing log, from scratch (the backfill; also what the tests compare with). */
 export const ROLLUP_REBUILD = `
   DELETE FROM activity_rollup;
@@ -70,9 +49,6 @@ export const ROLLUP_REBUILD = `
         FROM stays WHERE next_at IS NOT NULL),
     ${PIECES}
   SELECT worker_sid, day, act, auto, SUM(toAt - fromAt) FROM pieces WHERE true GROUP BY worker_sid, day, act, auto;`;
-
-/** Migration 11: the log index with its order, the table, and its backfill from the log already stored. */
-export const ROLLUP_MIGRATION = `${INDEX}\n${TABLE}\n${ROLLUP_REBUILD}`;
 
 /** What the keeper needs of a log entry just inserted. */
 export interface LoggedEntry {

@@ -1,6 +1,6 @@
 /**
  * The SQLite side of the administration port (AdminStore): workspace and activity changes,
- * worker renames and deletions, paged lists, statistics inputs and API key revocation. Every
+ * worker deletions, the paged worker list and API key changes. Every
  * write is one IMMEDIATE transaction; rules come from core/ and run inside it.
  */
 import type BetterSqlite3 from 'better-sqlite3';
@@ -13,14 +13,14 @@ import { applyWorkspacePatch } from '../../core/workspace-settings.js';
 import { applyBreakerPatch, isEmptyBreakerPatch, type BreakerSettings } from '../../core/outage-breaker.js';
 import type { OutageHolds } from './outage-hold.js';
 import { newSid } from '../../service/ids.js';
-import type { AdminCommit, AdminStore, Clock, PageOf, PageRequest } from '../../service/ports.js';
+import type { AdminCommit, AdminStore, Clock } from '../../service/ports.js';
+import { pageOf, type Cursored } from './row-pages.js';
 import { WORKER_COLUMNS, WORKER_FROM, WORKER_SELECT, type PresenceWriter } from './presence-writer.js';
 import {
-  toActivity, toApiKey, toEvent, toLogEntry, toSettings, toWorker, toWorkspace,
-  type ActivityRow, type ApiKeyRow, type EventRow, type LogRow, type SettingsRow, type WorkerRow, type WorkspaceRow,
+  toActivity, toApiKey, toSettings, toWorker, toWorkspace,
+  type ActivityRow, type ApiKeyRow, type SettingsRow, type WorkerRow, type WorkspaceRow,
 } from './rows.js';
-
-type Cursored<R> = R & { row_cursor: number };
+import { writeTx } from './transaction.js';
 
 const WORKER_FILTER = `w.workspace_sid = @ws
   AND (@activitySid IS NULL OR w.activity_sid = @activitySid)
@@ -28,20 +28,10 @@ const WORKER_FILTER = `w.workspace_sid = @ws
   AND (@available IS NULL OR a.available = @available)
   AND (@friendlyName IS NULL OR w.friendly_name = @friendlyName)`;
 
-const EVENT_FILTER = `workspace_sid = @ws
-  AND (@types IS NULL OR event_type IN (SELECT value FROM json_each(@types)))
-  AND (@resourceSid IS NULL OR resource_sid = @resourceSid)
-  AND (@data IS NULL OR NOT EXISTS (
-    SELECT 1 FROM json_each(@data) f WHERE json_extract(events.data, '$.' || f.key) IS NOT f.value))
-  AND (@startAt IS NULL OR at >= @startAt)
-  AND (@endAt IS NULL OR at <= @endAt)`;
+type AdminQueries = Pick<AdminStore,
+  'updateWorkspace' | 'createActivity' | 'renameActivity' | 'deleteActivity' | 'deleteWorker' | 'pageWorkers' | 'revokeApiKey' | 'renameApiKey'>;
 
-const LOG_SCOPE = `l.workspace_sid = @ws AND (@workerSid IS NULL OR l.worker_sid = @workerSid)
-  AND EXISTS (SELECT 1 FROM workers w WHERE w.sid = l.worker_sid)`;
-
-export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, writer: PresenceWriter, holds: OutageHolds): AdminStore {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
-  const read = <T>(fn: () => T): T => db.transaction(fn).deferred();
+export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, writer: PresenceWriter, holds: OutageHolds): AdminQueries {
   const q = {
     workspace: db.prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?'),
     settings: db.prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
@@ -56,18 +46,6 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
     workerNamed: db.prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND friendly_name = ?'),
     workersAfter: db.prepare<Record<string, unknown>, Cursored<WorkerRow>>(`SELECT w.rowid AS row_cursor, ${WORKER_COLUMNS} ${WORKER_FROM} WHERE ${WORKER_FILTER} AND w.rowid > @cursor ORDER BY w.rowid LIMIT @limit`),
     workersBefore: db.prepare<Record<string, unknown>, Cursored<WorkerRow>>(`SELECT w.rowid AS row_cursor, ${WORKER_COLUMNS} ${WORKER_FROM} WHERE ${WORKER_FILTER} AND w.rowid < @cursor ORDER BY w.rowid DESC LIMIT @limit`),
-    eventsAfter: db.prepare<Record<string, unknown>, Cursored<EventRow>>(`SELECT seq AS row_cursor, * FROM events WHERE ${EVENT_FILTER} AND seq > @cursor ORDER BY seq LIMIT @limit`),
-    eventsBefore: db.prepare<Record<string, unknown>, Cursored<EventRow>>(`SELECT seq AS row_cursor, * FROM events WHERE ${EVENT_FILTER} AND seq < @cursor ORDER BY seq DESC LIMIT @limit`),
-    event: db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE workspace_sid = ? AND sid = ?'),
-    logAtStart: db.prepare<Record<string, unknown>, LogRow>(`SELECT * FROM (
-        SELECT l.*, ROW_NUMBER() OVER (PARTITION BY l.worker_sid ORDER BY l.effective_at DESC, l.id DESC) AS rn
-          FROM activity_log l WHERE ${LOG_SCOPE} AND l.effective_at <= @startAt
-      ) WHERE rn = 1`),
-    logInside: db.prepare<Record<string, unknown>, LogRow>(`SELECT l.* FROM activity_log l WHERE ${LOG_SCOPE} AND l.effective_at > @startAt AND l.effective_at < @endAt`),
-    headcount: db.prepare<[string, string | null, string | null], { activity_sid: string; n: number }>(
-      'SELECT activity_sid, COUNT(*) AS n FROM workers WHERE workspace_sid = ? AND (? IS NULL OR sid = ?) GROUP BY activity_sid'),
-    reservations: db.prepare<Record<string, unknown>, { status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM reservations
-      WHERE workspace_sid = @ws AND (@workerSid IS NULL OR worker_sid = @workerSid) AND created_at >= @startAt AND created_at < @endAt GROUP BY status`),
     activeKey: db.prepare<[string, string], ApiKeyRow>('SELECT * FROM api_keys WHERE account_sid = ? AND sid = ? AND revoked_at IS NULL'),
     apiKey: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE sid = ?'),
   };
@@ -88,7 +66,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
 
   return {
     async updateWorkspace(workspaceSid, patch, actor, extensions = {}) {
-      return tx((): Result<AdminCommit<Workspace>> => {
+      return writeTx(db, (): Result<AdminCommit<Workspace>> => {
         const current = workspaceOf(workspaceSid);
         if (!current) return refuse('not-found', `Workspace ${workspaceSid} was not found`);
         const activities = q.activities.all(workspaceSid).map(toActivity);
@@ -122,7 +100,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
       });
     },
     async createActivity(input) {
-      return tx((): Result<AdminCommit<Activity>> => {
+      return writeTx(db, (): Result<AdminCommit<Activity>> => {
         const workspace = workspaceOf(input.workspaceSid);
         if (!workspace) return refuse('not-found', `Workspace ${input.workspaceSid} was not found`);
         const name = checkFriendlyName(input.friendlyName);
@@ -136,7 +114,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
       });
     },
     async renameActivity(input) {
-      return tx((): Result<AdminCommit<Activity>> => {
+      return writeTx(db, (): Result<AdminCommit<Activity>> => {
         const row = q.activity.get(input.workspaceSid, input.activitySid);
         if (!row) return refuse('not-found', `Activity ${input.activitySid} was not found`);
         const name = checkFriendlyName(input.friendlyName);
@@ -150,7 +128,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
       });
     },
     async deleteActivity(input) {
-      return tx((): Result<AdminCommit<Activity>> => {
+      return writeTx(db, (): Result<AdminCommit<Activity>> => {
         const row = q.activity.get(input.workspaceSid, input.activitySid);
         if (!row) return refuse('not-found', `Activity ${input.activitySid} was not found`);
         const activity = toActivity(row);
@@ -167,7 +145,7 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
       });
     },
     async deleteWorker(request) {
-      return tx((): Result<AdminCommit<Worker>> => {
+      return writeTx(db, (): Result<AdminCommit<Worker>> => {
         const row = q.worker.get(request.workspaceSid, request.workerSid);
         if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
         const version = checkVersion(row, request.ifMatchVersion);
@@ -196,72 +174,19 @@ export function createAdminQueries(db: BetterSqlite3.Database, clock: Clock, wri
       };
       return pageOf(page, params, q.workersAfter, q.workersBefore, toWorker);
     },
-    async pageEvents(workspaceSid, filter, page) {
-      const params = {
-        ws: workspaceSid,
-        types: filter.eventTypes === undefined ? null : JSON.stringify(filter.eventTypes),
-        resourceSid: filter.resourceSid ?? null,
-        data: filter.data === undefined || Object.keys(filter.data).length === 0 ? null : JSON.stringify(filter.data),
-        startAt: filter.startAt ?? null,
-        endAt: filter.endAt ?? null,
-      };
-      return pageOf(page, params, q.eventsAfter, q.eventsBefore, toEvent);
-    },
-    async findEvent(workspaceSid, sid) {
-      const row = q.event.get(workspaceSid, sid);
-      return row ? toEvent(row) : null;
-    },
-    async activityLogWindow(workspaceSid, window) {
-      const params = { ws: workspaceSid, workerSid: window.workerSid ?? null, startAt: window.startAt, endAt: window.endAt };
-      return read(() => [...q.logAtStart.all(params), ...q.logInside.all(params)].map(toLogEntry));
-    },
-    async reservationsByStatus(workspaceSid, window) {
-      const rows = q.reservations.all({ ws: workspaceSid, workerSid: window.workerSid ?? null, startAt: window.startAt, endAt: window.endAt });
-      return new Map(rows.map((r) => [r.status, r.n]));
-    },
-    async workersByActivity(workspaceSid, filter = {}) {
-      const sid = filter.workerSid ?? null;
-      return new Map(q.headcount.all(workspaceSid, sid, sid).map((r) => [r.activity_sid, r.n]));
-    },
     async revokeApiKey(accountSid, sid) {
-      return tx((): Result<ApiKey> => {
+      return writeTx(db, (): Result<ApiKey> => {
         if (!q.activeKey.get(accountSid, sid)) return refuse('not-found', `API key ${sid} was not found`);
         db.prepare('UPDATE api_keys SET revoked_at = ? WHERE sid = ?').run(clock.now(), sid);
         return ok(toApiKey(q.apiKey.get(sid) as ApiKeyRow));
       });
     },
     async renameApiKey(accountSid, sid, friendlyName) {
-      return tx((): Result<ApiKey> => {
+      return writeTx(db, (): Result<ApiKey> => {
         if (!q.activeKey.get(accountSid, sid)) return refuse('not-found', `API key ${sid} was not found`);
         db.prepare('UPDATE api_keys SET friendly_name = ? WHERE sid = ?').run(friendlyName, sid);
         return ok(toApiKey(q.apiKey.get(sid) as ApiKeyRow));
       });
     },
   };
-}
-
-/** Keyset paging over `rowid`-like integer cursors: one more row than asked tells if there is more. */
-function pageOf<R extends { row_cursor: number }, T>(
-  page: PageRequest,
-  params: Record<string, unknown>,
-  after: BetterSqlite3.Statement<Record<string, unknown>, R>,
-  before: BetterSqlite3.Statement<Record<string, unknown>, R>,
-  map: (row: R) => T,
-): Result<PageOf<T>> {
-  const token = page.after ?? page.before;
-  const cursor = token === undefined ? 0 : /^\d{1,15}$/.test(token) ? Number(token) : null;
-  if (cursor === null) return refuse('invalid-parameter', 'PageToken is not a page token this server issued', 'PageToken');
-  const backward = page.after === undefined && page.before !== undefined;
-  const rows = (backward ? before : after).all({ ...params, cursor, limit: page.limit + 1 });
-  const more = rows.length > page.limit;
-  const kept = rows.slice(0, page.limit);
-  if (backward) kept.reverse();
-  const first = kept[0];
-  const last = kept[kept.length - 1];
-  return ok({
-    items: kept.map(map),
-    firstCursor: first ? String(first.row_cursor) : null,
-    lastCursor: last ? String(last.row_cursor) : null,
-    more,
-  });
 }

@@ -10,33 +10,7 @@ import type { WorkspaceEvent } from '../../core/resources.js';
 import type { CallbackAttemptOutcome, CallbackDelivery, CallbackStore } from '../../service/callback-ports.js';
 import type { Clock } from '../../service/ports.js';
 import { cachedPrepare } from './statement-cache.js';
-
-/** Migration 8: the callback outbox. */
-export const CALLBACK_MIGRATION = `
-  CREATE TABLE callback_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account_sid TEXT NOT NULL,
-    workspace_sid TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    event_sid TEXT,
-    event_type TEXT,
-    reservation_sid TEXT,
-    url TEXT NOT NULL,
-    fallback_url TEXT,
-    params TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER,
-    last_attempt_at INTEGER,
-    last_url TEXT,
-    last_http_status INTEGER,
-    last_error TEXT,
-    answer TEXT,
-    created_at INTEGER NOT NULL
-  );
-  CREATE INDEX callback_outbox_due ON callback_outbox(next_attempt_at) WHERE status = 'pending';
-  CREATE INDEX callback_outbox_by_workspace ON callback_outbox(workspace_sid, id);
-`;
+import { writeTx } from './transaction.js';
 
 interface OutboxRow {
   id: number; account_sid: string; workspace_sid: string; kind: string; event_sid: string | null; event_type: string | null;
@@ -96,14 +70,14 @@ export function createCallbackQueries(db: BetterSqlite3.Database, clock: Clock):
   const prepare = cachedPrepare(db);
   return {
     async claimDueCallbacks(limit, leaseMs) {
-      return db.transaction(() => {
+      return writeTx(db, () => {
         const now = clock.now();
         const rows = prepare<[number, number], OutboxRow>("SELECT * FROM callback_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?").all(now, limit);
         // A lease: a row in flight is not claimed again, and one a crash left in flight is retried when it ends.
         const lease = prepare('UPDATE callback_outbox SET next_attempt_at = ? WHERE id = ?');
         for (const r of rows) lease.run(now + leaseMs, r.id);
         return rows.map(toDelivery);
-      }).immediate();
+      });
     },
     async nextCallbackDueAt() {
       return prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM callback_outbox WHERE status = 'pending'").get()?.at ?? null;

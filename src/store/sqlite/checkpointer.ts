@@ -5,23 +5,32 @@
  * `intervalMs` (a passive checkpoint never blocks writers), and the main connection's automatic
  * checkpoint is raised to a safety net that only matters if the thread stops.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import type * as TypeScript from 'typescript';
+import type { CheckpointThreadCommand, CheckpointThreadData, CheckpointThreadReport } from './checkpoint-thread.js';
 
 /** Pages the WAL may reach before the main connection checkpoints by itself (≈ 64 MiB at 4 KiB pages). */
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
 
-const THREAD_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage({ error: String(error) }); }
-}, workerData.intervalMs);
-parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); db.close(); process.exit(0); } });
-`;
+/**
+ * Starts checkpoint-thread: the compiled module beside this one (dist/, `npm start`), or, when
+ * running from the TypeScript source (vitest), that source compiled on the spot by the TypeScript
+ * compiler (a dev dependency, present wherever the source is run).
+ */
+function startThread(data: CheckpointThreadData): Worker {
+  const compiled = new URL('./checkpoint-thread.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: data });
+  const source = readFileSync(new URL('./checkpoint-thread.ts', import.meta.url), 'utf8');
+  const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  });
+  return new Worker(outputText, { eval: true, workerData: data });
+}
 
 export interface Checkpointer {
   /** Resolves when the thread has ended, whether stopped or dead. */
@@ -35,7 +44,7 @@ const STOP_WAIT_MS = 2000;
 
 export function startCheckpointer(db: BetterSqlite3.Database, file: string, intervalMs: number, onError: (message: string) => void): Checkpointer {
   db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { file, intervalMs, driver: require_resolve('better-sqlite3') } });
+  const worker = startThread({ file, intervalMs });
   // Unref'd so a forgotten store never keeps a process alive; `stop` refs it while it waits.
   worker.unref();
   let exited = false;
@@ -43,7 +52,7 @@ export function startCheckpointer(db: BetterSqlite3.Database, file: string, inte
     exited = true;
     resolve();
   }));
-  worker.on('message', (m: { error?: string }) => m.error && onError(m.error));
+  worker.on('message', (m: CheckpointThreadReport) => onError(m.error));
   worker.on('error', (error) => onError(String(error)));
   return {
     exited: exit,
@@ -52,14 +61,11 @@ export function startCheckpointer(db: BetterSqlite3.Database, file: string, inte
       // Without this ref, awaiting an unref'd thread lets the event loop run empty: the process
       // ends under the caller (an ESM entry awaiting store.close() exited with code 13).
       worker.ref();
-      worker.postMessage('stop');
+      const stop: CheckpointThreadCommand = 'stop';
+      worker.postMessage(stop);
       const timer = setTimeout(() => void worker.terminate(), STOP_WAIT_MS);
       await exit;
       clearTimeout(timer);
     },
   };
-}
-
-function require_resolve(name: string): string {
-  return fileURLToPath(import.meta.resolve(name));
 }

@@ -9,30 +9,7 @@ import type { AgentLinkGrant, AutomaticChange, ConsoleSession, ConsoleStore, Tea
 import type { Clock } from '../../service/ports.js';
 import { WORKER_COLUMNS, WORKER_FROM } from './presence-writer.js';
 import { toEvent, toWorker, type EventRow, type StoredPresence, type WorkerRow } from './rows.js';
-
-export const CONSOLE_MIGRATION = `
-  ALTER TABLE logout_settings ADD COLUMN updated_by TEXT;
-  CREATE TABLE console_sessions (
-    token_hash TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    account_sid TEXT NOT NULL REFERENCES accounts(sid),
-    credential_sid TEXT NOT NULL,
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    worker_sid TEXT,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at);
-  CREATE TABLE agent_links (
-    token_hash TEXT PRIMARY KEY,
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    worker_sid TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at INTEGER
-  );
-`;
+import { writeTx } from './transaction.js';
 
 // Causes a person gives; every other logged cause except a worker's creation is automation's.
 const PEOPLE = [...PERSON_CAUSES, 'created'].map((c) => `'${c}'`).join(', ');
@@ -76,7 +53,6 @@ function toTeamMember(r: TeamRow): TeamMember {
 }
 
 export function createConsoleQueries(db: BetterSqlite3.Database, clock: Clock): ConsoleStore {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const q = {
     team: db.prepare<[string], TeamRow>(`${TEAM_SELECT} WHERE w.workspace_sid = ? ORDER BY w.created_at, w.rowid`),
     teamSome: db.prepare<[string, string], TeamRow>(`${TEAM_SELECT} WHERE w.workspace_sid = ? AND w.sid IN (SELECT value FROM json_each(?)) ORDER BY w.created_at, w.rowid`),
@@ -107,7 +83,7 @@ export function createConsoleQueries(db: BetterSqlite3.Database, clock: Clock): 
       return q.lastSeq.get(workspaceSid)?.seq ?? 0;
     },
     async createConsoleSession(input) {
-      return tx(() => {
+      return writeTx(db, () => {
         const at = clock.now();
         // Expired sessions are swept as new ones are made, so the table stays the size of the live ones.
         q.purgeSessions.run(at);
@@ -124,7 +100,7 @@ export function createConsoleQueries(db: BetterSqlite3.Database, clock: Clock): 
       q.endSession.run(tokenHash);
     },
     async createAgentLink(input) {
-      return tx((): Result<{ expiresAt: number }> => {
+      return writeTx(db, (): Result<{ expiresAt: number }> => {
         if (!q.worker.get(input.workspaceSid, input.workerSid)) return refuse('not-found', `Worker ${input.workerSid} was not found`);
         const at = clock.now();
         q.purgeLinks.run(at);
@@ -134,7 +110,7 @@ export function createConsoleQueries(db: BetterSqlite3.Database, clock: Clock): 
       });
     },
     async redeemAgentLink(tokenHash) {
-      return tx((): Result<AgentLinkGrant> => {
+      return writeTx(db, (): Result<AgentLinkGrant> => {
         const at = clock.now();
         const link = q.link.get(tokenHash);
         if (!link || link.used_at !== null || link.expires_at <= at || link.worker_exists !== 1 || link.account_sid === null) {

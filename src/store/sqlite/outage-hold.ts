@@ -17,37 +17,8 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, OutageHoldChange, PresenceCommit, Store } from '../../service/ports.js';
 import { toWorkspace, type WorkspaceRow } from './rows.js';
 import { cachedPrepare } from './statement-cache.js';
+import { writeTx } from './transaction.js';
 
-/** Migration 12: the breaker's settings (on by default), its holds and the deadlines they hold. */
-export const OUTAGE_HOLD_MIGRATION = `
-  ALTER TABLE logout_settings ADD COLUMN breaker_enabled INTEGER NOT NULL DEFAULT 1;
-  ALTER TABLE logout_settings ADD COLUMN breaker_share_percent INTEGER NOT NULL DEFAULT 20;
-  ALTER TABLE logout_settings ADD COLUMN breaker_min_agents INTEGER NOT NULL DEFAULT 50;
-  ALTER TABLE logout_settings ADD COLUMN breaker_window_ms INTEGER NOT NULL DEFAULT 10000;
-  ALTER TABLE logout_settings ADD COLUMN breaker_hold_ms INTEGER NOT NULL DEFAULT 300000;
-  CREATE TABLE outage_holds (
-    sid TEXT PRIMARY KEY,
-    workspace_sid TEXT NOT NULL,
-    tripped_at INTEGER NOT NULL,
-    until_at INTEGER NOT NULL,
-    disconnections INTEGER NOT NULL,
-    connected_workers INTEGER NOT NULL,
-    ended_at INTEGER,
-    end_reason TEXT,
-    ended_by TEXT
-  );
-  CREATE UNIQUE INDEX outage_holds_active ON outage_holds(workspace_sid) WHERE ended_at IS NULL;
-  CREATE INDEX outage_holds_by_end ON outage_holds(until_at) WHERE ended_at IS NULL;
-  CREATE TABLE outage_hold_workers (
-    hold_sid TEXT NOT NULL REFERENCES outage_holds(sid),
-    worker_sid TEXT NOT NULL,
-    deadline_id INTEGER NOT NULL,
-    ordinary_due_at INTEGER NOT NULL,
-    PRIMARY KEY (worker_sid, deadline_id)
-  );
-  CREATE INDEX outage_hold_workers_by_hold ON outage_hold_workers(hold_sid);
-  CREATE INDEX episodes_open_by_detection ON disconnect_episodes(workspace_sid, detected_at) WHERE ended_at IS NULL;
-`;
 
 interface SettingsRow { breaker_enabled: number; breaker_share_percent: number; breaker_min_agents: number; breaker_window_ms: number; breaker_hold_ms: number }
 interface HoldRow {
@@ -233,7 +204,6 @@ type OutageHoldVerbs = Pick<Store, 'outageBreaker' | 'nextOutageHoldEndAt' | 'en
 
 /** The breaker's own store verbs, each one transaction. */
 export function createOutageHoldVerbs(db: BetterSqlite3.Database, clock: Clock, holds: OutageHolds): OutageHoldVerbs {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   return {
     async outageBreaker(workspaceSid) {
       const settings = holds.settings(workspaceSid);
@@ -243,7 +213,7 @@ export function createOutageHoldVerbs(db: BetterSqlite3.Database, clock: Clock, 
       return holds.nextEndAt();
     },
     async endExpiredOutageHolds(limit) {
-      return tx(() => holds.endExpired(clock.now(), limit));
+      return writeTx(db, () => holds.endExpired(clock.now(), limit));
     },
   };
 }

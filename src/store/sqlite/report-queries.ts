@@ -20,24 +20,6 @@ import {
 } from '../../service/report-ports.js';
 import { toEpisode, toLogEntry, type EpisodeRow, type LogRow } from './rows.js';
 
-export const REPORTS_MIGRATION = `
-  ALTER TABLE disconnect_episodes ADD COLUMN exempt INTEGER;
-  ALTER TABLE disconnect_episodes ADD COLUMN logged_out_at INTEGER;
-  UPDATE disconnect_episodes SET logged_out_at = (
-    SELECT l.effective_at FROM activity_log l
-     WHERE l.worker_sid = disconnect_episodes.worker_sid AND l.cause = 'offline-threshold'
-       AND json_extract(l.evidence, '$.lastSeenAt') = disconnect_episodes.last_seen_at
-     ORDER BY l.id LIMIT 1)
-   WHERE outcome = 'logged-out';
-  -- The folds read ~1 000 rows per worker and month: a covering index spares a table lookup per
-  -- row (bench: monthly report 2.8–4.7 s → 2.1–2.4 s). It has the old index's prefix, so it
-  -- replaces it rather than adding a third index to every log insert.
-  DROP INDEX activity_log_by_worker;
-  CREATE INDEX activity_log_by_worker ON activity_log(worker_sid, effective_at, to_activity_sid, from_activity_sid, cause);
-  CREATE INDEX episodes_by_worker ON disconnect_episodes(worker_sid, last_seen_at);
-  CREATE INDEX episodes_by_workspace ON disconnect_episodes(workspace_sid, last_seen_at);
-`;
-
 /** Workers read per turn of the event loop (a worker's month is ~1 000 rows, ~1 ms). */
 const WORKERS_PER_TURN = 5;
 const DEFAULT_CHUNK_ROWS = 2000;

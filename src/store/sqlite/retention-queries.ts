@@ -7,22 +7,9 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { PruneCounts, RetentionCutoffs, RetentionStore } from '../../service/ports.js';
-
-/**
- * Migration 10: the activity log stays append-only, except that retention may remove entries older
- * than the cutoff it sets for the length of its own transaction (0, so nothing, at any other time).
- */
-export const RETENTION_MIGRATION = `
-  CREATE TABLE retention_marks (id INTEGER PRIMARY KEY CHECK (id = 1), history_before INTEGER NOT NULL);
-  INSERT INTO retention_marks (id, history_before) VALUES (1, 0);
-  DROP TRIGGER activity_log_append_only_delete;
-  CREATE TRIGGER activity_log_append_only_delete BEFORE DELETE ON activity_log
-    WHEN OLD.effective_at >= (SELECT history_before FROM retention_marks WHERE id = 1)
-    BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END;
-`;
+import { writeTx } from './transaction.js';
 
 export function createRetentionQueries(db: BetterSqlite3.Database): RetentionStore {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const q = {
     workspaces: db.prepare<[], { sid: string }>('SELECT sid FROM workspaces ORDER BY sid'),
     mark: db.prepare<[number]>('UPDATE retention_marks SET history_before = ? WHERE id = 1'),
@@ -48,7 +35,7 @@ export function createRetentionQueries(db: BetterSqlite3.Database): RetentionSto
 
   return {
     async pruneBatch(cutoffs: RetentionCutoffs, batch: number): Promise<PruneCounts> {
-      return tx(() => {
+      return writeTx(db, () => {
         const counts = { events: 0, callbacks: 0, tasks: 0, activityLog: 0, rollup: 0, episodes: 0, nodes: 0 };
         q.mark.run(cutoffs.historyBefore ?? 0);
         for (const { sid } of q.workspaces.all()) {

@@ -17,6 +17,7 @@ import {
 } from './routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
+import { writeTx } from './transaction.js';
 
 type Catalog = Pick<RoutingStore,
   | 'ensureChannels' | 'listTaskChannels' | 'findTaskChannel' | 'createTaskChannel' | 'updateTaskChannel' | 'deleteTaskChannel'
@@ -28,7 +29,6 @@ const ACTIVE_TASKS = "assignment_status IN ('pending', 'reserved', 'assigned', '
 export const MAX_CHANNEL_CAPACITY = 50;
 
 export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, writer: RoutingWriter): Catalog {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
   const q = {
     channels: prepare<[string], TaskChannelRow>(`${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ? ORDER BY tc.created_at, tc.rowid`),
@@ -86,7 +86,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
 
   return {
     async ensureChannels(workspaceSid) {
-      tx(() => {
+      writeTx(db, () => {
         const at = clock.now();
         const have = new Set(q.channels.all(workspaceSid).map((c) => c.unique_name));
         const insert = prepare('INSERT INTO task_channels (sid, workspace_sid, unique_name, friendly_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
@@ -102,7 +102,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       return row ? toTaskChannel(row) : null;
     },
     async createTaskChannel(workspaceSid, input) {
-      return tx(() => {
+      return writeTx(db, () => {
         if (!/^[A-Za-z0-9_-]{1,64}$/.test(input.uniqueName)) return refuse('invalid-parameter', 'UniqueName must be 1 to 64 letters, digits, - or _', 'UniqueName');
         if (q.channel.get(workspaceSid, input.uniqueName, input.uniqueName)) return refuse('conflict', `A TaskChannel named ${input.uniqueName} already exists`, 'UniqueName');
         const at = clock.now();
@@ -114,7 +114,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       });
     },
     async updateTaskChannel(workspaceSid, sidOrName, input) {
-      return tx(() => {
+      return writeTx(db, () => {
         const row = q.channel.get(workspaceSid, sidOrName, sidOrName);
         if (!row) return refuse('not-found', `TaskChannel ${sidOrName} was not found`);
         prepare('UPDATE task_channels SET friendly_name = ?, updated_at = ? WHERE sid = ?').run(input.friendlyName, clock.now(), row.sid);
@@ -122,7 +122,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       });
     },
     async deleteTaskChannel(workspaceSid, sidOrName) {
-      return tx(() => {
+      return writeTx(db, () => {
         const row = q.channel.get(workspaceSid, sidOrName, sidOrName);
         if (!row) return refuse('not-found', `TaskChannel ${sidOrName} was not found`);
         if (prepare('SELECT 1 FROM tasks WHERE task_channel_sid = ? LIMIT 1').get(row.sid)) return refuse('conflict', `TaskChannel ${row.unique_name} has tasks and cannot be deleted`);
@@ -136,7 +136,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       return ok(q.workerChannels.all(workerSid).map(toWorkerChannel));
     },
     async updateWorkerChannel(workspaceSid, workerSid, channel, input) {
-      return tx((): Result<{ channel: WorkerChannel; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ channel: WorkerChannel; commit: RoutingCommit }> => {
         if (!q.worker.get(workspaceSid, workerSid)) return refuse('not-found', `Worker ${workerSid} was not found`);
         const current = q.workerChannels.all(workerSid).find((c) => c.sid === channel || c.task_channel_sid === channel || c.unique_name === channel);
         if (!current) return refuse('not-found', `Worker ${workerSid} has no channel ${channel}`);
@@ -172,7 +172,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       return row ? toTaskQueue(row) : null;
     },
     async createTaskQueue(workspaceSid, input) {
-      return tx(() => {
+      return writeTx(db, () => {
         const valid = validateQueue(workspaceSid, input, true);
         if (!valid.ok) return valid;
         if (q.queues.all(workspaceSid).some((x) => x.friendly_name === input.friendlyName)) return refuse('conflict', `A TaskQueue named ${input.friendlyName} already exists`, 'FriendlyName');
@@ -185,7 +185,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       });
     },
     async updateTaskQueue(workspaceSid, sid, input) {
-      return tx(() => {
+      return writeTx(db, () => {
         const row = q.queue.get(workspaceSid, sid);
         if (!row) return refuse('not-found', `TaskQueue ${sid} was not found`);
         const valid = validateQueue(workspaceSid, input, false);
@@ -202,7 +202,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       });
     },
     async deleteTaskQueue(workspaceSid, sid) {
-      return tx(() => {
+      return writeTx(db, () => {
         if (!q.queue.get(workspaceSid, sid)) return refuse('not-found', `TaskQueue ${sid} was not found`);
         if (prepare(`SELECT 1 FROM tasks WHERE queue_sid = ? AND ${ACTIVE_TASKS} LIMIT 1`).get(sid)) return refuse('conflict', `TaskQueue ${sid} has active tasks and cannot be deleted`);
         if (queueSidsInWorkflows(workspaceSid).has(sid)) return refuse('conflict', `TaskQueue ${sid} is a target of a workflow and cannot be deleted`);
@@ -220,7 +220,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       return row ? toWorkflow(row) : null;
     },
     async createWorkflow(workspaceSid, input) {
-      return tx(() => {
+      return writeTx(db, () => {
         const valid = validateWorkflow(workspaceSid, input, true);
         if (!valid.ok) return valid;
         const at = clock.now();
@@ -232,7 +232,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       });
     },
     async updateWorkflow(workspaceSid, sid, input) {
-      return tx(() => {
+      return writeTx(db, () => {
         const row = q.workflow.get(workspaceSid, sid);
         if (!row) return refuse('not-found', `Workflow ${sid} was not found`);
         const valid = validateWorkflow(workspaceSid, input, false);
@@ -245,7 +245,7 @@ export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, w
       });
     },
     async deleteWorkflow(workspaceSid, sid) {
-      return tx(() => {
+      return writeTx(db, () => {
         if (!q.workflow.get(workspaceSid, sid)) return refuse('not-found', `Workflow ${sid} was not found`);
         if (prepare(`SELECT 1 FROM tasks WHERE workflow_sid = ? AND ${ACTIVE_TASKS} LIMIT 1`).get(sid)) return refuse('conflict', `Workflow ${sid} has active tasks and cannot be deleted`);
         prepare('DELETE FROM reservations WHERE task_sid IN (SELECT sid FROM tasks WHERE workflow_sid = ?)').run(sid);

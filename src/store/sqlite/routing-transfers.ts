@@ -17,30 +17,7 @@ import type { Clock } from '../../service/ports.js';
 import type { RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import { newEffects, type OfferEnd, type RoutingEffects, type RoutingWriter, type TransferHooks } from './routing-writer.js';
 import { cachedPrepare } from './statement-cache.js';
-
-export const TRANSFERS_MIGRATION = `
-  CREATE TABLE task_transfers (
-    sid TEXT PRIMARY KEY,
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    task_sid TEXT NOT NULL REFERENCES tasks(sid) ON DELETE CASCADE,
-    initiating_reservation_sid TEXT NOT NULL,
-    initiating_worker_sid TEXT NOT NULL,
-    initiating_queue_sid TEXT,
-    initiating_workflow_sid TEXT NOT NULL,
-    transfer_type TEXT NOT NULL,
-    transfer_to TEXT NOT NULL,
-    transfer_mode TEXT NOT NULL,
-    status TEXT NOT NULL,
-    failed_reason TEXT,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-  );
-  CREATE INDEX task_transfers_by_task ON task_transfers(task_sid, status);
-  CREATE INDEX task_transfers_by_initiator ON task_transfers(initiating_reservation_sid, status);
-  ALTER TABLE tasks ADD COLUMN transfer_sid TEXT;
-  ALTER TABLE tasks ADD COLUMN transfer_worker_sid TEXT;
-  ALTER TABLE reservations ADD COLUMN transfer_sid TEXT;
-`;
+import { writeTx } from './transaction.js';
 
 interface TransferRow {
   sid: string; workspace_sid: string; account_sid: string; task_sid: string; initiating_reservation_sid: string; initiating_worker_sid: string;
@@ -172,7 +149,6 @@ export class TransferWriter implements TransferHooks {
 type TransferVerbs = Pick<RoutingStore, 'createTransfer' | 'cancelTransfer' | 'reservationTransfers'>;
 
 export function createTransferVerbs(db: BetterSqlite3.Database, clock: Clock, routing: RoutingWriter, transfers: TransferWriter): TransferVerbs {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
   const commitOf = (effects: RoutingEffects): RoutingCommit => ({
     events: effects.events, pushes: routing.finalPushes(effects), presence: [], touchedWorkers: [...effects.touchedWorkers],
@@ -185,7 +161,7 @@ export function createTransferVerbs(db: BetterSqlite3.Database, clock: Clock, ro
 
   return {
     async createTransfer(input) {
-      return tx((): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
         const found = routing.reservation(input.reservationSid);
         const reservation = found && found.workspaceSid === input.workspaceSid ? found : null;
         const task = reservation ? routing.task(reservation.taskSid) : null;
@@ -222,7 +198,7 @@ export function createTransferVerbs(db: BetterSqlite3.Database, clock: Clock, ro
       });
     },
     async cancelTransfer(input) {
-      return tx((): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
+      return writeTx(db, (): Result<{ transfer: Transfer; commit: RoutingCommit }> => {
         const transfer = transfers.find(input.transferSid);
         if (!transfer || transfer.workspaceSid !== input.workspaceSid) return refuse('not-found', `Transfer ${input.transferSid} was not found`);
         if (transfer.initiatingWorkerSid !== input.workerSid) return refuse('invalid-parameter', `Transfer ${transfer.sid} was not made by worker ${input.workerSid}`, 'TransferSid');

@@ -12,9 +12,9 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit, Store, WorkerChangeRequest } from '../../service/ports.js';
 import { WORKER_SELECT, type PresenceWriter } from './presence-writer.js';
 import { toWorker, toWorkspace, type ActivityRow, type WorkerRow, type WorkspaceRow } from './rows.js';
+import { writeTx } from './transaction.js';
 
 export function createWorkerChange(db: BetterSqlite3.Database, clock: Clock, writer: PresenceWriter): Pick<Store, 'changeWorker'> {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const q = {
     worker: db.prepare<[string, string], WorkerRow>(`${WORKER_SELECT} WHERE w.workspace_sid = ? AND w.sid = ?`),
     workerNamed: db.prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND friendly_name = ?'),
@@ -48,7 +48,7 @@ export function createWorkerChange(db: BetterSqlite3.Database, clock: Clock, wri
 
   return {
     async changeWorker(request) {
-      return tx((): Result<PresenceCommit> => {
+      return writeTx(db, (): Result<PresenceCommit> => {
         const row = q.worker.get(request.workspaceSid, request.workerSid);
         if (!row) return refuse('not-found', `Worker ${request.workerSid} was not found`);
         const checked = check(request, row);

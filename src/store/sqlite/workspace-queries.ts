@@ -11,19 +11,7 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, Store, WorkspaceSeed } from '../../service/ports.js';
 import { toWorkspace, type WorkspaceRow } from './rows.js';
 import { cachedPrepare } from './statement-cache.js';
-
-/**
- * Migration 7: the workspace the Flex Configuration names (absent: the account's first), and
- * whether a workspace multi-tasks (workspaces made before it stay single-task).
- */
-export const WORKSPACES_MIGRATION = `
-  ALTER TABLE workspaces ADD COLUMN multi_task_enabled INTEGER NOT NULL DEFAULT 0;
-  CREATE TABLE flex_configuration (
-    account_sid TEXT PRIMARY KEY REFERENCES accounts(sid),
-    workspace_sid TEXT NOT NULL REFERENCES workspaces(sid),
-    updated_at INTEGER NOT NULL
-  );
-`;
+import { writeTx } from './transaction.js';
 
 /** Twilio's FIFO template: one queue every worker belongs to, and a workflow sending every task there. */
 export const FIFO_QUEUE_NAME = 'Sample Queue';
@@ -33,7 +21,6 @@ const FIFO_RESERVATION_TIMEOUT_S = 120;
 type WorkspaceQueries = Pick<Store, 'createWorkspace' | 'deleteWorkspace' | 'flexWorkspaceSid' | 'setFlexWorkspace'>;
 
 export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock): WorkspaceQueries {
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate();
   const prepare = cachedPrepare(db);
   const workspace = prepare<[string], WorkspaceRow>('SELECT * FROM workspaces WHERE sid = ?');
   const flexSid = (accountSid: string): string | null => {
@@ -53,7 +40,7 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
 
   return {
     async createWorkspace(seed: WorkspaceSeed) {
-      return tx(() => {
+      return writeTx(db, () => {
         const at = clock.now();
         const sid = newSid('workspace');
         const activities = seed.activities.map((a) => ({ ...a, sid: newSid('activity') }));
@@ -73,7 +60,7 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
     },
 
     async deleteWorkspace(accountSid, sid) {
-      return tx((): Result<Workspace> => {
+      return writeTx(db, (): Result<Workspace> => {
         const row = workspace.get(sid);
         if (!row || row.account_sid !== accountSid) return refuse('not-found', `Workspace ${sid} was not found`);
         if (flexSid(accountSid) === sid) {
@@ -108,7 +95,7 @@ export function createWorkspaceQueries(db: BetterSqlite3.Database, clock: Clock)
     },
 
     async setFlexWorkspace(accountSid, workspaceSid) {
-      tx(() => {
+      writeTx(db, () => {
         prepare(`INSERT INTO flex_configuration (account_sid, workspace_sid, updated_at) VALUES (?, ?, ?)
           ON CONFLICT (account_sid) DO UPDATE SET workspace_sid = excluded.workspace_sid, updated_at = excluded.updated_at`).run(accountSid, workspaceSid, clock.now());
       });

@@ -1,35 +1,28 @@
 /**
- * The Store contract: the behaviour every engine must have, written once against the port.
- * An engine's test file calls `describeStoreContract` with a factory that opens a fresh, isolated
- * store on a ManualClock. Not part of the build (see tsconfig.build.json); vitest imports it.
+ * The presence contract (PresenceStore): connections, logout deadlines, activity changes, logout
+ * settings and worker changes, each one transaction, on the store's clock. Not part of the build;
+ * an engine's test file calls `describePresenceContract` with its factory (see index.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { Activity, Worker, Workspace } from '../core/resources.js';
-import { ManualClock } from '../service/clocks.js';
-import type { PresenceCommit, Store } from '../service/ports.js';
+import type { Activity, Worker, Workspace } from '../../core/resources.js';
+import { ManualClock } from '../../service/clocks.js';
+import type { PresenceCommit } from '../../service/ports.js';
+import type { ContractStore, StoreFactory, StoreHandle } from './handle.js';
 
-export interface StoreHandle {
-  readonly store: Store;
-  /** Closes this handle and opens the same database again (durability checks). */
-  reopen(): Promise<Store>;
-  dispose(): Promise<void>;
-}
+export const THRESHOLD_MS = 30_000;
 
-export type StoreFactory = (clock: ManualClock) => Promise<StoreHandle>;
-
-const THRESHOLD_MS = 30_000;
-
-interface World {
+export interface World {
   readonly clock: ManualClock;
   readonly handle: StoreHandle;
-  readonly store: Store;
+  readonly store: ContractStore;
   readonly workspace: Workspace;
   readonly activity: (name: string) => Activity;
   readonly alice: Worker;
   readonly bob: Worker;
 }
 
-async function world(factory: StoreFactory): Promise<World> {
+/** A workspace (Offline, Available, Break; logout after THRESHOLD_MS) with two available workers. */
+export async function world(factory: StoreFactory): Promise<World> {
   const clock = new ManualClock();
   const handle = await factory(clock);
   const store = handle.store;
@@ -59,16 +52,16 @@ async function world(factory: StoreFactory): Promise<World> {
   return { clock, handle, store, workspace, activity, alice: await create('alice'), bob: await create('bob') };
 }
 
-function must<T>(result: { ok: true; value: T } | { ok: false; refusal: { message: string } }): T {
+export function must<T>(result: { ok: true; value: T } | { ok: false; refusal: { message: string } }): T {
   if (!result.ok) throw new Error(`unexpected refusal: ${result.refusal.message}`);
   return result.value;
 }
 
-const logouts = (commits: readonly PresenceCommit[]) =>
+export const logouts = (commits: readonly PresenceCommit[]) =>
   commits.flatMap((c) => c.outputs.filter((o) => o.type === 'activity-changed' && o.cause === 'offline-threshold').map((o) => ({ worker: c.worker, change: o })));
 
-export function describeStoreContract(engine: string, factory: StoreFactory): void {
-  describe(`Store contract: ${engine}`, () => {
+export function describePresenceContract(engine: string, factory: StoreFactory): void {
+  describe(`Presence store contract: ${engine}`, () => {
     const setup = async (): Promise<World> => world(factory);
 
     it('counts a closed connection from its last sign of life and logs out exactly once at the due time', async () => {
@@ -189,26 +182,6 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       must(await w.store.updateLogoutSettings(w.workspace.sid, { thresholdS: 120 }, ADMIN));
       expect(await w.store.nextDueAt()).toBe(lastSeenAt + 120_000);
       expect(await w.store.logoutSettings(w.workspace.sid)).toMatchObject({ updatedBy: ADMIN, updatedAt: w.clock.now() });
-      await w.handle.dispose();
-    });
-
-    it('treats the connections of a dead node as lost at its last heartbeat (a restart)', async () => {
-      const w = await setup();
-      await w.store.registerNode('NDold');
-      must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDold', exempt: false }));
-      w.clock.advance(2000);
-      await w.store.heartbeatNode('NDold');
-      const heartbeatAt = w.clock.now();
-      w.clock.advance(45_000); // down longer than the threshold
-      await w.store.registerNode('NDnew');
-      const reaped = await w.store.reapNodes('NDnew', 'server-restart');
-      expect(reaped[0]?.outputs[0]).toEqual({ type: 'disconnected', lastSeenAt: heartbeatAt, reason: 'server-restart', detectedAt: w.clock.now() });
-      expect(await w.store.nextDueAt()).toBe(heartbeatAt + THRESHOLD_MS);
-      const fired = await w.store.claimDueDeadlines(500);
-      expect(logouts(fired)[0]?.change).toMatchObject({ effectiveAt: heartbeatAt + THRESHOLD_MS });
-      // The dead node may not register connections any more.
-      await expect(w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.bob.sid, connectionId: 'CN9', nodeId: 'NDold', exempt: false })).rejects.toThrow(/retired/);
-      expect(await w.store.reapNodes('NDnew', 'server-restart')).toEqual([]);
       await w.handle.dispose();
     });
 

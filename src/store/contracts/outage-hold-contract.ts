@@ -3,13 +3,13 @@
  * the disconnecting transaction, the hold survives a reopen, the ordinary claim logs the held
  * out exactly once at the hold's end with evidence naming it, and ending it early gives every
  * held worker its ordinary due time back. Written against the port; engines call it with the
- * same factory as the main contract. Not part of the build; vitest imports it.
+ * same factory as every other suite (index.ts). Not part of the build; vitest imports it.
  */
 import { describe, expect, it } from 'vitest';
-import type { Worker } from '../core/resources.js';
-import { ManualClock } from '../service/clocks.js';
-import type { PresenceCommit, Store } from '../service/ports.js';
-import type { StoreFactory } from './contract.js';
+import type { Worker } from '../../core/resources.js';
+import { ManualClock } from '../../service/clocks.js';
+import type { PresenceCommit, Store } from '../../service/ports.js';
+import type { StoreFactory } from './handle.js';
 
 const THRESHOLD_MS = 30_000;
 const HOLD_S = 120;

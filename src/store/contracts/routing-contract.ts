@@ -1,22 +1,17 @@
 /**
- * The routing half of the store contract: offers and logouts of the same worker are ordered, a
- * logout rescinds pending offers in its own transaction, and capacity counters stay right.
- * Not part of the build (see tsconfig.build.json); vitest imports it.
+ * The routing contract (RoutingStore): offers and logouts of the same worker are ordered, a
+ * logout rescinds pending offers in its own transaction, capacity counters stay right, and
+ * refusals of an offer say why. Not part of the build; an engine's test file calls
+ * `describeRoutingContract` with its factory (see index.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { Worker } from '../core/resources.js';
-import { ManualClock } from '../service/clocks.js';
-import type { Store } from '../service/ports.js';
-import type { RoutingStore } from '../service/routing-ports.js';
-
-export interface RoutingStoreHandle {
-  readonly store: Store & RoutingStore;
-  dispose(): Promise<void>;
-}
+import type { Worker } from '../../core/resources.js';
+import { ManualClock } from '../../service/clocks.js';
+import type { StoreFactory } from './handle.js';
 
 const THRESHOLD_MS = 30_000;
 
-async function world(factory: (clock: ManualClock) => Promise<RoutingStoreHandle>) {
+async function world(factory: StoreFactory) {
   const clock = new ManualClock();
   const handle = await factory(clock);
   const store = handle.store;
@@ -52,7 +47,7 @@ async function world(factory: (clock: ManualClock) => Promise<RoutingStoreHandle
   return { clock, handle, store, workspace, connectedWorker, task, voiceOf };
 }
 
-export function describeRoutingContract(engine: string, factory: (clock: ManualClock) => Promise<RoutingStoreHandle>): void {
+export function describeRoutingContract(engine: string, factory: StoreFactory): void {
   describe(`Routing store contract: ${engine}`, () => {
     it('never writes an offer for a worker whose logout has committed', async () => {
       const w = await world(factory);
@@ -62,7 +57,7 @@ export function describeRoutingContract(engine: string, factory: (clock: ManualC
       await w.store.claimDueDeadlines(500);
       const taskSid = await w.task();
       const offer = await w.store.reserve({ workspaceSid: w.workspace.sid, taskSid, workerSid: alice.sid, holdDisconnected: false });
-      expect(offer.ok ? 'written' : offer.refusal.code).toBe('conflict');
+      expect(offer.ok ? 'written' : offer.refusal).toMatchObject({ code: 'conflict', reason: 'worker-cannot-take' });
       expect(await w.store.listReservations(w.workspace.sid, { taskSid })).toEqual([]);
       await w.handle.dispose();
     });
@@ -145,7 +140,7 @@ export function describeRoutingContract(engine: string, factory: (clock: ManualC
       expect(first.ok).toBe(true);
       expect((await w.store.findTask(w.workspace.sid, taskSid))?.assignmentStatus).toBe('pending');
       const again = await reserve(alice.sid);
-      expect(again.ok ? 'written' : again.refusal.message).toMatch(/already holds/);
+      expect(again.ok ? 'written' : again.refusal).toMatchObject({ code: 'conflict', reason: 'worker-holds-task' });
       const second = await reserve(bob.sid);
       if (!first.ok || !second.ok) throw new Error('offers refused');
       expect((await w.store.findTask(w.workspace.sid, taskSid))?.assignmentStatus).toBe('reserved');
@@ -153,6 +148,8 @@ export function describeRoutingContract(engine: string, factory: (clock: ManualC
       expect(await w.store.findReservation(w.workspace.sid, first.value.reservation.sid)).toMatchObject({ status: 'canceled' });
       expect(await w.voiceOf(alice.sid)).toMatchObject({ reserved: 0, assigned: 0 });
       expect(await w.voiceOf(bob.sid)).toMatchObject({ reserved: 0, assigned: 1 });
+      const late = await reserve(alice.sid);
+      expect(late.ok ? 'written' : late.refusal).toMatchObject({ code: 'conflict', reason: 'task-not-waiting' });
       await w.handle.dispose();
     });
 
