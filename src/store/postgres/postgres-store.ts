@@ -10,6 +10,7 @@ import { workerEvent } from '../../core/events.js';
 import type { Account, ApiKey } from '../../core/resources.js';
 import { newSecret, newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit, Store } from '../../service/ports.js';
+import type { RoutingStore } from '../../service/routing-ports.js';
 import { WORKER_SELECT } from '../sqlite/presence-writer.js';
 import {
   INITIAL_STORED_PRESENCE, toAccount, toActivity, toApiKey, toEpisode, toEvent, toLogEntry, toSettings, toWorker, toWorkspace,
@@ -22,7 +23,12 @@ import { recordEvent } from './event-log.js';
 import { migrate } from './migrations.js';
 import { createPresenceVerbs } from './presence-verbs.js';
 import { PgPresenceWriter } from './presence-writer.js';
+import { createRoutingCatalog } from './routing-catalog.js';
+import { createRoutingOffers } from './routing-offers.js';
+import { createRoutingTasks } from './routing-tasks.js';
+import { createTransferVerbs, PgTransferWriter } from './routing-transfers.js';
 import { PgRoutingWriter } from './routing-writer.js';
+import { createTaskListing } from './task-listing.js';
 import { createWorkerChange } from './worker-change.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 
@@ -43,8 +49,8 @@ export interface PostgresStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-/** The system of record on PostgreSQL: presence, administration, nodes and events. */
-export type PostgresStore = Store;
+/** The system of record on PostgreSQL: presence, administration, nodes, events and routing. */
+export type PostgresStore = Store & RoutingStore;
 
 /** Opens the pool and brings the schema up to date (waiting for another node that is migrating). */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -56,6 +62,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw error;
   }
   const routing = new PgRoutingWriter();
+  const transfers = new PgTransferWriter(routing);
+  routing.attachTransfers(transfers);
   const writer = new PgPresenceWriter(routing);
   const sql = db.sql;
 
@@ -64,6 +72,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...createWorkspaceQueries(db),
     ...createWorkerChange(db, writer),
     ...createPresenceVerbs(db, writer, { nodeLeaseMs: options.nodeLeaseMs ?? 15_000 }),
+    ...createRoutingCatalog(db, routing),
+    ...createRoutingTasks(db, writer, routing),
+    ...createTaskListing(db),
+    ...createRoutingOffers(db, writer, routing),
+    ...createTransferVerbs(db, routing, transfers),
     async createAccount(friendlyName) {
       return db.tx(async (tx) => {
         const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: tx.now };
