@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON, type TestSchema } from '../support/postgres.js';
+import { credentials, requireBuiltCli } from '../support/cli-process.js';
 import { sdkWorker, startRollcall, type SdkWorker, type TestRollcall } from '../support/harness.js';
 import { once, waitFor } from '../support/wait.js';
 import { keyCredentials, restClient } from './rest-support.js';
@@ -91,5 +92,15 @@ describe.skipIf(NO_POSTGRES)(`the server on PostgreSQL with the official clients
     const second = await start();
     const seen = await restClient(second.url, keyCredentials(s)).taskrouter.v1.workspaces(s.workspaceSid).tasks(task.sid).fetch();
     expect(seen.assignmentStatus).toBe('assigned');
+  });
+
+  it('runs the CLI against the same database: `rollcall credentials` reads the installation the server made', async () => {
+    requireBuiltCli();
+    const s = await start();
+    // No data directory at all: the CLI finds everything through ROLLCALL_DATABASE_URL.
+    const printed = await credentials({ ROLLCALL_DATABASE_URL: schema?.urlInSchema ?? '', ROLLCALL_DATA_DIR: path.join(s.dataDir, 'absent') });
+    const { account, apiKey, workspace } = s.rollcall.installation;
+    expect(printed).toMatchObject({ account_sid: account.sid, api_key_sid: apiKey.sid, api_key_secret: apiKey.secret, workspace_sid: workspace.sid });
+    expect(printed.workers.map((w) => w.friendly_name).sort()).toEqual(['alice', 'bob', 'carol']);
   });
 });
