@@ -74,20 +74,16 @@ export function createRoutingOffers(db: PgDatabase, presence: PgPresenceWriter, 
       return (await sql.rows<{ workspace_sid: string; routing_hold: number }>('SELECT workspace_sid, routing_hold FROM logout_settings ORDER BY workspace_sid'))
         .map((r) => ({ workspaceSid: r.workspace_sid, holdDisconnected: r.routing_hold === 1 }));
     },
+    // Two statements, as on SQLite: a view (routing re-checks every offer under the worker's lock).
     async routingCandidates(workspaceSid) {
-      // One snapshot for the workers and their channels.
-      return db.tx(async (tx) => {
-        const channels = byWorker(await tx.rows<WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE tc.workspace_sid = $1`, [workspaceSid]));
-        return (await tx.rows<CandidateRow>(`${CANDIDATE_SELECT} WHERE w.workspace_sid = $1`, [workspaceSid])).map((row) => candidateOf(row, channels.get(row.sid) ?? []));
-      });
+      const channels = byWorker(await sql.rows<WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE tc.workspace_sid = $1`, [workspaceSid]));
+      return (await sql.rows<CandidateRow>(`${CANDIDATE_SELECT} WHERE w.workspace_sid = $1`, [workspaceSid])).map((row) => candidateOf(row, channels.get(row.sid) ?? []));
     },
     async routingCandidatesOf(workerSids) {
       if (workerSids.length === 0) return [];
       const sids = [...workerSids];
-      return db.tx(async (tx) => {
-        const channels = byWorker(await tx.rows<WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ANY($1::text[])`, [sids]));
-        return (await tx.rows<CandidateRow>(`${CANDIDATE_SELECT} WHERE w.sid = ANY($1::text[])`, [sids])).map((row) => candidateOf(row, channels.get(row.sid) ?? []));
-      });
+      const channels = byWorker(await sql.rows<WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ANY($1::text[])`, [sids]));
+      return (await sql.rows<CandidateRow>(`${CANDIDATE_SELECT} WHERE w.sid = ANY($1::text[])`, [sids])).map((row) => candidateOf(row, channels.get(row.sid) ?? []));
     },
     async pendingTasks(workspaceSid, limit) {
       return (await sql.rows<TaskRow>(`${TASK_SELECT} WHERE t.workspace_sid = $1 AND t.assignment_status = 'pending' AND t.queue_sid IS NOT NULL

@@ -13,7 +13,7 @@ import type { AgentPush } from '../../service/routing-ports.js';
 import { RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskRow } from '../sqlite/routing-rows.js';
 import { newEffects, type OfferEnd, type RoutingEffects } from '../sqlite/routing-writer.js';
 import type { Tx } from './database.js';
-import { recordEvent } from './event-log.js';
+import { recordEvent, type CallbackSettings } from './event-log.js';
 
 export { newEffects, type RoutingEffects };
 
@@ -168,12 +168,14 @@ export class PgRoutingWriter {
     tx: Tx, workspaceSid: string, accountSid: string, eventType: EventType, resourceType: WorkspaceEvent['resourceType'], resourceSid: string,
     description: string, data: Record<string, string | null>, cause: ActivityCause | null = null,
   ): Promise<WorkspaceEvent> {
-    const workspaceName = (await tx.one<{ friendly_name: string }>('SELECT friendly_name FROM workspaces WHERE sid = $1', [workspaceSid]))?.friendly_name ?? null;
+    // The name for the event and the callback settings for its outbox row: one read.
+    const ws = await tx.one<CallbackSettings & { friendly_name: string }>('SELECT friendly_name, event_callback_url, events_filter FROM workspaces WHERE sid = $1', [workspaceSid]);
+    const workspaceName = ws?.friendly_name ?? null;
     const event: WorkspaceEvent = {
       sid: newSid('event'), accountSid, workspaceSid, eventType, resourceType, resourceSid, actorType: 'system', actorSid: null,
       description, data: { ...data, workspace_sid: workspaceSid, workspace_name: workspaceName }, cause, evidence: null, at: tx.now,
     };
-    await recordEvent(tx, event);
+    await recordEvent(tx, event, ws);
     return event;
   }
 }
