@@ -92,19 +92,49 @@ async function begin(client: pg.PoolClient): Promise<number> {
 const codeOf = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 
+/**
+ * A prepared statement whose table another node changed (a migration during a rolling upgrade):
+ * PostgreSQL refuses to run it on that connection again. The connection is dropped (its prepared
+ * statements go with it) and the work runs again on another.
+ */
+const isStalePlan = (error: unknown): boolean =>
+  codeOf(error) === '0A000' && error instanceof Error && /cached plan must not change result type/.test(error.message);
+
 export class PgDatabase {
   readonly pool: pg.Pool;
   /** Single statements outside a transaction (reads). */
   readonly sql: Sql;
   private readonly clock: Clock | undefined;
+  private readonly maxClients: number;
 
   constructor(options: PgDatabaseOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions });
     // An idle client's failure must not crash the process (pg would throw it as an unhandled
     // 'error' event); it is reported, the pool drops that client, and the next query reconnects.
     this.pool.on('error', (error) => options.onConnectionError?.(`PostgreSQL connection lost while idle: ${error.message}`));
-    this.sql = sqlOf(this.pool);
+    this.maxClients = options.poolSize ?? 8;
+    this.sql = {
+      rows: (text, params) => this.onClient((c) => sqlOf(c).rows(text, params)),
+      one: (text, params) => this.onClient((c) => sqlOf(c).one(text, params)),
+      run: (text, params) => this.onClient((c) => sqlOf(c).run(text, params)),
+    };
     this.clock = options.clock;
+  }
+
+  /** One statement on a pooled connection; a connection with a stale prepared statement is dropped and another tried. */
+  private async onClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let drop = false;
+      try {
+        return await fn(client);
+      } catch (error) {
+        drop = isStalePlan(error);
+        if (!drop || attempt > this.maxClients) throw error;
+      } finally {
+        client.release(drop);
+      }
+    }
   }
 
   /** The store's now outside a transaction (the database clock unless a Clock was given). */
@@ -113,8 +143,12 @@ export class PgDatabase {
     return (await this.sql.one<{ now: number }>(NOW_SQL))?.now ?? Number.NaN;
   }
 
-  /** BEGIN … COMMIT around `fn`, retried whole on 40001/40P01; any other error rolls back and is thrown. */
+  /**
+   * BEGIN … COMMIT around `fn`, retried whole on 40001/40P01 (and on another connection after a
+   * stale prepared statement); any other error rolls back and is thrown.
+   */
   async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let stale = 0;
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken = false;
@@ -124,12 +158,15 @@ export class PgDatabase {
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        // A stale prepared statement: this connection (and its statements) is dropped.
+        broken = isStalePlan(error);
         try {
           await client.query('ROLLBACK');
         } catch {
           broken = true; // the connection itself failed: drop it from the pool
         }
-        if (!RETRIED.has(codeOf(error) ?? '') || attempt >= MAX_ATTEMPTS) throw error;
+        if (isStalePlan(error) && stale++ < this.maxClients) attempt--;
+        else if (!RETRIED.has(codeOf(error) ?? '') || attempt >= MAX_ATTEMPTS) throw error;
       } finally {
         client.release(broken);
       }
