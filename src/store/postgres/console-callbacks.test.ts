@@ -9,6 +9,9 @@ import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON, type TestSchema } fr
 import type { Result } from '../../core/errors.js';
 import type { Activity, Workspace } from '../../core/resources.js';
 import { ManualClock } from '../../service/clocks.js';
+import { newSid } from '../../service/ids.js';
+import { PgDatabase } from './database.js';
+import { recordEvent } from './event-log.js';
 import { createPostgresStore, type PostgresStore } from './postgres-store.js';
 
 const S = 1000;
@@ -81,6 +84,40 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL console, callbacks and gauges${NO_POSTG
     expect(after.map((e) => e.event.eventType)).toEqual(['worker.created', 'worker.created']);
     expect(await store.lastEventSeq(workspace.sid)).toBe(after[1]?.seq);
     expect(await store.eventsAfter(workspace.sid, after[0]?.seq ?? 0, 10)).toEqual([after[1]]);
+  });
+
+  it('numbers events in commit order: an event inserted first but committed last is not skipped by a reader following the stream', async () => {
+    const db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, clock, poolSize: 2 });
+    try {
+      const event = (description: string) => ({
+        sid: newSid('event'), accountSid: workspace.accountSid, workspaceSid: workspace.sid, eventType: 'workspace.updated' as const, resourceType: 'workspace' as const,
+        resourceSid: workspace.sid, actorType: 'system' as const, actorSid: null, description, data: {}, cause: null, evidence: null, at: clock.now(),
+      });
+      const start = await store.lastEventSeq(workspace.sid);
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let inserted = (): void => undefined;
+      const early = new Promise<void>((resolve) => (inserted = resolve));
+      // The early transaction inserts first (the smaller seq) and commits last.
+      const slow = db.tx(async (tx) => {
+        await recordEvent(tx, event('inserted first'));
+        inserted();
+        await held;
+      });
+      await early;
+      await db.tx((tx) => recordEvent(tx, event('inserted second')));
+      const firstRead = await store.eventsAfter(workspace.sid, start, 10);
+      expect(firstRead.map((e) => e.event.description)).toEqual(['inserted second']);
+      release();
+      await slow;
+      const next = await store.eventsAfter(workspace.sid, firstRead[0]?.seq ?? 0, 10);
+      expect(next.map((e) => e.event.description)).toEqual(['inserted first']);
+      expect(await store.lastEventSeq(workspace.sid)).toBe(next[0]?.seq);
+      // Insertion order stays what `events` and REST paging list by.
+      expect((await store.events(workspace.sid)).map((e) => e.description).slice(-2)).toEqual(['inserted first', 'inserted second']);
+    } finally {
+      await db.close();
+    }
   });
 
   it('keeps sessions until they expire or end', async () => {

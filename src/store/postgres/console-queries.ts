@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL side of the console port (ConsoleStore): the team as the Teams view shows it, the
- * durable event sequence (`events.seq`), sign-in sessions and one-time agent links. Times are the
+ * durable event sequence (`events.commit_seq`, in commit order), sign-in sessions and one-time agent links. Times are the
  * transaction's (the database clock, or the tests' Clock). The SQLite twin is
  * store/sqlite/console-queries.ts.
  */
@@ -56,12 +56,14 @@ export function createConsoleQueries(db: PgDatabase): ConsoleStore {
         [workspaceSid, workerSids === undefined ? null : [...workerSids]]);
       return rows.map(toTeamMember);
     },
+    // The stream's numbers are `commit_seq` (given at commit, see schema.ts migration 2), not `seq`.
     async eventsAfter(workspaceSid, seq, limit) {
-      const rows = await sql.rows<EventRow & { seq: number }>('SELECT * FROM events WHERE workspace_sid = $1 AND seq > $2 ORDER BY seq LIMIT $3', [workspaceSid, seq, limit]);
-      return rows.map((r) => ({ seq: r.seq, event: toEvent(r) }));
+      const rows = await sql.rows<EventRow & { commit_seq: number }>('SELECT * FROM events WHERE workspace_sid = $1 AND commit_seq > $2 ORDER BY commit_seq LIMIT $3',
+        [workspaceSid, seq, limit]);
+      return rows.map((r) => ({ seq: r.commit_seq, event: toEvent(r) }));
     },
     async lastEventSeq(workspaceSid) {
-      return (await sql.one<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE workspace_sid = $1', [workspaceSid]))?.seq ?? 0;
+      return (await sql.one<{ seq: number | null }>('SELECT MAX(commit_seq) AS seq FROM events WHERE workspace_sid = $1', [workspaceSid]))?.seq ?? 0;
     },
     async createConsoleSession(input) {
       return db.tx(async (tx) => {

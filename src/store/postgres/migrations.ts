@@ -5,11 +5,13 @@
  * find nothing left to do. Never edit a released migration: add the next number.
  */
 import type pg from 'pg';
-import { SCHEMA_V1 } from './schema.js';
+import { EVENT_COMMIT_ORDER, SCHEMA_V1 } from './schema.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the whole schema as SQLite's migrations 1–11 leave it (see schema.ts).
   SCHEMA_V1,
+  // 2: events numbered in commit order for the console's stream (see schema.ts).
+  EVENT_COMMIT_ORDER,
 ];
 
 /** One key per schema: stores in different schemas of one database migrate independently. */
