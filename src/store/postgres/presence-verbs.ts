@@ -112,7 +112,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
         const commits: PresenceCommit[] = [];
         for (const due of await tx.rows<{ worker_sid: string; deadline_id: number }>(CLAIM, [tx.now, limit])) {
           const commit = await writer.run(tx, due.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: due.deadline_id });
-          if (commit) commits.push(commit);
+          // A stale claim (the row qualified in this statement's snapshot, and another node fired
+          // or a reconnect cancelled it before the lock was taken) changes nothing: the machine gives
+          // no output, and nothing is reported. A real fire always clears its deadline.
+          if (commit && commit.outputs.length > 0) commits.push(commit);
         }
         return commits;
       });
