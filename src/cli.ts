@@ -10,6 +10,7 @@ import { configFromEnvironment, createRollcall, DataDirLockedError } from './mai
 import { issueAccessToken } from './service/access-tokens.js';
 import { SystemClock } from './service/clocks.js';
 import type { Store } from './service/ports.js';
+import { createPostgresStore } from './store/postgres/postgres-store.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
 import { ConsoleService } from './service/console-service.js';
 
@@ -27,7 +28,8 @@ Commands:
                                  print a one-time sign-in link to the agent desktop for that worker
 ${KEYS_USAGE}
 
-Environment: PORT (4000), HOST (127.0.0.1), ROLLCALL_DATA_DIR (./data); see docs/operations.md.`;
+Environment: PORT (4000), HOST (127.0.0.1), ROLLCALL_DATA_DIR (./data), ROLLCALL_DATABASE_URL (unset: SQLite in
+the data directory; postgres://…: PostgreSQL, see docs/postgres.md); see docs/operations.md.`;
 
 /** Each command's options, parsed strictly: an unknown or malformed flag is refused with the usage. */
 const OPTIONS = {
@@ -128,6 +130,15 @@ Credentials for scripts: npx rollcall credentials --json --show-secrets
 }
 
 async function withStore(config: Config, fn: (store: SqliteStore) => Promise<number>): Promise<number> {
+  if (config.databaseUrl !== null) {
+    // PostgreSQL (ROLLCALL_DATABASE_URL): the same ports; one connection is enough for a command.
+    const store = await createPostgresStore({ url: config.databaseUrl, poolSize: 1, onConnectionError: (message) => console.error(`rollcall: ${message}`) });
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
   if (!existsSync(config.databaseFile)) {
     console.error(`rollcall: no Rollcall data in ${config.dataDir}; start the server once (npm start) to create it.`);
     return 1;

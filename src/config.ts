@@ -13,6 +13,8 @@ const schema = z
     PORT: int(0, 65_535).default(4000),
     HOST: z.string().min(1).default('127.0.0.1'),
     ROLLCALL_DATA_DIR: z.string().min(1).default('./data'),
+    /** `postgres://user@host:port/database`: the PostgreSQL engine (several nodes). Unset: SQLite in the data directory. */
+    ROLLCALL_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// (or postgresql://) URL').optional(),
     ROLLCALL_PUBLIC_URL: z.url().optional(),
     ROLLCALL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ROLLCALL_PING_INTERVAL_MS: int(100, 600_000).default(10_000),
@@ -92,6 +94,8 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly databaseFile: string;
+  /** Set: the system of record is this PostgreSQL database (no data-directory lock, no SQLite file). Null: SQLite. */
+  readonly databaseUrl: string | null;
   readonly publicUrl: string | null;
   readonly logLevel: string;
   readonly pingIntervalMs: number;
@@ -150,6 +154,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     host: c.HOST,
     dataDir,
     databaseFile: path.join(dataDir, 'rollcall.sqlite'),
+    databaseUrl: c.ROLLCALL_DATABASE_URL ?? null,
     publicUrl: c.ROLLCALL_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     logLevel: c.ROLLCALL_LOG_LEVEL,
     pingIntervalMs: c.ROLLCALL_PING_INTERVAL_MS,

@@ -36,16 +36,20 @@ import { PresenceService } from './service/presence-service.js';
 import { ReportsService } from './service/reports-service.js';
 import { RollcallMetrics } from './service/metrics.js';
 import { StatisticsService } from './service/statistics-service.js';
+import { createPostgresStore, type PostgresStore } from './store/postgres/postgres-store.js';
 import { lockDataDir } from './store/sqlite/data-dir-lock.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
 
 export { DataDirLockedError } from './store/sqlite/data-dir-lock.js';
 import { RoutingService } from './service/routing-service.js';
 
+/** The system of record on either engine: both offer the same ports. */
+export type RollcallStore = SqliteStore | PostgresStore;
+
 export interface Rollcall {
   readonly config: Config;
   readonly app: FastifyInstance;
-  readonly store: SqliteStore;
+  readonly store: RollcallStore;
   readonly presence: PresenceService;
   readonly routing: RoutingService;
   readonly channel: AgentChannel;
@@ -65,7 +69,7 @@ export interface RollcallOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Wraps the store port (fault injection in tests); every part of the node sees the wrapper. */
-  readonly wrapStore?: (store: SqliteStore) => SqliteStore;
+  readonly wrapStore?: (store: RollcallStore) => RollcallStore;
 }
 
 export function configFromEnvironment(overrides: Record<string, string | undefined> = {}): Config {
@@ -75,9 +79,11 @@ export function configFromEnvironment(overrides: Record<string, string | undefin
 export async function createRollcall(config: Config, options: RollcallOptions = {}): Promise<Rollcall> {
   const log = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? new SystemClock();
+  // On PostgreSQL several nodes share the database; the data-directory lock is SQLite's (one process per file).
+  const sqliteFile = config.databaseUrl === null && config.databaseFile !== ':memory:';
   // Owner only: the database holds the auth token and key secrets (docs/security.md).
-  if (config.databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const unlock = config.databaseFile === ':memory:' ? () => undefined : lockDataDir(config.dataDir);
+  if (sqliteFile) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = sqliteFile ? lockDataDir(config.dataDir) : () => undefined;
   try {
     return await assemble(config, options, log, clock, unlock);
   } catch (error) {
@@ -89,8 +95,8 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
 
 async function assemble(config: Config, options: RollcallOptions, log: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
   const metrics = new RollcallMetrics(clock);
-  const sqlite = metrics.timeStore(createSqliteStore({ file: config.databaseFile, clock, onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') }));
-  const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
+  const opened = metrics.timeStore(await openStore(config, options.clock, log));
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
@@ -212,6 +218,17 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
     },
   };
   return rollcall;
+}
+
+/**
+ * The engine the configuration names: PostgreSQL for `ROLLCALL_DATABASE_URL` (time is the
+ * database's unless a test passes a clock), else SQLite in the data directory (time is the node's).
+ */
+async function openStore(config: Config, testClock: Clock | undefined, log: Logger): Promise<RollcallStore> {
+  if (config.databaseUrl !== null) {
+    return createPostgresStore({ url: config.databaseUrl, clock: testClock, onConnectionError: (message) => log.warn({ message }, 'PostgreSQL connection failed') });
+  }
+  return createSqliteStore({ file: config.databaseFile, clock: testClock ?? new SystemClock(), onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
 }
 
 /**

@@ -21,6 +21,8 @@ export interface TestSchema {
   readonly schema: string;
   /** libpq options that put a connection in this schema. */
   readonly pgOptions: string;
+  /** The URL with those options in it (`?options=…`): what `ROLLCALL_DATABASE_URL` takes to run a server in this schema. */
+  readonly urlInSchema: string;
   drop(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function createTestSchema(): Promise<TestSchema> {
     url: TEST_DATABASE_URL,
     schema,
     pgOptions: `-c search_path=${schema}`,
+    urlInSchema: `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
     async drop() {
       await admin((c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
     },

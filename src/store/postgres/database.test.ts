@@ -54,4 +54,22 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL transactions${NO_POSTGRES ? ` (skipped:
     })).rejects.toThrow(/duplicate key/);
     expect(await db.sql.rows('SELECT * FROM t')).toEqual([]);
   });
+
+  it('survives a column another node added under a prepared statement (a rolling upgrade): the connection is replaced and the statement retried', async () => {
+    schema = await createTestSchema();
+    db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 1 });
+    await db.sql.run('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    await db.sql.run('INSERT INTO t VALUES ($1)', [1]);
+    // Prepared on the pool's one connection, outside and inside a transaction.
+    expect(await db.sql.rows('SELECT * FROM t WHERE id = $1', [1])).toEqual([{ id: 1 }]);
+    expect(await db.tx((tx) => tx.rows('SELECT * FROM t WHERE id > $1', [0]))).toEqual([{ id: 1 }]);
+    const other = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 1 });
+    try {
+      await other.sql.run('ALTER TABLE t ADD COLUMN extra INTEGER NOT NULL DEFAULT 7');
+    } finally {
+      await other.close();
+    }
+    expect(await db.sql.rows('SELECT * FROM t WHERE id = $1', [1])).toEqual([{ id: 1, extra: 7 }]);
+    expect(await db.tx((tx) => tx.rows('SELECT * FROM t WHERE id > $1', [0]))).toEqual([{ id: 1, extra: 7 }]);
+  });
 });

@@ -14,10 +14,12 @@ interface AssignmentRow {
 const OWE = `INSERT INTO callback_outbox (account_sid, workspace_sid, kind, event_sid, event_type, reservation_sid, url, fallback_url, params, status, next_attempt_at, created_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10)`;
 
+/** A workspace's event callback settings, as `recordEvent` reads them (a caller that has them may hand them in). */
+export interface CallbackSettings { readonly event_callback_url: string | null; readonly events_filter: string | null }
+
 /** Owes the workspace's event callback for `event` (if set and let through), and a new reservation's assignment callback. */
-async function enqueueCallbacks(tx: Tx, event: WorkspaceEvent): Promise<void> {
-  const ws = await tx.one<{ event_callback_url: string | null; events_filter: string | null }>(
-    'SELECT event_callback_url, events_filter FROM workspaces WHERE sid = $1', [event.workspaceSid]);
+async function enqueueCallbacks(tx: Tx, event: WorkspaceEvent, settings?: CallbackSettings): Promise<void> {
+  const ws = settings ?? await tx.one<CallbackSettings>('SELECT event_callback_url, events_filter FROM workspaces WHERE sid = $1', [event.workspaceSid]);
   if (ws?.event_callback_url && passesEventsFilter(ws.events_filter, event.eventType)) {
     await tx.run(OWE, [event.accountSid, event.workspaceSid, 'event', event.sid, event.eventType, null, ws.event_callback_url, null,
       JSON.stringify(eventCallbackParams(event)), event.at]);
@@ -37,11 +39,14 @@ async function enqueueCallbacks(tx: Tx, event: WorkspaceEvent): Promise<void> {
     JSON.stringify(params), event.at]);
 }
 
-/** Stores an event and the callbacks it owes in the caller's transaction; the caller publishes it after commit. */
-export async function recordEvent(tx: Tx, event: WorkspaceEvent): Promise<void> {
+/**
+ * Stores an event and the callbacks it owes in the caller's transaction; the caller publishes it
+ * after commit. `settings`, when given, must have been read in this transaction.
+ */
+export async function recordEvent(tx: Tx, event: WorkspaceEvent, settings?: CallbackSettings): Promise<void> {
   await tx.run(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
   [event.sid, event.accountSid, event.workspaceSid, event.eventType, event.resourceType, event.resourceSid, event.actorType, event.actorSid,
     event.description, JSON.stringify(event.data), event.cause, event.evidence ? JSON.stringify(event.evidence) : null, event.at]);
-  await enqueueCallbacks(tx, event);
+  await enqueueCallbacks(tx, event, settings);
 }

@@ -6,12 +6,14 @@
  */
 import type pg from 'pg';
 import { OUTAGE_HOLD_SCHEMA } from './outage-hold.js';
-import { SCHEMA_V1 } from './schema.js';
+import { EVENT_COMMIT_ORDER, SCHEMA_V1 } from './schema.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the whole schema as SQLite's migrations 1–11 leave it (see schema.ts).
   SCHEMA_V1,
-  // 2: the mass-disconnect breaker (SQLite's migration 12).
+  // 2: events numbered in commit order for the console's stream (see schema.ts).
+  EVENT_COMMIT_ORDER,
+  // 3: the mass-disconnect breaker (SQLite's migration 12).
   OUTAGE_HOLD_SCHEMA,
 ];
 

@@ -18,7 +18,7 @@ import { toWorkspace, type WorkspaceRow } from '../sqlite/rows.js';
 import type { PgDatabase, Tx } from './database.js';
 import { recordEvent } from './event-log.js';
 
-/** Migration 2: the breaker's settings (on by default), its holds and the deadlines they hold. */
+/** Migration 3: the breaker's settings (on by default), its holds and the deadlines they hold. */
 export const OUTAGE_HOLD_SCHEMA = `
 ALTER TABLE logout_settings ADD COLUMN breaker_enabled INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE logout_settings ADD COLUMN breaker_share_percent INTEGER NOT NULL DEFAULT 20;

@@ -9,13 +9,20 @@ import { refuse, ok, type Result } from '../../core/errors.js';
 import { workerEvent } from '../../core/events.js';
 import type { Account, ApiKey } from '../../core/resources.js';
 import { newSecret, newSid } from '../../service/ids.js';
-import type { Clock, PresenceCommit, Store } from '../../service/ports.js';
+import type { CallbackStore } from '../../service/callback-ports.js';
+import type { ConsoleStore } from '../../service/console-ports.js';
+import type { PresenceGaugeStore } from '../../service/metrics.js';
+import type { Clock, PresenceCommit, RetentionStore, Store } from '../../service/ports.js';
+import type { ReportStore } from '../../service/report-ports.js';
+import type { RoutingStore } from '../../service/routing-ports.js';
 import { WORKER_SELECT } from '../sqlite/presence-writer.js';
 import {
   INITIAL_STORED_PRESENCE, toAccount, toActivity, toApiKey, toEpisode, toEvent, toLogEntry, toSettings, toWorker, toWorkspace,
   type AccountRow, type ActivityRow, type ApiKeyRow, type EpisodeRow, type EventRow, type LogRow, type SettingsRow, type WorkerRow, type WorkspaceRow,
 } from '../sqlite/rows.js';
 import { createAdminQueries } from './admin-queries.js';
+import { createCallbackQueries, createGaugeQueries } from './callback-queries.js';
+import { createConsoleQueries } from './console-queries.js';
 import { appendLog } from './activity-rollup.js';
 import { PgDatabase } from './database.js';
 import { recordEvent } from './event-log.js';
@@ -23,7 +30,14 @@ import { migrate } from './migrations.js';
 import { createOutageHoldVerbs } from './outage-hold.js';
 import { createPresenceVerbs } from './presence-verbs.js';
 import { PgPresenceWriter } from './presence-writer.js';
+import { createReportQueries } from './report-queries.js';
+import { createRetentionQueries } from './retention-queries.js';
+import { createRoutingCatalog } from './routing-catalog.js';
+import { createRoutingOffers } from './routing-offers.js';
+import { createRoutingTasks } from './routing-tasks.js';
+import { createTransferVerbs, PgTransferWriter } from './routing-transfers.js';
 import { PgRoutingWriter } from './routing-writer.js';
+import { createTaskListing } from './task-listing.js';
 import { createWorkerChange } from './worker-change.js';
 import { createWorkspaceQueries } from './workspace-queries.js';
 
@@ -44,8 +58,8 @@ export interface PostgresStoreOptions {
 
 const ACTIVITY_SELECT = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid';
 
-/** The system of record on PostgreSQL: presence, administration, nodes and events. */
-export type PostgresStore = Store;
+/** The whole system of record on PostgreSQL, as SqliteStore has it: presence, administration, routing, the console, reports, callbacks, retention and gauges. */
+export type PostgresStore = Store & RoutingStore & ConsoleStore & ReportStore & CallbackStore & RetentionStore & PresenceGaugeStore;
 
 /** Opens the pool and brings the schema up to date (waiting for another node that is migrating). */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -57,6 +71,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw error;
   }
   const routing = new PgRoutingWriter();
+  const transfers = new PgTransferWriter(routing);
+  routing.attachTransfers(transfers);
   const writer = new PgPresenceWriter(routing);
   const sql = db.sql;
 
@@ -66,6 +82,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...createWorkerChange(db, writer),
     ...createPresenceVerbs(db, writer, { nodeLeaseMs: options.nodeLeaseMs ?? 15_000 }),
     ...createOutageHoldVerbs(db),
+    ...createRoutingCatalog(db, routing),
+    ...createRoutingTasks(db, writer, routing),
+    ...createTaskListing(db),
+    ...createRoutingOffers(db, writer, routing),
+    ...createTransferVerbs(db, routing, transfers),
+    ...createConsoleQueries(db),
+    ...createReportQueries(db.sql),
+    ...createRetentionQueries(db),
+    ...createCallbackQueries(db),
+    ...createGaugeQueries(db),
     async createAccount(friendlyName) {
       return db.tx(async (tx) => {
         const account: Account = { sid: newSid('account'), friendlyName, authToken: newSecret(), createdAt: tx.now };

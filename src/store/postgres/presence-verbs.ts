@@ -119,7 +119,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
           // A deadline the breaker held logs out like any other; its evidence names the hold.
           const breaker = await breakerEvidence(tx, due.worker_sid, due.deadline_id);
           const commit = await writer.run(tx, due.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: due.deadline_id, breaker });
-          if (commit) commits.push(commit);
+          // A stale claim (the row qualified in this statement's snapshot, and another node fired
+          // or a reconnect cancelled it before the lock was taken) changes nothing: the machine gives
+          // no output, and nothing is reported. A real fire always clears its deadline.
+          if (commit && commit.outputs.length > 0) commits.push(commit);
         }
         return commits;
       });

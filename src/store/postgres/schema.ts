@@ -205,3 +205,28 @@ CREATE TABLE callback_outbox (
 CREATE INDEX callback_outbox_due ON callback_outbox(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX callback_outbox_by_workspace ON callback_outbox(workspace_sid, id);
 `;
+
+/**
+ * Migration 2: `events.commit_seq`, the place of an event in its workspace's stream, given when its
+ * transaction commits. `seq` is given at insert, so with transactions running side by side a
+ * smaller `seq` can commit after a larger one, and a reader following `seq` (the console's
+ * stream, `eventsAfter`) would skip it for good. A deferred trigger numbers a transaction's events
+ * at commit under a per-workspace transaction lock, held until the commit is visible: a reader
+ * that sees number k of a workspace sees every number below k. SQLite's single writer gives the
+ * same order with `seq` alone.
+ */
+export const EVENT_COMMIT_ORDER = `
+CREATE SEQUENCE events_commit_seq;
+ALTER TABLE events ADD COLUMN commit_seq BIGINT;
+UPDATE events SET commit_seq = seq;
+SELECT setval('events_commit_seq', COALESCE((SELECT MAX(seq) FROM events), 0) + 1, false);
+CREATE UNIQUE INDEX events_by_commit ON events(workspace_sid, commit_seq);
+CREATE FUNCTION events_commit_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('rollcall:event-commit:' || current_schema() || ':' || NEW.workspace_sid, 0));
+  UPDATE events SET commit_seq = nextval('events_commit_seq') WHERE seq = NEW.seq;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER events_commit_order AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION events_commit_order();
+`;
