@@ -22,6 +22,8 @@ const schema = z
     ROLLCALL_HEARTBEAT_FRAME_MS: int(100, 25_000).default(15_000),
     ROLLCALL_LIVENESS_TICK_MS: int(10, 1000).default(100),
     ROLLCALL_NODE_HEARTBEAT_MS: int(50, 60_000).default(5000),
+    /** PostgreSQL: a node whose last heartbeat is older than this is reaped by another node (its agents lost at that heartbeat). */
+    ROLLCALL_NODE_LEASE_MS: int(150, 600_000).default(15_000),
     ROLLCALL_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     ROLLCALL_TOKEN_TTL_S: int(60, 86_400).default(3600),
     /** The longest access token accepted (exp − iat); Twilio's access tokens last at most 24 h. */
@@ -71,6 +73,9 @@ const schema = z
     if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
       ctx.addIssue({ code: 'custom', path: ['ROLLCALL_LIVENESS_TIMEOUT_MS'], message: `must be longer than ROLLCALL_PING_INTERVAL_MS (${c.ROLLCALL_PING_INTERVAL_MS}), or every pause between pings looks like a loss` });
     }
+    if (c.ROLLCALL_NODE_LEASE_MS < 2 * c.ROLLCALL_NODE_HEARTBEAT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['ROLLCALL_NODE_LEASE_MS'], message: `must be at least twice ROLLCALL_NODE_HEARTBEAT_MS (${c.ROLLCALL_NODE_HEARTBEAT_MS}), or one late renewal gets a live node reaped` });
+    }
     if (c.ROLLCALL_TOKEN_TTL_S > c.ROLLCALL_TOKEN_MAX_TTL_S) {
       ctx.addIssue({ code: 'custom', path: ['ROLLCALL_TOKEN_TTL_S'], message: `must not exceed ROLLCALL_TOKEN_MAX_TTL_S (${c.ROLLCALL_TOKEN_MAX_TTL_S}): the server would refuse its own tokens` });
     }
@@ -103,6 +108,7 @@ export interface Config {
   readonly heartbeatFrameMs: number;
   readonly livenessTickMs: number;
   readonly nodeHeartbeatMs: number;
+  readonly nodeLeaseMs: number;
   readonly bodyLimitBytes: number;
   readonly tokenTtlS: number;
   readonly tokenMaxTtlS: number;
@@ -162,6 +168,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     heartbeatFrameMs: c.ROLLCALL_HEARTBEAT_FRAME_MS,
     livenessTickMs: c.ROLLCALL_LIVENESS_TICK_MS,
     nodeHeartbeatMs: c.ROLLCALL_NODE_HEARTBEAT_MS,
+    nodeLeaseMs: c.ROLLCALL_NODE_LEASE_MS,
     bodyLimitBytes: c.ROLLCALL_BODY_LIMIT_BYTES,
     tokenTtlS: c.ROLLCALL_TOKEN_TTL_S,
     tokenMaxTtlS: c.ROLLCALL_TOKEN_MAX_TTL_S,

@@ -32,6 +32,7 @@ import { ApiKeys } from './service/credentials.js';
 import { ensureInstallation, type Installation } from './service/first-run.js';
 import { newSid } from './service/ids.js';
 import type { Clock } from './service/ports.js';
+import { NodeLease } from './service/node-lease.js';
 import { PresenceService } from './service/presence-service.js';
 import { ReportsService } from './service/reports-service.js';
 import { RollcallMetrics } from './service/metrics.js';
@@ -180,7 +181,10 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
     channel.handleUpgrade(req, socket, head);
   });
 
-  let heartbeat: NodeJS.Timeout | null = null;
+  const lease = new NodeLease({
+    presence, log: log.child({ part: 'lease' }), heartbeatMs: config.nodeHeartbeatMs, reapsOthers: config.databaseUrl !== null,
+    newNodeId: () => newSid('node'), dropAgents: () => channel.dropAll(),
+  });
   let baseUrl = '';
   const rollcall: Rollcall = {
     config, app, store, presence, routing, channel, consoleFeed, installation, log, metrics,
@@ -191,14 +195,14 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
       baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       channel.start();
       retention.start();
-      heartbeat = setInterval(() => void presence.heartbeat(), config.nodeHeartbeatMs);
+      lease.start();
       state = 'ready';
       return baseUrl;
     },
     async close() {
       if (state === 'stopping') return;
       state = 'stopping';
-      if (heartbeat) clearInterval(heartbeat);
+      await lease.stop();
       await stopWithin(config.shutdownGraceMs, log, [
         ['stop retention', () => retention.stop()],
         ['stop accepting agents; land kept connection ends', (startedAt) => channel.stopAccepting(startedAt + config.shutdownGraceMs / 4 - Date.now())],
@@ -226,7 +230,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
  */
 async function openStore(config: Config, testClock: Clock | undefined, log: Logger): Promise<RollcallStore> {
   if (config.databaseUrl !== null) {
-    return createPostgresStore({ url: config.databaseUrl, clock: testClock, onConnectionError: (message) => log.warn({ message }, 'PostgreSQL connection failed') });
+    return createPostgresStore({ url: config.databaseUrl, clock: testClock, nodeLeaseMs: config.nodeLeaseMs, onConnectionError: (message) => log.warn({ message }, 'PostgreSQL connection failed') });
   }
   return createSqliteStore({ file: config.databaseFile, clock: testClock ?? new SystemClock(), onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
 }

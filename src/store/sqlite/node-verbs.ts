@@ -30,7 +30,7 @@ export function createNodeVerbs(db: BetterSqlite3.Database, clock: Clock, endOne
       prepare('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)').run(nodeId, at, at);
     },
     async heartbeatNode(nodeId) {
-      prepare('UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND retired_at IS NULL').run(clock.now(), nodeId);
+      return prepare('UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND retired_at IS NULL').run(clock.now(), nodeId).changes > 0;
     },
     async reapNodes(liveNodeId, reason) {
       return writeTx(db, () => {
