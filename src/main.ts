@@ -28,6 +28,7 @@ import { Retention } from './service/retention.js';
 import { ConsoleFeed } from './service/console-feed.js';
 import { ConsoleService } from './service/console-service.js';
 import { SystemClock } from './service/clocks.js';
+import { StoreClock } from './service/store-clock.js';
 import { ApiKeys } from './service/credentials.js';
 import { ensureInstallation, type Installation } from './service/first-run.js';
 import { newSid } from './service/ids.js';
@@ -79,7 +80,8 @@ export function configFromEnvironment(overrides: Record<string, string | undefin
 
 export async function createRollcall(config: Config, options: RollcallOptions = {}): Promise<Rollcall> {
   const log = options.logger ?? createLogger(config.logLevel);
-  const clock = options.clock ?? new SystemClock();
+  // Several nodes on PostgreSQL keep time by the database (store-clock.ts); SQLite's clock is the process's.
+  const clock = options.clock ?? (config.databaseUrl !== null ? new StoreClock() : new SystemClock());
   // On PostgreSQL several nodes share the database; the data-directory lock is SQLite's (one process per file).
   const sqliteFile = config.databaseUrl === null && config.databaseFile !== ':memory:';
   // Owner only: the database holds the auth token and key secrets (docs/security.md).
@@ -98,6 +100,8 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
   const metrics = new RollcallMetrics(clock);
   const opened = metrics.timeStore(await openStore(config, options.clock, log));
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
+  const syncClock = clock instanceof StoreClock ? () => clock.sync(() => store.storeNow()) : null;
+  await syncClock?.();
   const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
@@ -183,7 +187,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
 
   const lease = new NodeLease({
     presence, log: log.child({ part: 'lease' }), heartbeatMs: config.nodeHeartbeatMs, reapsOthers: config.databaseUrl !== null,
-    newNodeId: () => newSid('node'), dropAgents: () => channel.dropAll(),
+    newNodeId: () => newSid('node'), dropAgents: () => channel.dropAll(), syncClock,
   });
   let baseUrl = '';
   const rollcall: Rollcall = {

@@ -19,6 +19,8 @@ export interface NodeLeaseOptions {
   readonly newNodeId: () => string;
   /** Closes every agent socket of this node (after the rejoin, so reconnects land on the new id). */
   readonly dropAgents: () => void;
+  /** Re-reads the store's time (store-clock.ts); null when the node's clock is the store's. */
+  readonly syncClock?: (() => Promise<void>) | null;
 }
 
 export class NodeLease {
@@ -49,6 +51,11 @@ export class NodeLease {
     const live = await presence.heartbeat();
     if (live === null) return; // the store failed: reported to its health, the next beat retries
     if (!live) await this.rejoin();
+    try {
+      await this.options.syncClock?.();
+    } catch (error) {
+      log.warn({ err: error }, 'reading the store clock failed; keeping the last reading');
+    }
     if (!this.options.reapsOthers) return;
     try {
       const reaped = await presence.reapExpired('node-lost');

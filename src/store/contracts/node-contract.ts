@@ -15,6 +15,7 @@ export function describeNodeContract(engine: string, factory: StoreFactory): voi
       must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDold', exempt: false }));
       w.clock.advance(2000);
       expect(await w.store.heartbeatNode('NDold')).toBe(true);
+      expect(await w.store.storeNow()).toBe(w.clock.now());
       const heartbeatAt = w.clock.now();
       w.clock.advance(45_000); // down longer than the threshold
       await w.store.registerNode('NDnew');
