@@ -11,6 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { createLocalBus } from './bus/local-bus.js';
+import { createPgBus } from './bus/pg-bus.js';
 import { loadConfig, type Config } from './config.js';
 import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
@@ -47,6 +48,9 @@ import { RoutingService } from './service/routing-service.js';
 
 /** The system of record on either engine: both offer the same ports. */
 export type RollcallStore = SqliteStore | PostgresStore;
+
+/** How often each node re-reads the earliest due times on PostgreSQL (deadlines other nodes committed). */
+const DUE_POLL_MS = 1000;
 
 export interface Rollcall {
   readonly config: Config;
@@ -102,8 +106,11 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const syncClock = clock instanceof StoreClock ? () => clock.sync(() => store.storeNow()) : null;
   await syncClock?.();
-  const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const nodeId = newSid('node');
+  // Several nodes on PostgreSQL hear each other's changes (pg-bus.ts); one SQLite process needs no more than its own.
+  const pgBus = config.databaseUrl !== null ? createPgBus({ url: config.databaseUrl, nodeTag: nodeId, log: log.child({ nodeId, part: 'bus' }), events: store }) : null;
+  await pgBus?.start();
+  const bus = pgBus ?? createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
   await presence.start();
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
@@ -185,6 +192,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
     channel.handleUpgrade(req, socket, head);
   });
 
+  let duePoll: NodeJS.Timeout | null = null;
   const lease = new NodeLease({
     presence, log: log.child({ part: 'lease' }), heartbeatMs: config.nodeHeartbeatMs, reapsOthers: config.databaseUrl !== null,
     newNodeId: () => newSid('node'), dropAgents: () => channel.dropAll(), syncClock,
@@ -200,6 +208,8 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
       channel.start();
       retention.start();
       lease.start();
+      // Another node's committed deadline (or a dead node's) wakes no timer here: re-read the earliest due times.
+      if (pgBus) duePoll = setInterval(() => void Promise.all([presence.scheduler.refresh(), presence.holdEnds.refresh(), routing.scheduler.refresh()]), DUE_POLL_MS);
       state = 'ready';
       return baseUrl;
     },
@@ -207,6 +217,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
       if (state === 'stopping') return;
       state = 'stopping';
       await lease.stop();
+      if (duePoll) clearInterval(duePoll);
       await stopWithin(config.shutdownGraceMs, log, [
         ['stop retention', () => retention.stop()],
         ['stop accepting agents; land kept connection ends', (startedAt) => channel.stopAccepting(startedAt + config.shutdownGraceMs / 4 - Date.now())],
@@ -220,6 +231,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
         ['close agent sockets', (startedAt) => channel.close(startedAt + config.shutdownGraceMs / 2 - Date.now())],
         ['close the HTTP server', () => app.close()],
         ['stop metrics', () => metrics.stop()],
+        ['stop the bus', () => pgBus?.stop()],
         ['close the store', () => store.close()],
         ['release the data directory', () => unlock()],
       ]);
