@@ -21,6 +21,8 @@ const schema = z
     ROLLCALL_LIVENESS_TIMEOUT_MS: int(200, 1_800_000).default(21_000),
     ROLLCALL_HEARTBEAT_FRAME_MS: int(100, 25_000).default(15_000),
     ROLLCALL_LIVENESS_TICK_MS: int(10, 1000).default(100),
+    /** How this node names itself in logs, /readyz and metrics (several nodes); default: its node id. */
+    ROLLCALL_NODE_NAME: z.string().regex(/^[\w.:-]{1,64}$/, 'must be 1–64 letters, digits, _ . : or -').optional(),
     ROLLCALL_NODE_HEARTBEAT_MS: int(50, 60_000).default(5000),
     /** PostgreSQL: a node whose last heartbeat is older than this is reaped by another node (its agents lost at that heartbeat). */
     ROLLCALL_NODE_LEASE_MS: int(150, 600_000).default(15_000),
@@ -109,6 +111,7 @@ export interface Config {
   readonly livenessTickMs: number;
   readonly nodeHeartbeatMs: number;
   readonly nodeLeaseMs: number;
+  readonly nodeName: string | null;
   readonly bodyLimitBytes: number;
   readonly tokenTtlS: number;
   readonly tokenMaxTtlS: number;
@@ -169,6 +172,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     livenessTickMs: c.ROLLCALL_LIVENESS_TICK_MS,
     nodeHeartbeatMs: c.ROLLCALL_NODE_HEARTBEAT_MS,
     nodeLeaseMs: c.ROLLCALL_NODE_LEASE_MS,
+    nodeName: c.ROLLCALL_NODE_NAME ?? null,
     bodyLimitBytes: c.ROLLCALL_BODY_LIMIT_BYTES,
     tokenTtlS: c.ROLLCALL_TOKEN_TTL_S,
     tokenMaxTtlS: c.ROLLCALL_TOKEN_MAX_TTL_S,

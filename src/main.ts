@@ -100,13 +100,18 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   }
 }
 
-async function assemble(config: Config, options: RollcallOptions, log: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
+async function assemble(config: Config, options: RollcallOptions, rootLog: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
+  const nodeId = newSid('node');
+  // With several nodes each names itself in every log line, in /readyz and as a metrics label.
+  const nodeName = config.nodeName ?? nodeId;
+  const several = config.databaseUrl !== null;
+  const log = several ? rootLog.child({ node: nodeName }) : rootLog;
   const metrics = new RollcallMetrics(clock);
+  if (several) metrics.registry.setDefaultLabels({ node: nodeName });
   const opened = metrics.timeStore(await openStore(config, options.clock, log));
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const syncClock = clock instanceof StoreClock ? () => clock.sync(() => store.storeNow()) : null;
   await syncClock?.();
-  const nodeId = newSid('node');
   // Several nodes on PostgreSQL hear each other's changes (pg-bus.ts); one SQLite process needs no more than its own.
   const pgBus = config.databaseUrl !== null ? createPgBus({ url: config.databaseUrl, nodeTag: nodeId, log: log.child({ nodeId, part: 'bus' }), events: store }) : null;
   await pgBus?.start();
@@ -146,6 +151,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
   });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   registerOpsRoutes(app, {
+    node: nodeName,
     async notReadyBecause() {
       if (state !== 'ready') return state;
       const refusing = channel.refusingBecause;

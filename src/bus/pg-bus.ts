@@ -55,6 +55,8 @@ export function createPgBus(options: PgBusOptions): PgBus {
   const local = createLocalBus((error) => options.log.error({ err: error }, 'bus subscriber failed'));
   const pool = new pg.Pool({ connectionString: options.url, max: 2 });
   pool.on('error', (error) => options.log.warn({ err: error }, 'bus connection failed'));
+  // A checked-out client whose link breaks fails its statement; its 'error' event must not crash the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const seen = new Set<string>();
   const cursors = new Map<string, number>();
   let channel = '';
@@ -114,18 +116,23 @@ export function createPgBus(options: PgBusOptions): PgBus {
   const listen = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: options.url });
     client.on('notification', (n) => void received(n.payload).catch((error: unknown) => options.log.error({ err: error }, 'a bus notification could not be read')));
-    client.on('error', (error) => {
-      options.log.warn({ err: error }, 'the bus LISTEN connection failed; reconnecting (the event poll covers the gap)');
+    let lost = false;
+    const retry = (error: unknown): void => {
+      if (lost) return;
+      lost = true;
       if (listener === client) listener = null;
       void client.end().catch(() => undefined);
-      if (!stopped) setTimeout(() => void listen().catch(() => undefined), options.reconnectMs ?? 1000);
-    });
+      if (stopped) return;
+      options.log.warn({ err: error }, 'the bus LISTEN connection failed; reconnecting (the event poll covers the gap)');
+      setTimeout(() => void listen().catch(() => undefined), options.reconnectMs ?? 1000);
+    };
+    client.on('error', retry);
+    client.on('end', () => retry(new Error('the LISTEN connection ended')));
     try {
       await client.connect();
       await client.query(`LISTEN "${channel}"`);
     } catch (error) {
-      void client.end().catch(() => undefined);
-      if (!stopped) setTimeout(() => void listen().catch(() => undefined), options.reconnectMs ?? 1000);
+      retry(error);
       throw error;
     }
     if (stopped) {
