@@ -74,6 +74,8 @@ describe.skipIf(NO_POSTGRES)(`the PostgreSQL bus${NO_POSTGRES ? ` (skipped: ${NO
     const moved = await w.s.setActivity({ workspaceSid: w.workspace.sid, workerSid: w.workerSid, activitySid: w.availableSid, cause: 'api', actor: w.account.sid, rejectPendingReservations: false });
     if (!moved.ok) throw new Error(moved.refusal.message);
     const [event] = moved.value.events;
+    // Found, then given one interval for its notification, then delivered; once.
+    expect(await w.b.poll()).toBe(0);
     expect(await w.b.poll()).toBe(1);
     expect(w.heard).toEqual([{ event, remote: true }]);
     expect(await w.b.poll()).toBe(0);
@@ -84,6 +86,7 @@ describe.skipIf(NO_POSTGRES)(`the PostgreSQL bus${NO_POSTGRES ? ` (skipped: ${NO
     const notified = w.next();
     w.a.publish({ event: again.value.events[0] });
     await notified;
+    expect(await w.b.poll()).toBe(0);
     expect(await w.b.poll()).toBe(0);
     expect(w.heard).toHaveLength(2);
   });

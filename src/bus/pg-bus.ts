@@ -6,12 +6,14 @@
  * notification limit (~8 000 bytes; 7 000 kept as margin) is stored in `bus_payloads` and the
  * notification carries its id. Notifications are not durable (a dropped LISTEN connection misses
  * them), so every `pollMs` each node also reads the durable event sequence (`eventsAfter`, commit
- * order) past what it has seen and publishes events it never heard of, deduplicated by event SID.
+ * order) past what it has seen; an event no notification has brought by the next poll (one
+ * interval of grace: a notification is sent after its commit) is published then, deduplicated by SID.
  * Pushes to agents are not durable: a push lost with a notification reaches the agent when its SDK
  * next reads (its reservations on reconnect).
  */
 import pg from 'pg';
 import type { SequencedEvent } from '../service/console-ports.js';
+import type { WorkspaceEvent } from '../core/resources.js';
 import type { Bus, BusMessage, Cancel, Log } from '../service/ports.js';
 import { createLocalBus } from './local-bus.js';
 
@@ -59,6 +61,7 @@ export function createPgBus(options: PgBusOptions): PgBus {
   pool.on('connect', (client) => client.on('error', () => undefined));
   const seen = new Set<string>();
   const cursors = new Map<string, number>();
+  const unheard = new Map<string, WorkspaceEvent>();
   let channel = '';
   let listener: pg.Client | null = null;
   let stopped = false;
@@ -143,7 +146,14 @@ export function createPgBus(options: PgBusOptions): PgBus {
   };
 
   const pollOnce = async (): Promise<number> => {
+    // Events the previous poll found that no notification has brought since: delivered now.
     let found = 0;
+    for (const [sid, event] of unheard) {
+      if (seen.has(sid)) continue;
+      found++;
+      deliver({ event });
+    }
+    unheard.clear();
     for (const { workspaceSid } of await options.events.routingWorkspaces()) {
       let cursor = cursors.get(workspaceSid);
       if (cursor === undefined) {
@@ -154,9 +164,8 @@ export function createPgBus(options: PgBusOptions): PgBus {
         const page = await options.events.eventsAfter(workspaceSid, cursor, 500);
         for (const { seq, event } of page) {
           cursor = seq;
-          if (seen.has(event.sid)) continue;
-          found++;
-          deliver({ event });
+          // Its notification may still be on its way: held until the next poll.
+          if (!seen.has(event.sid)) unheard.set(event.sid, event);
         }
         cursors.set(workspaceSid, cursor);
         if (page.length < 500) break;
