@@ -29,6 +29,8 @@ export interface Cluster {
   readonly creds: Credentials;
   readonly sql: pg.Client;
   readonly proxy: TcpProxy;
+  /** Between the nodes and PostgreSQL, when asked for: cutting it is the database going away. */
+  readonly dbProxy: TcpProxy | null;
   workerSid(name: string): string;
   /** An SDK agent through the proxy, Available once this resolves. */
   availableAgent(name: string): Promise<SdkWorker>;
@@ -37,14 +39,23 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(names: readonly string[], extraEnv: Record<string, string> = {}): Promise<Cluster> {
+export async function startCluster(names: readonly string[], extraEnv: Record<string, string> = {}, options: { databaseProxy?: boolean } = {}): Promise<Cluster> {
   requireBuiltCli();
   const schema = await createTestSchema();
+  let dbProxy: TcpProxy | null = null;
+  let nodeDatabaseUrl = schema.urlInSchema;
+  if (options.databaseProxy) {
+    const target = new URL(schema.urlInSchema);
+    dbProxy = new TcpProxy(Number(target.port || 5432));
+    await dbProxy.start();
+    target.host = `127.0.0.1:${dbProxy.port}`;
+    nodeDatabaseUrl = target.toString();
+  }
   const nodes: ClusterNode[] = [];
   const agents: SdkWorker[] = [];
   const envOf = (port: number): Record<string, string> => ({
     ...FAST_LIVENESS, ROLLCALL_NODE_HEARTBEAT_MS: String(NODE_HEARTBEAT_MS), ROLLCALL_NODE_LEASE_MS: String(LEASE_MS),
-    ROLLCALL_DATABASE_URL: schema.urlInSchema, ROLLCALL_DATA_DIR: tempDataDir(), ROLLCALL_DEFAULT_THRESHOLD_S: String(THRESHOLD_S),
+    ROLLCALL_DATABASE_URL: nodeDatabaseUrl, ROLLCALL_DATA_DIR: tempDataDir(), ROLLCALL_DEFAULT_THRESHOLD_S: String(THRESHOLD_S),
     ROLLCALL_LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', ...extraEnv,
   });
   // One after another: the first creates the installation, the others find it.
@@ -63,7 +74,7 @@ export async function startCluster(names: readonly string[], extraEnv: Record<st
     return found.sid;
   };
   return {
-    schema, nodes, creds, sql, proxy, workerSid,
+    schema, nodes, creds, sql, proxy, dbProxy, workerSid,
     async availableAgent(name) {
       const token = await issueAccessToken({
         accountSid: creds.account_sid, apiKeySid: creds.api_key_sid, apiKeySecret: creds.api_key_secret, workspaceSid: creds.workspace_sid,
@@ -88,6 +99,7 @@ export async function startCluster(names: readonly string[], extraEnv: Record<st
     async close() {
       for (const agent of agents) agent.disconnect();
       await proxy.close();
+      if (dbProxy) dbProxy.refuseNew = false;
       await Promise.all(nodes.map(async (node) => {
         if (node.process.exitCode !== null || node.process.signalCode !== null) return;
         const exited = new Promise((resolve) => node.process.once('exit', resolve));
@@ -95,6 +107,7 @@ export async function startCluster(names: readonly string[], extraEnv: Record<st
         await exited;
       }));
       await sql.end();
+      await dbProxy?.close();
       await schema.drop();
     },
   };
