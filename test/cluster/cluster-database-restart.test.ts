@@ -34,7 +34,7 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL going away under load${NO_POSTGRES ? ` 
     cluster = null;
   });
 
-  it('loses no change and doubles none', { timeout: 90_000 }, async () => {
+  it('loses no change and doubles none', { timeout: 180_000 }, async () => {
     // The lease outlasts the outage: no node may take another for dead when the database returns.
     const c = (cluster = await startCluster(['A', 'B', 'C'], {
       ROLLCALL_NODE_LEASE_MS: '6000', ROLLCALL_PING_INTERVAL_MS: '1000', ROLLCALL_LIVENESS_TIMEOUT_MS: '8000',

@@ -38,7 +38,8 @@ describe.skipIf(NO_POSTGRES)(`${AGENTS} agents reconnecting across nodes around 
     cluster = null;
   });
 
-  it('each is cancelled or logged out, never both, never twice', { timeout: 120_000 }, async () => {
+  it('each is cancelled or logged out, never both, never twice', { timeout: 300_000 }, async () => {
+    const startedAt = Date.now();
     // A lease this machine's load cannot outlast between two renewals (2 cores for 3 nodes and 500 agents).
     const c = (cluster = await startCluster(['A', 'B', 'C'], {
       ROLLCALL_NODE_LEASE_MS: '5000', ROLLCALL_PING_INTERVAL_MS: '1000', ROLLCALL_LIVENESS_TIMEOUT_MS: '5000',
@@ -83,7 +84,7 @@ describe.skipIf(NO_POSTGRES)(`${AGENTS} agents reconnecting across nodes around 
     // The drop's episode (reason closed) and every logout of the worker; a later loss of the new
     // socket on this loaded machine would be an episode of its own, without a logout (Offline by then).
     // Every episode is settled (no deadline left) before counting.
-    await waitFor('every deadline settled', async () => (await c.sql.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM deadlines')).rows[0]?.n === 0, 20_000);
+    await waitFor('every deadline settled', async () => (await c.sql.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM deadlines')).rows[0]?.n === 0, 60_000);
     const { rows: perWorker } = await c.sql.query<{ worker_sid: string; episodes: number; outcomes: string; logouts: number }>(`
       SELECT w.sid AS worker_sid,
              (SELECT COUNT(*)::int FROM disconnect_episodes e WHERE e.worker_sid = w.sid AND e.reason = 'closed') AS episodes,
@@ -96,6 +97,6 @@ describe.skipIf(NO_POSTGRES)(`${AGENTS} agents reconnecting across nodes around 
     const { rows: events } = await c.sql.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM events WHERE resource_sid = ANY($1) AND cause = 'offline-threshold'", [sids]);
     const loggedOut = perWorker.filter((w) => w.logouts === 1).length;
     expect(events[0]?.n).toBe(loggedOut);
-    console.log(`reconnect race: ${AGENTS - loggedOut} cancelled, ${loggedOut} logged out`);
+    console.log(`reconnect race: ${AGENTS - loggedOut} cancelled, ${loggedOut} logged out in ${Date.now() - startedAt} ms`);
   });
 });
