@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ROLLCALL_PING_INTERVAL_MS: '5000', ROLLCALL_LIVENESS_TIMEOUT_MS: '5000' })).toThrow(/ROLLCALL_LIVENESS_TIMEOUT_MS/);
   });
 
+  it('refuses a node lease shorter than two heartbeats, and a node name with spaces', () => {
+    expect(() => loadConfig({ ROLLCALL_NODE_HEARTBEAT_MS: '5000', ROLLCALL_NODE_LEASE_MS: '9999' })).toThrow(/ROLLCALL_NODE_LEASE_MS/);
+    expect(loadConfig({ ROLLCALL_NODE_HEARTBEAT_MS: '5000', ROLLCALL_NODE_LEASE_MS: '10000' }).nodeLeaseMs).toBe(10_000);
+    expect(() => loadConfig({ ROLLCALL_NODE_NAME: 'node a' })).toThrow(/ROLLCALL_NODE_NAME/);
+    expect(loadConfig({ ROLLCALL_NODE_NAME: 'node-a' }).nodeName).toBe('node-a');
+  });
+
   it('treats empty variables as unset and trims a trailing slash from the public URL', () => {
     expect(loadConfig({ PORT: '', ROLLCALL_PUBLIC_URL: 'https://rollcall.example.com/' })).toMatchObject({ port: 4000, publicUrl: 'https://rollcall.example.com' });
   });

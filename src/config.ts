@@ -21,7 +21,11 @@ const schema = z
     ROLLCALL_LIVENESS_TIMEOUT_MS: int(200, 1_800_000).default(21_000),
     ROLLCALL_HEARTBEAT_FRAME_MS: int(100, 25_000).default(15_000),
     ROLLCALL_LIVENESS_TICK_MS: int(10, 1000).default(100),
+    /** How this node names itself in logs, /readyz and metrics (several nodes); default: its node id. */
+    ROLLCALL_NODE_NAME: z.string().regex(/^[\w.:-]{1,64}$/, 'must be 1–64 letters, digits, _ . : or -').optional(),
     ROLLCALL_NODE_HEARTBEAT_MS: int(50, 60_000).default(5000),
+    /** PostgreSQL: a node whose last heartbeat is older than this is reaped by another node (its agents lost at that heartbeat). */
+    ROLLCALL_NODE_LEASE_MS: int(150, 600_000).default(15_000),
     ROLLCALL_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     ROLLCALL_TOKEN_TTL_S: int(60, 86_400).default(3600),
     /** The longest access token accepted (exp − iat); Twilio's access tokens last at most 24 h. */
@@ -71,6 +75,9 @@ const schema = z
     if (c.ROLLCALL_LIVENESS_TIMEOUT_MS <= c.ROLLCALL_PING_INTERVAL_MS) {
       ctx.addIssue({ code: 'custom', path: ['ROLLCALL_LIVENESS_TIMEOUT_MS'], message: `must be longer than ROLLCALL_PING_INTERVAL_MS (${c.ROLLCALL_PING_INTERVAL_MS}), or every pause between pings looks like a loss` });
     }
+    if (c.ROLLCALL_NODE_LEASE_MS < 2 * c.ROLLCALL_NODE_HEARTBEAT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['ROLLCALL_NODE_LEASE_MS'], message: `must be at least twice ROLLCALL_NODE_HEARTBEAT_MS (${c.ROLLCALL_NODE_HEARTBEAT_MS}), or one late renewal gets a live node reaped` });
+    }
     if (c.ROLLCALL_TOKEN_TTL_S > c.ROLLCALL_TOKEN_MAX_TTL_S) {
       ctx.addIssue({ code: 'custom', path: ['ROLLCALL_TOKEN_TTL_S'], message: `must not exceed ROLLCALL_TOKEN_MAX_TTL_S (${c.ROLLCALL_TOKEN_MAX_TTL_S}): the server would refuse its own tokens` });
     }
@@ -103,6 +110,8 @@ export interface Config {
   readonly heartbeatFrameMs: number;
   readonly livenessTickMs: number;
   readonly nodeHeartbeatMs: number;
+  readonly nodeLeaseMs: number;
+  readonly nodeName: string | null;
   readonly bodyLimitBytes: number;
   readonly tokenTtlS: number;
   readonly tokenMaxTtlS: number;
@@ -162,6 +171,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     heartbeatFrameMs: c.ROLLCALL_HEARTBEAT_FRAME_MS,
     livenessTickMs: c.ROLLCALL_LIVENESS_TICK_MS,
     nodeHeartbeatMs: c.ROLLCALL_NODE_HEARTBEAT_MS,
+    nodeLeaseMs: c.ROLLCALL_NODE_LEASE_MS,
+    nodeName: c.ROLLCALL_NODE_NAME ?? null,
     bodyLimitBytes: c.ROLLCALL_BODY_LIMIT_BYTES,
     tokenTtlS: c.ROLLCALL_TOKEN_TTL_S,
     tokenMaxTtlS: c.ROLLCALL_TOKEN_MAX_TTL_S,

@@ -11,6 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { createLocalBus } from './bus/local-bus.js';
+import { createPgBus } from './bus/pg-bus.js';
 import { loadConfig, type Config } from './config.js';
 import { AgentChannel } from './facades/eventbridge/agent-channel.js';
 import { registerEnvelope } from './facades/eventbridge/envelope.js';
@@ -28,10 +29,12 @@ import { Retention } from './service/retention.js';
 import { ConsoleFeed } from './service/console-feed.js';
 import { ConsoleService } from './service/console-service.js';
 import { SystemClock } from './service/clocks.js';
+import { StoreClock } from './service/store-clock.js';
 import { ApiKeys } from './service/credentials.js';
 import { ensureInstallation, type Installation } from './service/first-run.js';
 import { newSid } from './service/ids.js';
 import type { Clock } from './service/ports.js';
+import { NodeLease } from './service/node-lease.js';
 import { PresenceService } from './service/presence-service.js';
 import { ReportsService } from './service/reports-service.js';
 import { RollcallMetrics } from './service/metrics.js';
@@ -45,6 +48,9 @@ import { RoutingService } from './service/routing-service.js';
 
 /** The system of record on either engine: both offer the same ports. */
 export type RollcallStore = SqliteStore | PostgresStore;
+
+/** How often each node re-reads the earliest due times on PostgreSQL (deadlines other nodes committed). */
+const DUE_POLL_MS = 1000;
 
 export interface Rollcall {
   readonly config: Config;
@@ -78,7 +84,8 @@ export function configFromEnvironment(overrides: Record<string, string | undefin
 
 export async function createRollcall(config: Config, options: RollcallOptions = {}): Promise<Rollcall> {
   const log = options.logger ?? createLogger(config.logLevel);
-  const clock = options.clock ?? new SystemClock();
+  // Several nodes on PostgreSQL keep time by the database (store-clock.ts); SQLite's clock is the process's.
+  const clock = options.clock ?? (config.databaseUrl !== null ? new StoreClock() : new SystemClock());
   // On PostgreSQL several nodes share the database; the data-directory lock is SQLite's (one process per file).
   const sqliteFile = config.databaseUrl === null && config.databaseFile !== ':memory:';
   // Owner only: the database holds the auth token and key secrets (docs/security.md).
@@ -93,12 +100,22 @@ export async function createRollcall(config: Config, options: RollcallOptions = 
   }
 }
 
-async function assemble(config: Config, options: RollcallOptions, log: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
+async function assemble(config: Config, options: RollcallOptions, rootLog: Logger, clock: Clock, unlock: () => void): Promise<Rollcall> {
+  const nodeId = newSid('node');
+  // With several nodes each names itself in every log line, in /readyz and as a metrics label.
+  const nodeName = config.nodeName ?? nodeId;
+  const several = config.databaseUrl !== null;
+  const log = several ? rootLog.child({ node: nodeName }) : rootLog;
   const metrics = new RollcallMetrics(clock);
+  if (several) metrics.registry.setDefaultLabels({ node: nodeName });
   const opened = metrics.timeStore(await openStore(config, options.clock, log));
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
-  const bus = createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
-  const nodeId = newSid('node');
+  const syncClock = clock instanceof StoreClock ? () => clock.sync(() => store.storeNow()) : null;
+  await syncClock?.();
+  // Several nodes on PostgreSQL hear each other's changes (pg-bus.ts); one SQLite process needs no more than its own.
+  const pgBus = config.databaseUrl !== null ? createPgBus({ url: config.databaseUrl, nodeTag: nodeId, log: log.child({ nodeId, part: 'bus' }), events: store }) : null;
+  await pgBus?.start();
+  const bus = pgBus ?? createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
   await presence.start();
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
@@ -134,6 +151,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
   });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   registerOpsRoutes(app, {
+    node: nodeName,
     async notReadyBecause() {
       if (state !== 'ready') return state;
       const refusing = channel.refusingBecause;
@@ -180,7 +198,11 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
     channel.handleUpgrade(req, socket, head);
   });
 
-  let heartbeat: NodeJS.Timeout | null = null;
+  let duePoll: NodeJS.Timeout | null = null;
+  const lease = new NodeLease({
+    presence, log: log.child({ part: 'lease' }), heartbeatMs: config.nodeHeartbeatMs, reapsOthers: config.databaseUrl !== null,
+    newNodeId: () => newSid('node'), dropAgents: () => channel.dropAll(), syncClock,
+  });
   let baseUrl = '';
   const rollcall: Rollcall = {
     config, app, store, presence, routing, channel, consoleFeed, installation, log, metrics,
@@ -191,14 +213,17 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
       baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       channel.start();
       retention.start();
-      heartbeat = setInterval(() => void presence.heartbeat(), config.nodeHeartbeatMs);
+      lease.start();
+      // Another node's committed deadline (or a dead node's) wakes no timer here: re-read the earliest due times.
+      if (pgBus) duePoll = setInterval(() => void Promise.all([presence.scheduler.refresh(), presence.holdEnds.refresh(), routing.scheduler.refresh()]), DUE_POLL_MS);
       state = 'ready';
       return baseUrl;
     },
     async close() {
       if (state === 'stopping') return;
       state = 'stopping';
-      if (heartbeat) clearInterval(heartbeat);
+      await lease.stop();
+      if (duePoll) clearInterval(duePoll);
       await stopWithin(config.shutdownGraceMs, log, [
         ['stop retention', () => retention.stop()],
         ['stop accepting agents; land kept connection ends', (startedAt) => channel.stopAccepting(startedAt + config.shutdownGraceMs / 4 - Date.now())],
@@ -212,6 +237,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
         ['close agent sockets', (startedAt) => channel.close(startedAt + config.shutdownGraceMs / 2 - Date.now())],
         ['close the HTTP server', () => app.close()],
         ['stop metrics', () => metrics.stop()],
+        ['stop the bus', () => pgBus?.stop()],
         ['close the store', () => store.close()],
         ['release the data directory', () => unlock()],
       ]);
@@ -226,7 +252,7 @@ async function assemble(config: Config, options: RollcallOptions, log: Logger, c
  */
 async function openStore(config: Config, testClock: Clock | undefined, log: Logger): Promise<RollcallStore> {
   if (config.databaseUrl !== null) {
-    return createPostgresStore({ url: config.databaseUrl, clock: testClock, onConnectionError: (message) => log.warn({ message }, 'PostgreSQL connection failed') });
+    return createPostgresStore({ url: config.databaseUrl, clock: testClock, nodeLeaseMs: config.nodeLeaseMs, onConnectionError: (message) => log.warn({ message }, 'PostgreSQL connection failed') });
   }
   return createSqliteStore({ file: config.databaseFile, clock: testClock ?? new SystemClock(), onCheckpointError: (message) => log.warn({ message }, 'background WAL checkpoint failed') });
 }

@@ -150,6 +150,7 @@ export class RollcallMetrics {
       if (this.sources === sources) this.presenceCommitted(commits);
     });
     this.unsubscribe = sources.bus.subscribe((message) => {
+      if (message.remote) return;
       if (message.settings) this.logoutActivities.set(message.settings.workspaceSid, message.settings.logoutActivitySid);
       const type = message.event?.eventType;
       if (type === undefined) return;

@@ -50,6 +50,8 @@ export interface BusMessage {
   readonly worker?: Worker;
   /** A workspace's logout settings after a change to them (Flex Configuration or the console). */
   readonly settings?: LogoutSettings;
+  /** Published by another node (pg-bus.ts): its side effects that count or own (metrics) were that node's. */
+  readonly remote?: boolean;
 }
 
 /**

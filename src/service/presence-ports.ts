@@ -116,7 +116,10 @@ export interface OutageHoldStore {
 /** Server processes (one node each) and the connections they hold. */
 export interface NodeStore {
   registerNode(nodeId: string): Promise<void>;
-  heartbeatNode(nodeId: string): Promise<void>;
+  /** The store's clock now (the database's on PostgreSQL): nodes measure due times against it. */
+  storeNow(): Promise<number>;
+  /** Renews the node's lease; false when the node is retired or was reaped (it must register again). */
+  heartbeatNode(nodeId: string): Promise<boolean>;
   /**
    * Ends every connection held by nodes other than `liveNodeId` whose lease is over (on SQLite:
    * all other nodes, since one process owns the file), as lost at the node's last heartbeat.

@@ -33,11 +33,14 @@ export class PresenceService {
   private readonly bus: Bus;
   private readonly log: Log;
   private readonly listeners: ((commits: readonly PresenceCommit[]) => void)[] = [];
+  /** This process's node row; a new one after the node finds it was reaped (rejoin). */
+  private currentNodeId: string;
 
   constructor(private readonly options: PresenceServiceOptions) {
     this.store = options.store;
     this.bus = options.bus;
     this.log = options.log;
+    this.currentNodeId = options.nodeId;
     this.health = options.health ?? new StoreHealth(options.clock, options.log);
     this.scheduler = new DeadlineScheduler({
       health: this.health,
@@ -58,7 +61,7 @@ export class PresenceService {
   }
 
   get nodeId(): string {
-    return this.options.nodeId;
+    return this.currentNodeId;
   }
 
   /**
@@ -66,8 +69,8 @@ export class PresenceService {
    * disconnections at their last heartbeat (rule 11), and arms the scheduler from the store.
    */
   async start(): Promise<void> {
-    await this.store.registerNode(this.options.nodeId);
-    const reaped = await this.store.reapNodes(this.options.nodeId, 'server-restart');
+    await this.store.registerNode(this.currentNodeId);
+    const reaped = await this.store.reapNodes(this.currentNodeId, 'server-restart');
     if (reaped.length > 0) this.log.info({ connections: reaped.length }, 'connections of a previous process ended at its last heartbeat');
     this.afterCommit(reaped);
     await this.scheduler.start();
@@ -78,26 +81,45 @@ export class PresenceService {
   async stop(reason: DisconnectReason = 'server-restart'): Promise<void> {
     this.scheduler.stop();
     this.holdEnds.stop();
-    const commits = await this.store.retireNode(this.options.nodeId, reason);
+    const commits = await this.store.retireNode(this.currentNodeId, reason);
     this.afterCommit(commits);
   }
 
   /**
    * Records that this node is alive. A failure is reported to the store health (logged once per
    * streak) and not thrown: the next beat is the retry, and a crash counts from the last one stored.
+   * Resolves whether the node is still live (false: another node reaped it), null when it failed.
    */
-  async heartbeat(): Promise<void> {
+  async heartbeat(): Promise<boolean | null> {
+    let live: boolean;
     try {
-      await this.store.heartbeatNode(this.options.nodeId);
+      live = await this.store.heartbeatNode(this.currentNodeId);
     } catch (error) {
       this.health.failed('node heartbeat', error);
-      return;
+      return null;
     }
     this.health.succeeded('node heartbeat');
+    return live;
+  }
+
+  /**
+   * This node was reaped (its connections already ended by another node): it registers again
+   * under `nodeId`, so connections opened from now on belong to a live node.
+   */
+  async rejoin(nodeId: string): Promise<void> {
+    await this.store.registerNode(nodeId);
+    this.currentNodeId = nodeId;
+  }
+
+  /** Ends the connections of other nodes whose lease ran out, as lost at their last heartbeat. */
+  async reapExpired(reason: DisconnectReason): Promise<number> {
+    const reaped = await this.store.reapNodes(this.currentNodeId, reason);
+    this.afterCommit(reaped);
+    return reaped.length;
   }
 
   async connect(opening: Omit<ConnectionOpening, 'nodeId'>): Promise<Result<PresenceCommit>> {
-    const result = await this.store.openConnection({ ...opening, nodeId: this.options.nodeId });
+    const result = await this.store.openConnection({ ...opening, nodeId: this.currentNodeId });
     if (result.ok) this.afterCommit([result.value]);
     return result;
   }

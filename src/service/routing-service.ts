@@ -65,7 +65,12 @@ export class RoutingService {
     // Deletions are not presence changes; the view hears of them on the bus.
     this.unsubscribe = this.options.bus.subscribe((message) => {
       const e = message.event;
-      if (e?.eventType === 'worker.deleted') void this.views.refreshWorker(e.workspaceSid, e.resourceSid).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not drop a deleted worker'));
+      if (!e) return;
+      // Another node's worker changes (pg-bus.ts) reach the view here; this node's through onCommitted.
+      const workerChanged = e.eventType === 'worker.deleted' || (message.remote === true && e.eventType.startsWith('worker.'));
+      if (workerChanged) void this.views.refreshWorker(e.workspaceSid, e.resourceSid).then(() => this.kick(e.workspaceSid)).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not re-read a changed worker'));
+      // Another node's task or offer changed: a pass here may now have something to offer.
+      else if (message.remote === true && (e.eventType.startsWith('task.') || e.eventType.startsWith('reservation.'))) this.kick(e.workspaceSid);
     });
     await this.scheduler.start();
   }

@@ -12,7 +12,8 @@ export class TcpProxy {
   private server: net.Server | null = null;
   port = 0;
 
-  constructor(private readonly targetPort: number) {}
+  /** Where new connections go; a test may move it (a load balancer sending agents to another node). */
+  constructor(public targetPort: number) {}
 
   async start(): Promise<number> {
     this.server = net.createServer((client) => this.accept(client));

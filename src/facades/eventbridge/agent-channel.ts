@@ -110,6 +110,14 @@ export class AgentChannel {
 
 
 
+  /**
+   * This node was reaped by another (node-lease.ts): the store already ended its connections. Every
+   * socket gets a 1012 close (service restart), which the SDK answers by reconnecting.
+   */
+  dropAll(): void {
+    for (const ws of this.wss.clients) ws.close(1012, 'node lease lost; reconnect');
+  }
+
   /** Holds a worker's pushes while an envelope request of that worker is answered (see AgentPushes.hold). */
   holdPushes(workerSid: string): () => void {
     return this.pushes.hold(workerSid);

@@ -14,7 +14,8 @@ export function describeNodeContract(engine: string, factory: StoreFactory): voi
       await w.store.registerNode('NDold');
       must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN1', nodeId: 'NDold', exempt: false }));
       w.clock.advance(2000);
-      await w.store.heartbeatNode('NDold');
+      expect(await w.store.heartbeatNode('NDold')).toBe(true);
+      expect(await w.store.storeNow()).toBe(w.clock.now());
       const heartbeatAt = w.clock.now();
       w.clock.advance(45_000); // down longer than the threshold
       await w.store.registerNode('NDnew');
@@ -26,6 +27,9 @@ export function describeNodeContract(engine: string, factory: StoreFactory): voi
       // The dead node may not register connections any more.
       await expect(w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.bob.sid, connectionId: 'CN9', nodeId: 'NDold', exempt: false })).rejects.toThrow(/retired/);
       expect(await w.store.reapNodes('NDnew', 'server-restart')).toEqual([]);
+      // The reaped node learns it at its next renewal: its lease is not renewed.
+      expect(await w.store.heartbeatNode('NDold')).toBe(false);
+      expect(await w.store.heartbeatNode('NDnew')).toBe(true);
       await w.handle.dispose();
     });
 
@@ -41,7 +45,7 @@ export function describeNodeContract(engine: string, factory: StoreFactory): voi
       expect(await w.store.nextDueAt()).toBe(stoppedAt + THRESHOLD_MS);
       await expect(w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.bob.sid, connectionId: 'CN2', nodeId: 'NDa', exempt: false })).rejects.toThrow(/retired/);
       // A heartbeat of a retired node revives nothing, and a later node has nothing of it to reap.
-      await w.store.heartbeatNode('NDa');
+      expect(await w.store.heartbeatNode('NDa')).toBe(false);
       await w.store.registerNode('NDb');
       expect(await w.store.reapNodes('NDb', 'server-restart')).toEqual([]);
       await w.handle.dispose();

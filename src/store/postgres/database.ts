@@ -112,6 +112,9 @@ export class PgDatabase {
     // An idle client's failure must not crash the process (pg would throw it as an unhandled
     // 'error' event); it is reported, the pool drops that client, and the next query reconnects.
     this.pool.on('error', (error) => options.onConnectionError?.(`PostgreSQL connection lost while idle: ${error.message}`));
+    // A client checked out when the link breaks has no pool listener: without one of its own, its
+    // 'error' event would crash the process. Its statement fails with the same error (the caller's).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.maxClients = options.poolSize ?? 8;
     this.sql = {
       rows: (text, params) => this.onClient((c) => sqlOf(c).rows(text, params)),

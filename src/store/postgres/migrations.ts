@@ -15,6 +15,8 @@ export const MIGRATIONS: readonly string[] = [
   EVENT_COMMIT_ORDER,
   // 3: the mass-disconnect breaker (SQLite's migration 12).
   OUTAGE_HOLD_SCHEMA,
+  // 4: bus payloads too large for a notification (src/bus/pg-bus.ts), kept a few minutes.
+  'CREATE TABLE bus_payloads (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())',
 ];
 
 /** One key per schema: stores in different schemas of one database migrate independently. */

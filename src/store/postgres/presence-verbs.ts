@@ -15,7 +15,7 @@ import { afterDisconnections, breakerEvidence, reapplyHold } from './outage-hold
 import { lockWorker, type PgPresenceWriter } from './presence-writer.js';
 
 type PresenceVerbs = Pick<Store, 'openConnection' | 'endConnection' | 'endConnections' | 'setActivity' | 'claimDueDeadlines' | 'nextDueAt'
-  | 'updateLogoutSettings' | 'registerNode' | 'heartbeatNode' | 'reapNodes' | 'retireNode'>;
+  | 'updateLogoutSettings' | 'registerNode' | 'storeNow' | 'heartbeatNode' | 'reapNodes' | 'retireNode'>;
 
 /**
  * The claim: due deadlines, oldest first, with their workers' rows locked. `SKIP LOCKED` passes
@@ -157,8 +157,11 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     async registerNode(nodeId) {
       await db.tx((tx) => tx.run('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2)', [nodeId, tx.now]));
     },
+    async storeNow() {
+      return db.now();
+    },
     async heartbeatNode(nodeId) {
-      await db.tx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]));
+      return (await db.tx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]))) > 0;
     },
     async reapNodes(liveNodeId, reason) {
       return db.tx(async (tx) => {

@@ -29,8 +29,11 @@ export function createNodeVerbs(db: BetterSqlite3.Database, clock: Clock, endOne
       const at = clock.now();
       prepare('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES (?, ?, ?)').run(nodeId, at, at);
     },
+    async storeNow() {
+      return clock.now();
+    },
     async heartbeatNode(nodeId) {
-      prepare('UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND retired_at IS NULL').run(clock.now(), nodeId);
+      return prepare('UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND retired_at IS NULL').run(clock.now(), nodeId).changes > 0;
     },
     async reapNodes(liveNodeId, reason) {
       return writeTx(db, () => {
