@@ -50,7 +50,7 @@ const CLOCK_TABLES = new Set(['nodes']);
 
 export async function startFuzzWorld(): Promise<FuzzWorld> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-fuzz-'));
-  const config = loadConfig({ PORT: '0', ROLLCALL_DATA_DIR: dir, ROLLCALL_LOG_LEVEL: 'silent', ROLLCALL_NODE_HEARTBEAT_MS: '60000' });
+  const config = loadConfig({ PORT: '0', ROLLCALL_DATA_DIR: dir, ROLLCALL_LOG_LEVEL: 'silent', ROLLCALL_NODE_HEARTBEAT_MS: '60000', ROLLCALL_NODE_LEASE_MS: '120000' });
   const rollcall = await createRollcall(config, { demo: true, logger: pino({ level: 'silent' }) });
   const url = await rollcall.listen();
   const { account, apiKey, workspace, workers } = rollcall.installation;
