@@ -6,15 +6,15 @@
  */
 import { ok, refuse, type Result } from '../../core/errors.js';
 import { PERSON_CAUSES } from '../../core/presence.js';
-import type { AgentLinkGrant, AutomaticChange, ConsoleSession, ConsoleStore, TeamMember } from '../../service/console-ports.js';
+import type { AgentLinkGrant, ConsoleStore } from '../../service/console-ports.js';
 import { WORKER_COLUMNS, WORKER_FROM } from '../sqlite/presence-writer.js';
-import { toEvent, toWorker, type EventRow, type StoredPresence, type WorkerRow } from '../sqlite/rows.js';
+import { toSession, toTeamMember, type SessionRow, type TeamRow } from '../sqlite/console-queries.js';
+import { toEvent, type EventRow } from '../sqlite/rows.js';
 import type { PgDatabase } from './database.js';
 
 // Causes a person gives; every other logged cause except a worker's creation is automation's.
 const PEOPLE = [...PERSON_CAUSES, 'created'].map((c) => `'${c}'`).join(', ');
 
-type TeamRow = WorkerRow & { connection_count: number; auto: string | null };
 
 const TEAM_SELECT = `SELECT ${WORKER_COLUMNS},
     (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connection_count,
@@ -25,26 +25,6 @@ const TEAM_SELECT = `SELECT ${WORKER_COLUMNS},
       WHERE l.worker_sid = w.sid AND l.cause NOT IN (${PEOPLE})
       ORDER BY l.id DESC LIMIT 1) AS auto
   ${WORKER_FROM}`;
-
-interface SessionRow {
-  token_hash: string; kind: string; account_sid: string; credential_sid: string; workspace_sid: string;
-  worker_sid: string | null; created_at: number; expires_at: number;
-}
-
-const toSession = (r: SessionRow): ConsoleSession => ({
-  tokenHash: r.token_hash, kind: r.kind as ConsoleSession['kind'], accountSid: r.account_sid, credentialSid: r.credential_sid,
-  workspaceSid: r.workspace_sid, workerSid: r.worker_sid, createdAt: r.created_at, expiresAt: r.expires_at,
-});
-
-function toTeamMember(r: TeamRow): TeamMember {
-  const presence = JSON.parse(r.presence) as StoredPresence;
-  let lastAutomatic: AutomaticChange | null = null;
-  if (r.auto !== null) {
-    const a = JSON.parse(r.auto) as { cause: AutomaticChange['cause']; from: string | null; to: string | null; at: number; evidence: AutomaticChange['evidence'] };
-    lastAutomatic = { cause: a.cause, fromActivityName: a.from, toActivityName: a.to ?? '(deleted activity)', effectiveAt: a.at, evidence: a.evidence };
-  }
-  return { worker: toWorker(r), connections: r.connection_count, disconnection: r.connection_count > 0 ? null : presence.disconnection, logoutDueAt: r.due_at, lastAutomatic };
-}
 
 interface LinkRow { workspace_sid: string; worker_sid: string; created_by: string; expires_at: number; used_at: number | null; account_sid: string | null; worker_exists: number }
 

@@ -8,8 +8,8 @@ const engine = 'PostgreSQL (a schema per test)';
 if (NO_POSTGRES) {
   // No server named by ROLLCALL_TEST_DATABASE_URL: shown as skipped with the reason (CI always sets it,
   // and with ROLLCALL_REQUIRE_POSTGRES=1 test/support/postgres.ts fails instead of skipping).
-  describe.skip(`Store contract: ${engine}`, () => {
-    it.skip(NO_POSTGRES_REASON, () => undefined);
+  describe.skip(`Store contract: ${engine}`, () => { // skipped: no PostgreSQL server (reason above)
+    it.skip(NO_POSTGRES_REASON, () => undefined); // the reason is the test's name, so the run shows it
   });
 } else {
   const factory: StoreFactory = async (clock) => {

@@ -10,29 +10,14 @@ import { DIRECT_QUEUE, type Reservation, type Task } from '../../core/routing-re
 import { isSid } from '../../core/sids.js';
 import {
   attemptEndsTransfer, checkTransfer, notCancelable, taskReturn,
-  type Transfer, type TransferEventType, type TransferMode, type TransferStatus, type TransferType,
+  type Transfer, type TransferEventType, type TransferStatus, type TransferType,
 } from '../../core/transfers.js';
 import { newSid } from '../../service/ids.js';
 import type { RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
+import { TRANSFER_SELECT, toTransfer, type TransferRow } from '../sqlite/routing-transfers.js';
 import type { OfferEnd } from '../sqlite/routing-writer.js';
 import type { PgDatabase, Tx } from './database.js';
 import { newEffects, type PgRoutingWriter, type PgTransferHooks, type RoutingEffects } from './routing-writer.js';
-
-// store/sqlite/routing-transfers.ts keeps its row mapper private; the table has the same columns here.
-interface TransferRow {
-  sid: string; workspace_sid: string; account_sid: string; task_sid: string; initiating_reservation_sid: string; initiating_worker_sid: string;
-  initiating_queue_sid: string | null; initiating_workflow_sid: string; transfer_type: string; transfer_to: string; transfer_mode: string;
-  status: string; failed_reason: string | null; created_at: number; updated_at: number;
-}
-
-const TRANSFER_SELECT = 'SELECT tt.*, ws.account_sid FROM task_transfers tt JOIN workspaces ws ON ws.sid = tt.workspace_sid';
-
-const toTransfer = (r: TransferRow): Transfer => ({
-  sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, taskSid: r.task_sid, initiatingReservationSid: r.initiating_reservation_sid,
-  initiatingWorkerSid: r.initiating_worker_sid, initiatingQueueSid: r.initiating_queue_sid, initiatingWorkflowSid: r.initiating_workflow_sid,
-  type: r.transfer_type as TransferType, to: r.transfer_to, mode: r.transfer_mode as TransferMode, status: r.status as TransferStatus,
-  failedReason: r.failed_reason, createdAt: r.created_at, updatedAt: r.updated_at,
-});
 
 const END_WORDS: Readonly<Record<OfferEnd, string>> = { rejected: 'rejected it', timeout: 'let the reservation time out', rescinded: 'was logged out' };
 

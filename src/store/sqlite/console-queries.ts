@@ -14,7 +14,7 @@ import { writeTx } from './transaction.js';
 // Causes a person gives; every other logged cause except a worker's creation is automation's.
 const PEOPLE = [...PERSON_CAUSES, 'created'].map((c) => `'${c}'`).join(', ');
 
-type TeamRow = WorkerRow & { connection_count: number; auto: string | null };
+export type TeamRow = WorkerRow & { connection_count: number; auto: string | null };
 
 const TEAM_SELECT = `SELECT ${WORKER_COLUMNS},
     (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connection_count,
@@ -26,17 +26,17 @@ const TEAM_SELECT = `SELECT ${WORKER_COLUMNS},
       ORDER BY l.id DESC LIMIT 1) AS auto
   ${WORKER_FROM}`;
 
-interface SessionRow {
+export interface SessionRow {
   token_hash: string; kind: string; account_sid: string; credential_sid: string; workspace_sid: string;
   worker_sid: string | null; created_at: number; expires_at: number;
 }
 
-const toSession = (r: SessionRow): ConsoleSession => ({
+export const toSession = (r: SessionRow): ConsoleSession => ({
   tokenHash: r.token_hash, kind: r.kind as ConsoleSession['kind'], accountSid: r.account_sid, credentialSid: r.credential_sid,
   workspaceSid: r.workspace_sid, workerSid: r.worker_sid, createdAt: r.created_at, expiresAt: r.expires_at,
 });
 
-function toTeamMember(r: TeamRow): TeamMember {
+export function toTeamMember(r: TeamRow): TeamMember {
   const presence = JSON.parse(r.presence) as StoredPresence;
   let lastAutomatic: AutomaticChange | null = null;
   if (r.auto !== null) {

@@ -19,15 +19,15 @@ import { newEffects, type OfferEnd, type RoutingEffects, type RoutingWriter, typ
 import { cachedPrepare } from './statement-cache.js';
 import { writeTx } from './transaction.js';
 
-interface TransferRow {
+export interface TransferRow {
   sid: string; workspace_sid: string; account_sid: string; task_sid: string; initiating_reservation_sid: string; initiating_worker_sid: string;
   initiating_queue_sid: string | null; initiating_workflow_sid: string; transfer_type: string; transfer_to: string; transfer_mode: string;
   status: string; failed_reason: string | null; created_at: number; updated_at: number;
 }
 
-const TRANSFER_SELECT = 'SELECT tt.*, ws.account_sid FROM task_transfers tt JOIN workspaces ws ON ws.sid = tt.workspace_sid';
+export const TRANSFER_SELECT = 'SELECT tt.*, ws.account_sid FROM task_transfers tt JOIN workspaces ws ON ws.sid = tt.workspace_sid';
 
-const toTransfer = (r: TransferRow): Transfer => ({
+export const toTransfer = (r: TransferRow): Transfer => ({
   sid: r.sid, workspaceSid: r.workspace_sid, accountSid: r.account_sid, taskSid: r.task_sid, initiatingReservationSid: r.initiating_reservation_sid,
   initiatingWorkerSid: r.initiating_worker_sid, initiatingQueueSid: r.initiating_queue_sid, initiatingWorkflowSid: r.initiating_workflow_sid,
   type: r.transfer_type as TransferType, to: r.transfer_to, mode: r.transfer_mode as TransferMode, status: r.status as TransferStatus,
