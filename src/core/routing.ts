@@ -15,6 +15,14 @@ import { targetAt, type OrderKey, type RoutingPosition, type WorkflowConfig, typ
 
 export type PresenceState = 'connected' | 'disconnected' | 'never-connected';
 
+/**
+ * How routing sees a worker's connections: the one rule for the store's rows (a connection count
+ * and the stored disconnection) and for the state a presence commit leaves.
+ */
+export function routingPresence(connected: boolean, disconnection: unknown): PresenceState {
+  return connected ? 'connected' : disconnection ? 'disconnected' : 'never-connected';
+}
+
 export interface ChannelLoad {
   readonly capacity: number;
   /** Pending reservations plus assigned tasks on this channel. */

@@ -7,6 +7,7 @@ import type { LogoutSettingsPatch } from '../core/logout-settings.js';
 import type { ActivityCause, DisconnectReason, PresenceOutput } from '../core/presence.js';
 import type { BreakerSettings, OutageHoldRecord } from '../core/outage-breaker.js';
 import type { LogoutSettings, Worker, WorkspaceEvent } from '../core/resources.js';
+import type { PresenceState as RoutingPresence } from '../core/routing.js';
 import type { RoutingCommit } from './routing-ports.js';
 
 /** What a presence verb committed: the worker afterwards, the machine's outputs and the events. */
@@ -18,6 +19,12 @@ export interface PresenceCommit {
   readonly routing?: RoutingCommit;
   /** The mass-disconnect breaker's holds started or ended in the same transaction (its events included). */
   readonly outage?: readonly OutageHoldChange[];
+  /**
+   * How routing sees the worker's connections after the change, from the state the presence
+   * machine left (absent where the machine did not run). With the worker above it lets the
+   * routing view follow the change without reading the worker back.
+   */
+  readonly routingPresence?: RoutingPresence;
 }
 
 /** A hold of the mass-disconnect breaker started or ended, with the event recorded for it. */

@@ -68,24 +68,68 @@ async function world() {
     const changed = await presence.setActivity({ workspaceSid: workspace.sid, workerSid: alice, activitySid: await activity(name), cause: 'api', actor: account.sid, rejectPendingReservations: false });
     if (!changed.ok) throw new Error(changed.refusal.message);
   };
+  const changeWorker = async (attributes: string, activityName?: string) => {
+    const activitySid = activityName === undefined ? undefined : await activity(activityName);
+    const changed = await presence.changeWorker({
+      workspaceSid: workspace.sid, workerSid: alice, actor: account.sid, attributes,
+      activity: activitySid === undefined ? undefined : { activitySid, cause: 'api', rejectPendingReservations: false },
+    });
+    if (!changed.ok) throw new Error(changed.refusal.message);
+  };
   const [workflow] = await real.listWorkflows(workspace.sid);
   if (!workflow) throw new Error('the FIFO template has no workflow');
   const createTask = () => routing.createTask(workspace.sid, { workflowSid: workflow.sid, attributes: '{}' }, account.sid);
-  return { clock, real, slow, presence, routing, workspace, account, alice, bob, offers, settle, setActivity, createTask };
+  return { clock, real, slow, presence, routing, workspace, account, alice, bob, offers, settle, setActivity, changeWorker, createTask };
 }
 
 describe('routing on a store that answers late', () => {
   it('offers to a worker whose older re-read (unavailable) landed after the newer one (available)', async () => {
     const w = await world();
     await w.settle();
+    // Attribute changes are re-read from the store (a presence change alone is not: see below).
     const held = w.slow.hold('routingCandidatesOf');
-    await w.setActivity('Offline');
+    await w.changeWorker('{"n":1}', 'Offline');
     await held.calls(1);
-    await w.setActivity('Available');
+    await w.changeWorker('{"n":2}', 'Available');
     await held.calls(2);
     held.releaseCall(1);
     await w.settle();
     held.releaseCall(0);
+    held.release();
+    await w.settle();
+    const task = await w.createTask();
+    expect(task.ok).toBe(true);
+    await w.settle();
+    expect(w.offers).toEqual([w.alice]);
+  });
+
+  it('follows presence changes without reading the worker back', async () => {
+    const w = await world();
+    await w.settle();
+    // Every re-read of a worker is held for the whole test: the view must do without them.
+    const held = w.slow.hold('routingCandidatesOf');
+    await w.setActivity('Offline');
+    await w.settle();
+    const task = await w.createTask();
+    expect(task.ok).toBe(true);
+    await w.settle();
+    expect(w.offers).toEqual([]);
+    await w.setActivity('Available');
+    await w.settle();
+    expect(w.offers).toEqual([w.alice]);
+    held.release();
+  });
+
+  it('keeps a presence change over a re-read asked before it and landing after it', async () => {
+    const w = await world();
+    await w.setActivity('Offline');
+    await w.settle();
+    const held = w.slow.hold('routingCandidatesOf');
+    // Asked now, while alice is Offline; it answers only after she is Available.
+    await w.changeWorker('{"n":1}');
+    await held.calls(1);
+    await w.setActivity('Available');
+    await w.settle();
     held.release();
     await w.settle();
     const task = await w.createTask();

@@ -277,14 +277,14 @@ export class RoutingService {
    * are re-read together, one store call per workspace, and each workspace gets one pass.
    */
   private presenceCommitted(commits: readonly PresenceCommit[]): void {
-    const byWorkspace = new Map<string, Set<string>>();
+    const byWorkspace = new Map<string, PresenceCommit[]>();
     for (const commit of commits) {
-      const sids = byWorkspace.get(commit.worker.workspaceSid) ?? new Set<string>();
-      sids.add(commit.worker.sid);
-      byWorkspace.set(commit.worker.workspaceSid, sids);
+      const list = byWorkspace.get(commit.worker.workspaceSid) ?? [];
+      list.push(commit);
+      byWorkspace.set(commit.worker.workspaceSid, list);
     }
     void (async () => {
-      for (const [workspaceSid, sids] of byWorkspace) await this.views.refreshWorkers(workspaceSid, [...sids]);
+      for (const [workspaceSid, list] of byWorkspace) await this.views.followPresence(workspaceSid, list);
       for (const commit of commits) if (commit.routing) this.publish(commit.routing);
       for (const workspaceSid of byWorkspace.keys()) this.kick(workspaceSid);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not follow a presence change'));

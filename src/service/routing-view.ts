@@ -9,6 +9,7 @@ import { evaluate, parseExpression, referencedScopes, type Expression } from '..
 import { IdleOrder } from '../core/idle-order.js';
 import type { CandidateWorker } from '../core/routing.js';
 import { parseWorkflowConfig, type WorkflowConfig } from '../core/workflow-config.js';
+import type { PresenceCommit } from './presence-ports.js';
 import type { RoutingStore } from './routing-ports.js';
 
 export interface QueueView {
@@ -25,6 +26,8 @@ export interface WorkspaceView {
   workflows: Map<string, WorkflowConfig>;
   /** Per worker, the number of the read its entry came from. */
   readonly readSeq: Map<string, number>;
+  /** Per worker, the number given to the last presence commit applied without a read. */
+  readonly presenceSeq: Map<string, number>;
   /** The number of the catalog read the queues and workflows came from. */
   catalogSeq: number;
   passQueued: boolean;
@@ -125,7 +128,7 @@ export class RoutingViews {
       listed.add(w.sid);
       if ((view.readSeq.get(w.sid) ?? 0) > seq) continue;
       view.readSeq.set(w.sid, seq);
-      view.workers.set(w.sid, w);
+      view.workers.set(w.sid, landed(view, w, seq));
     }
     for (const sid of [...view.workers.keys()]) {
       if (listed.has(sid) || (view.readSeq.get(sid) ?? 0) > seq) continue;
@@ -145,6 +148,36 @@ export class RoutingViews {
   }
 
   /**
+   * Follows committed presence changes of one workspace. A commit the presence machine made
+   * (`routingPresence` set) that changed no attributes says all routing needs: availability,
+   * connections and since when the worker is idle. Those apply here without a read (a mass logout
+   * is thousands at once); any other, or a worker the view does not hold yet, is re-read.
+   */
+  async followPresence(workspaceSid: string, commits: readonly PresenceCommit[]): Promise<void> {
+    const view = this.views.get(workspaceSid);
+    if (!view || this.stopped) return;
+    const seq = ++this.reads;
+    const reread = new Set<string>();
+    for (const commit of commits) {
+      const sid = commit.worker.sid;
+      const known = view.workers.get(sid);
+      const attributesChanged = commit.events.some((e) => e.eventType === 'worker.attributes.update');
+      if (!known || commit.routingPresence === undefined || attributesChanged || reread.has(sid)) {
+        reread.add(sid);
+        continue;
+      }
+      view.presenceSeq.set(sid, seq);
+      const worker: CandidateWorker = {
+        ...known, activityAvailable: commit.worker.available, presence: commit.routingPresence,
+        idleSince: Math.max(known.idleSince, commit.worker.statusChangedAt),
+      };
+      view.workers.set(sid, worker);
+      for (const queue of view.queues.values()) updateMembership(queue, worker, view.holdDisconnected);
+    }
+    await this.refreshWorkers(workspaceSid, [...reread]);
+  }
+
+  /**
    * Re-reads the named workers of one workspace in one store call (a mass disconnect or logout
    * commits 100–250 at a time), and their queue memberships.
    */
@@ -158,7 +191,8 @@ export class RoutingViews {
       // A read asked later already landed: this answer is older than what the view holds.
       if ((view.readSeq.get(workerSid) ?? 0) > seq) continue;
       view.readSeq.set(workerSid, seq);
-      const worker = fresh.get(workerSid);
+      const read = fresh.get(workerSid);
+      const worker = read ? landed(view, read, seq) : undefined;
       if (worker) view.workers.set(workerSid, worker);
       else view.workers.delete(workerSid);
       for (const queue of view.queues.values()) {
@@ -173,12 +207,23 @@ export class RoutingViews {
     if (!setting) return;
     await this.store.ensureChannels(workspaceSid);
     this.views.set(workspaceSid, {
-      holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), readSeq: new Map(), catalogSeq: 0,
+      holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), readSeq: new Map(), presenceSeq: new Map(), catalogSeq: 0,
       passQueued: false, passRunning: false, passAgain: false,
     });
     await this.reloadWorkers(workspaceSid);
     await this.reloadCatalog(workspaceSid);
   }
+}
+
+/**
+ * A worker as a read found it, unless a presence commit applied since the read was asked: its
+ * availability and connections are newer than the read's, and are kept.
+ */
+function landed(view: WorkspaceView, read: CandidateWorker, seq: number): CandidateWorker {
+  if ((view.presenceSeq.get(read.sid) ?? 0) <= seq) return read;
+  const current = view.workers.get(read.sid);
+  if (!current) return read;
+  return { ...read, activityAvailable: current.activityAvailable, presence: current.presence, idleSince: Math.max(read.idleSince, current.idleSince) };
 }
 
 /**

@@ -76,6 +76,34 @@ export function describeRoutingContract(engine: string, factory: StoreFactory): 
       await w.handle.dispose();
     });
 
+    it('says in each presence commit what a read of the worker would tell routing afterwards', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      const asRead = async () => {
+        const [candidate] = await w.store.routingCandidatesOf([alice.sid]);
+        return { presence: candidate?.presence, available: candidate?.activityAvailable };
+      };
+      const steps = [
+        async () => w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: alice.sid, connectionId: 'CNalice2', nodeId: 'NDa', exempt: false }),
+        async () => w.store.endConnection({ connectionId: 'CNalice', reason: 'closed', lastSeenAt: w.clock.now() }),
+        async () => w.store.endConnection({ connectionId: 'CNalice2', reason: 'closed', lastSeenAt: w.clock.now() }),
+        async () => {
+          w.clock.advance(THRESHOLD_MS);
+          return (await w.store.claimDueDeadlines(10))[0] ?? null;
+        },
+      ];
+      const seen: string[] = [];
+      for (const step of steps) {
+        const result = await step();
+        const commit = result && 'ok' in result ? (result.ok ? result.value : null) : result;
+        if (!commit) throw new Error('a step committed nothing');
+        expect({ presence: commit.routingPresence, available: commit.worker.available }).toEqual(await asRead());
+        seen.push(`${commit.routingPresence}/${commit.worker.available}`);
+      }
+      expect(seen).toEqual(['connected/true', 'connected/true', 'disconnected/true', 'disconnected/false']);
+      await w.handle.dispose();
+    });
+
     it('holds a disconnected worker back from new offers unless the hold is off', async () => {
       const w = await world(factory);
       const alice = await w.connectedWorker('alice');

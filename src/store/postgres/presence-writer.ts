@@ -10,6 +10,7 @@ import { workerActivityEvent } from '../../core/events.js';
 import { toLogoutPolicy } from '../../core/logout-settings.js';
 import { PERSON_CAUSES, transition, type PresenceInput, type PresenceOutput, type PresenceState } from '../../core/presence.js';
 import type { Worker, Workspace, WorkspaceEvent } from '../../core/resources.js';
+import { routingPresence } from '../../core/routing.js';
 import { newSid } from '../../service/ids.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import { WORKER_SELECT } from '../sqlite/presence-writer.js';
@@ -58,7 +59,7 @@ export class PgPresenceWriter {
     const logoutActivity = toActivity({ sid: ctx.s_logout, workspace_sid: ctx.sid, account_sid: ctx.account_sid, friendly_name: ctx.a_name, available: ctx.a_available, created_at: ctx.a_created, updated_at: ctx.a_updated });
     const state = await this.loadState(tx, row);
     const resolved = typeof input === 'function' ? input(state) : input;
-    if (resolved === null) return { worker: toWorker(row), outputs: [], events: [] };
+    if (resolved === null) return { worker: toWorker(row), outputs: [], events: [], routingPresence: routingPresence(state.connections.length > 0, state.disconnection) };
     const next = transition(state, resolved, toLogoutPolicy(settings, logoutActivity));
     const activityChanged = next.state.activity.sid !== state.activity.sid || next.outputs.some((o) => o.type === 'activity-changed');
     const stored: StoredPresence = { endedLastSeenAt: next.state.endedLastSeenAt, disconnection: next.state.disconnection, nextDeadlineId: next.state.nextDeadlineId };
@@ -74,11 +75,12 @@ export class PgPresenceWriter {
         : await tx.one<{ friendly_name: string }>('SELECT friendly_name FROM activities WHERE sid = $1', [next.state.activity.sid]);
       worker = { ...worker, activitySid: next.state.activity.sid, activityName: to?.friendly_name ?? '', available: next.state.activity.available, version, updatedAt, statusChangedAt: next.state.activitySince };
     }
+    const presence = routingPresence(next.state.connections.length > 0, next.state.disconnection);
     const effects = newEffects();
     const events = await this.persistOutputs(tx, row, worker, workspace, state, next.state, next.outputs, effects);
-    if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events };
+    if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events, routingPresence: presence };
     const routing = { events: effects.events, pushes: await this.routing.finalPushes(tx, effects), presence: [], touchedWorkers: [...effects.touchedWorkers] };
-    return { worker, outputs: next.outputs, events, routing };
+    return { worker, outputs: next.outputs, events, routing, routingPresence: presence };
   }
 
   private async syncConnections(tx: Tx, workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null): Promise<void> {

@@ -6,7 +6,7 @@
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
-import type { CandidateWorker } from '../../core/routing.js';
+import { routingPresence, type CandidateWorker } from '../../core/routing.js';
 import type { Task } from '../../core/routing-resources.js';
 import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import type { PresenceCommit } from '../../service/ports.js';
@@ -94,7 +94,7 @@ export function candidateOf(row: CandidateRow, channels: readonly WorkerChannelR
   for (const c of channels) if (c.last_reserved_at !== null && c.last_reserved_at > idleSince) idleSince = c.last_reserved_at;
   return {
     sid: row.sid, attributes, activityAvailable: row.activity_available === 1,
-    presence: row.connections > 0 ? 'connected' : stored.disconnection ? 'disconnected' : 'never-connected',
+    presence: routingPresence(row.connections > 0, stored.disconnection),
     channels: new Map(channels.map((c) => [c.task_channel_sid, { capacity: c.capacity, busy: c.reserved + c.assigned, available: c.available === 1 }])),
     idleSince,
   };

@@ -11,6 +11,7 @@ import { workerActivityEvent } from '../../core/events.js';
 import { toLogoutPolicy } from '../../core/logout-settings.js';
 import { PERSON_CAUSES, transition, type PresenceInput, type PresenceOutput, type PresenceState } from '../../core/presence.js';
 import type { Activity, Worker, Workspace, WorkspaceEvent } from '../../core/resources.js';
+import { routingPresence } from '../../core/routing.js';
 import { newSid } from '../../service/ids.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import { newEffects, type RoutingEffects, type RoutingWriter } from './routing-writer.js';
@@ -112,7 +113,7 @@ export class PresenceWriter {
     const logoutActivity = toActivity({ sid: ctx.s_logout, workspace_sid: ctx.sid, account_sid: ctx.account_sid, friendly_name: ctx.a_name, available: ctx.a_available, created_at: ctx.a_created, updated_at: ctx.a_updated });
     const state = this.loadState(row);
     const resolved = typeof input === 'function' ? input(state) : input;
-    if (resolved === null) return { worker: toWorker(row), outputs: [], events: [] };
+    if (resolved === null) return { worker: toWorker(row), outputs: [], events: [], routingPresence: routingPresence(state.connections.length > 0, state.disconnection) };
     const next = transition(state, resolved, toLogoutPolicy(settings, logoutActivity));
     const activityChanged = next.state.activity.sid !== state.activity.sid || next.outputs.some((o) => o.type === 'activity-changed');
     const stored: StoredPresence = {
@@ -130,11 +131,12 @@ export class PresenceWriter {
       const to = next.state.activity.sid === logoutActivity.sid ? { friendly_name: logoutActivity.friendlyName } : this.q.activityName.get(next.state.activity.sid);
       worker = { ...worker, activitySid: next.state.activity.sid, activityName: to?.friendly_name ?? '', available: next.state.activity.available, version, updatedAt, statusChangedAt: next.state.activitySince };
     }
+    const presence = routingPresence(next.state.connections.length > 0, next.state.disconnection);
     const effects = newEffects();
     const events = this.persistOutputs(row, worker, workspace, state, next.state, next.outputs, at, effects);
-    if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events };
+    if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events, routingPresence: presence };
     const routing = { events: effects.events, pushes: this.routing?.finalPushes(effects) ?? effects.pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
-    return { worker, outputs: next.outputs, events, routing };
+    return { worker, outputs: next.outputs, events, routing, routingPresence: presence };
   }
 
   private syncConnections(workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null, at: number): void {
