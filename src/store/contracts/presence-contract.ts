@@ -209,6 +209,30 @@ export function describePresenceContract(engine: string, factory: StoreFactory):
       await w.handle.dispose();
     });
 
+    it('claims a burst of due deadlines, however it is read, each exactly once', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      // All at once would be an outage to the breaker (held, not logged out): this case is about claiming.
+      must(await w.store.updateWorkspace(w.workspace.sid, {}, w.workspace.accountSid, { breaker: { enabled: false } }));
+      const names = Array.from({ length: 150 }, (_, i) => `b${String(i).padStart(3, '0')}`);
+      for (const [i, name] of names.entries()) {
+        const worker = must(await w.store.createWorker({ workspaceSid: w.workspace.sid, friendlyName: name, attributes: '{}', activitySid: w.activity('Available').sid, actor: 'ACx' })).worker;
+        must(await w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: worker.sid, connectionId: `CNb${i}`, nodeId: 'NDa', exempt: false }));
+      }
+      await w.store.endConnections(names.map((_, i) => ({ connectionId: `CNb${i}`, reason: 'closed', lastSeenAt: w.clock.now() })));
+      w.clock.advance(THRESHOLD_MS + 1000);
+      const order: string[] = [];
+      for (let calls = 0; calls < 200; calls++) {
+        const batch = logouts(await w.store.claimDueDeadlines(1000));
+        if (batch.length === 0) break;
+        order.push(...batch.map((c) => c.worker.friendlyName));
+      }
+      expect(order).toHaveLength(names.length);
+      expect([...order].sort()).toEqual(names);
+      expect(await w.store.nextDueAt()).toBeNull();
+      await w.handle.dispose();
+    });
+
     it('keeps deadlines, presence and the log across a reopen of the same database', async () => {
       const w = await setup();
       await w.store.registerNode('NDa');

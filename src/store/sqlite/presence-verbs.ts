@@ -43,6 +43,9 @@ export interface PresenceVerbOptions {
   readonly claimBudgetMs: number;
 }
 
+/** Due deadlines read per statement while claiming. */
+const DUE_CHUNK = 64;
+
 export function createPresenceVerbs(
   db: BetterSqlite3.Database, clock: Clock, writer: PresenceWriter, holds: OutageHolds, options: PresenceVerbOptions,
 ): Omit<PresenceStore, 'changeWorker'> {
@@ -122,10 +125,12 @@ export function createPresenceVerbs(
       return writeTx(db, () => {
         const at = clock.now();
         const commits: PresenceCommit[] = [];
-        for (const e of endings) {
-          const commit = endOne(e.connectionId, e.reason, e.lastSeenAt, at);
-          if (commit) commits.push(commit);
-        }
+        writer.batch(() => {
+          for (const e of endings) {
+            const commit = endOne(e.connectionId, e.reason, e.lastSeenAt, at);
+            if (commit) commits.push(commit);
+          }
+        });
         return holds.afterDisconnections(commits, at);
       });
     },
@@ -157,15 +162,26 @@ export function createPresenceVerbs(
         const until = performance.now() + options.claimBudgetMs;
         const commits: PresenceCommit[] = [];
         // Fewer than `limit` when the budget runs out: the scheduler then re-reads the earliest
-        // due time, which is already past, and claims the rest after a turn of the loop.
-        for (const due of q.dueDeadlines.all(at, limit)) {
-          // A deadline the breaker held logs out like any other; its evidence names the hold.
-          const breaker = holds.evidenceFor(due.worker_sid, due.deadline_id);
-          const commit = writer.run(due.worker_sid, at, { type: 'due-time-reached', at, deadlineId: due.deadline_id, breaker });
-          if (commit) commits.push(commit);
-          if (performance.now() > until) break;
-        }
-        return commits;
+        // due time, which is already past, and claims the rest after a turn of the loop. Read in
+        // small chunks: a budget ends after a few hundred, and reading a thousand each time cost
+        // a twentieth of a mass logout. A logout deletes its deadline; `seen` ends the loop
+        // should a row outlive its claim.
+        const seen = new Set<string>();
+        return writer.batch(() => {
+          while (seen.size < limit) {
+            const chunk = q.dueDeadlines.all(at, Math.min(DUE_CHUNK, limit - seen.size)).filter((d) => !seen.has(d.worker_sid));
+            if (chunk.length === 0) break;
+            for (const due of chunk) {
+              seen.add(due.worker_sid);
+              // A deadline the breaker held logs out like any other; its evidence names the hold.
+              const breaker = holds.evidenceFor(due.worker_sid, due.deadline_id);
+              const commit = writer.run(due.worker_sid, at, { type: 'due-time-reached', at, deadlineId: due.deadline_id, breaker });
+              if (commit) commits.push(commit);
+              if (performance.now() > until) return commits;
+            }
+          }
+          return commits;
+        });
       });
     },
     async nextDueAt() {

@@ -32,12 +32,17 @@ export const WORKER_FROM = `
     LEFT JOIN deadlines d ON d.worker_sid = w.sid`;
 export const WORKER_SELECT = `SELECT ${WORKER_COLUMNS} ${WORKER_FROM}`;
 
+/** A workspace with its logout settings and logout activity, as `run` needs them. */
+type ContextRow = WorkspaceRow & { s_logout: string; s_enabled: number; s_threshold: number; s_updated: number; a_name: string; a_available: number; a_created: number; a_updated: number };
+
 export class PresenceWriter {
   private readonly q;
   private routing: RoutingWriter | null = null;
   private outbox: CallbackOutbox | null = null;
   /** The activity roll-up, kept in the same transaction as every log entry (reports read it). */
   readonly rollup: RollupKeeper;
+  /** Workspace contexts read during `batch` (a batch changes no workspace or setting). */
+  private contexts: Map<string, ContextRow | undefined> | null = null;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.rollup = createRollupKeeper(db);
@@ -48,7 +53,7 @@ export class PresenceWriter {
       settings: db.prepare<[string], SettingsRow>('SELECT * FROM logout_settings WHERE workspace_sid = ?'),
       activity: db.prepare<[string], ActivityRow>('SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.sid = ?'),
       // Everything the machine needs besides the worker, in one statement (a logout burst runs this per worker).
-      context: db.prepare<[string], WorkspaceRow & { s_logout: string; s_enabled: number; s_threshold: number; s_updated: number; a_name: string; a_available: number; a_created: number; a_updated: number }>(
+      context: db.prepare<[string], ContextRow>(
         `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enabled AS s_enabled, s.threshold_ms AS s_threshold, s.updated_at AS s_updated,
                 a.friendly_name AS a_name, a.available AS a_available, a.created_at AS a_created, a.updated_at AS a_updated
            FROM workspaces ws JOIN logout_settings s ON s.workspace_sid = ws.sid JOIN activities a ON a.sid = s.logout_activity_sid WHERE ws.sid = ?`),
@@ -76,6 +81,20 @@ export class PresenceWriter {
   /** Callbacks owed for an event are written in the event's own transaction. */
   attachOutbox(outbox: CallbackOutbox): void {
     this.outbox = outbox;
+  }
+
+  /**
+   * Runs `work` (many workers' changes inside one transaction that changes no workspace or
+   * logout setting: a claim of due logouts, a batch of connection ends) reading each
+   * workspace's context once instead of once per worker.
+   */
+  batch<T>(work: () => T): T {
+    this.contexts = new Map();
+    try {
+      return work();
+    } finally {
+      this.contexts = null;
+    }
   }
 
   loadWorker(workerSid: string): Worker | null {
@@ -107,7 +126,7 @@ export class PresenceWriter {
   ): PresenceCommit | null {
     const row = this.q.worker.get(workerSid);
     if (!row) return null;
-    const ctx = this.mustGet(this.q.context.get(row.workspace_sid), `workspace ${row.workspace_sid} with its logout settings`);
+    const ctx = this.mustGet(this.context(row.workspace_sid), `workspace ${row.workspace_sid} with its logout settings`);
     const workspace = toWorkspace(ctx);
     const settings = toSettings({ workspace_sid: ctx.sid, logout_activity_sid: ctx.s_logout, enabled: ctx.s_enabled, threshold_ms: ctx.s_threshold, updated_at: ctx.s_updated });
     const logoutActivity = toActivity({ sid: ctx.s_logout, workspace_sid: ctx.sid, account_sid: ctx.account_sid, friendly_name: ctx.a_name, available: ctx.a_available, created_at: ctx.a_created, updated_at: ctx.a_updated });
@@ -137,6 +156,12 @@ export class PresenceWriter {
     if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events, routingPresence: presence };
     const routing = { events: effects.events, pushes: this.routing?.finalPushes(effects) ?? effects.pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
     return { worker, outputs: next.outputs, events, routing, routingPresence: presence };
+  }
+
+  private context(workspaceSid: string): ContextRow | undefined {
+    if (!this.contexts) return this.q.context.get(workspaceSid);
+    if (!this.contexts.has(workspaceSid)) this.contexts.set(workspaceSid, this.q.context.get(workspaceSid));
+    return this.contexts.get(workspaceSid);
   }
 
   private syncConnections(workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null, at: number): void {
