@@ -42,6 +42,7 @@ import { StatisticsService } from './service/statistics-service.js';
 import { createPostgresStore, type PostgresStore } from './store/postgres/postgres-store.js';
 import { lockDataDir } from './store/sqlite/data-dir-lock.js';
 import { createSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.js';
+import { stopWithin } from './stop-sequence.js';
 
 export { DataDirLockedError } from './store/sqlite/data-dir-lock.js';
 import { RoutingService } from './service/routing-service.js';
@@ -267,8 +268,6 @@ function defaultConsoleDir(): string {
   return path.join(root, 'dist', 'web');
 }
 
-type StopStep = readonly [string, (startedAt: number) => unknown];
-
 /**
  * Node's own limits, given at the server's construction (a requestTimeout set afterwards is not
  * enforced). Node checks the timeouts every 30 s by default; a shorter timeout needs closer checks.
@@ -281,23 +280,4 @@ function httpLimits(limits: Config['limits']): { maxHeaderSize: number; requestT
     headersTimeout: timeoutMs === 0 ? 60_000 : Math.min(60_000, timeoutMs),
     connectionsCheckingInterval: timeoutMs === 0 ? 30_000 : Math.min(30_000, Math.max(100, Math.floor(timeoutMs / 4))),
   };
-}
-
-/**
- * Runs the stop sequence: every step runs even if an earlier one failed (the store is closed and
- * the lock released whatever happened before), and the first failure is thrown at the end.
- */
-async function stopWithin(graceMs: number, log: Logger, steps: readonly StopStep[]): Promise<void> {
-  const startedAt = Date.now();
-  let failure: unknown = null;
-  for (const [name, step] of steps) {
-    try {
-      await step(startedAt);
-    } catch (error) {
-      log.error({ err: error, step: name }, 'a step of the stop failed');
-      failure ??= error;
-    }
-  }
-  log.info({ stopMs: Date.now() - startedAt, graceMs }, 'stopped');
-  if (failure !== null) throw failure;
 }
