@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type twilioSdk from 'twilio';
 import WebSocket from 'ws';
+import { openBenchDatabase } from './bench-database.js';
 import type { RestServerCommand, RestServerLoop, RestServerReady } from './rest-server.js';
 
 const TARGET = { listPageP99Ms: 50, updateP99Ms: 10 };
@@ -216,15 +217,16 @@ function machineLoad(): string {
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const startLoad = machineLoad();
+  const database = await openBenchDatabase();
   // --profile=1 writes a CPU profile of the server to .bench-out/profiles (it distorts the timings).
   const execArgv = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('.bench-out/profiles')}`] : [];
   const child = fork(new URL('./rest-server.js', import.meta.url), [], {
-    env: { ...process.env, BENCH_WORKERS: String(o.workers), BENCH_SESSIONS: String(o.sessions) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv,
+    env: { ...process.env, ...database.env, BENCH_WORKERS: String(o.workers), BENCH_SESSIONS: String(o.sessions) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv,
   });
   const kill = (): void => void child.kill('SIGKILL');
   process.on('exit', kill);
   const send = (command: RestServerCommand): void => void child.send(command);
-  console.log(`Seeding ${o.workers} workers…`);
+  console.log(`Seeding ${o.workers} workers on ${database.engine}…`);
   const server = await nextMessage<RestServerReady>(child, 'ready', 600_000);
   const auth = `Basic ${Buffer.from(`${server.accountSid}:${server.authToken}`).toString('base64')}`;
   console.log(`Server ready at ${server.url}: ${server.workers} workers seeded in ${(server.seedMs / 1000).toFixed(1)} s.`);
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
     ['  push on the worker\'s session', summarize(updates.push), null],
     ['  client send lag behind schedule', summarize(updates.sendLag), null],
   ];
-  console.log(`\nREST bench — ${o.workers} workers — Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
+  console.log(`\nREST bench — ${o.workers} workers on ${database.engine} — Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
   console.log(`Machine load at the start: ${startLoad}; at the end: ${machineLoad()}\n`);
   console.log(`${'measure'.padEnd(62)} ${'n'.padStart(6)} ${'p50'.padStart(10)} ${'p90'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}   p99/target`);
   for (const [name, s, target] of rows) {
@@ -257,14 +259,21 @@ async function main(): Promise<void> {
   }
   console.log(`\nUpdate failures (non-200 or no push within 5 s): ${updates.failures}`);
   console.log(`Server during the update window: event-loop delay p50 ${loop.p50Ms.toFixed(2)} ms, p99 ${loop.p99Ms.toFixed(2)} ms, max ${loop.maxMs.toFixed(2)} ms; CPU ${(loop.cpuShare * 100).toFixed(0)} % of one core (${(loop.cpuShare * 1000 / o.rate).toFixed(2)} ms per update)`);
+  if (loop.pg) {
+    const perUpdate = (n: number): string => (n / (o.rate * o.durationS)).toFixed(2);
+    console.log(`PostgreSQL round trips during the update window: ${loop.pg.statements} (${perUpdate(loop.pg.statements)} per update), ` +
+      `waiting ${perUpdate(loop.pg.waitMs)} ms per update in total (statements in flight at once overlap); the most frequent, per update:`);
+    for (const t of loop.pg.top) console.log(`  ${perUpdate(t.count).padStart(6)} × ${perUpdate(t.waitMs).padStart(7)} ms  ${t.text}`);
+  }
 
   const outDir = path.resolve('.bench-out');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `rest-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ options: o, node: process.version, cpus: os.cpus().length, machine: { start: startLoad, end: machineLoad() }, list, library, updates, loop }, null, 1));
+  writeFileSync(file, JSON.stringify({ options: o, node: process.version, cpus: os.cpus().length, machine: { start: startLoad, end: machineLoad() }, engine: database.engine, list, library, updates, loop }, null, 1));
   console.log(`Raw figures: ${file}`);
   send({ cmd: 'stop' });
   await new Promise((resolve) => child.once('exit', resolve));
+  await database.drop();
   agent.destroy();
   process.exitCode = list.pages.length > 0 && updates.failures === 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 /**
  * The server side of the REST bench: a real Rollcall (createRollcall, SQLite file in a fresh temp
- * directory, the REST facade and the agent channel) in its own process, seeded with N workers.
+ * directory, or the PostgreSQL schema the orchestrator passes in `ROLLCALL_DATABASE_URL`; the REST
+ * facade and the agent channel) in its own process, seeded with N workers.
  * It talks to the orchestrator over the fork IPC channel only; nothing in src/ knows a bench exists.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createRollcall } from '../src/main.js';
 import { issueAccessToken } from '../src/service/access-tokens.js';
+import { meterPgStatements, type StatementCount } from './pg-statements.js';
 
 export interface RestServerReady {
   readonly type: 'ready';
@@ -32,6 +34,8 @@ export interface RestServerLoop {
   readonly maxMs: number;
   /** CPU the server used since the reset, as a share of one core. */
   readonly cpuShare: number;
+  /** Round trips to PostgreSQL since the reset (null on SQLite). */
+  readonly pg: StatementCount | null;
 }
 
 export type RestServerCommand = { readonly cmd: 'loop-reset' } | { readonly cmd: 'loop' } | { readonly cmd: 'stop' };
@@ -40,8 +44,9 @@ const workers = Number(process.env.BENCH_WORKERS ?? 10_000);
 const sessions = Number(process.env.BENCH_SESSIONS ?? 50);
 
 async function main(): Promise<void> {
+  const statements = process.env.ROLLCALL_DATABASE_URL ? meterPgStatements() : null;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-rest-bench-'));
-  const config = loadConfig({ PORT: '0', ROLLCALL_DATA_DIR: dataDir, ROLLCALL_LOG_LEVEL: 'warn' });
+  const config = loadConfig({ PORT: '0', ROLLCALL_DATA_DIR: dataDir, ROLLCALL_LOG_LEVEL: 'warn', ROLLCALL_DATABASE_URL: process.env.ROLLCALL_DATABASE_URL });
   const rollcall = await createRollcall(config, { logger: pino({ level: 'warn' }) });
   const url = await rollcall.listen();
   const { account, apiKey, workspace } = rollcall.installation;
@@ -71,13 +76,14 @@ async function main(): Promise<void> {
   process.on('message', (command: RestServerCommand) => {
     if (command.cmd === 'loop-reset') {
       loop.reset();
+      statements?.reset();
       cpuFrom = process.cpuUsage();
       wallFrom = performance.now();
     } else if (command.cmd === 'loop') {
       const ms = (ns: number): number => Math.max(0, ns / 1e6 - 1);
       const cpu = process.cpuUsage(cpuFrom);
       const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wallFrom);
-      const reply: RestServerLoop = { type: 'loop', p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max), cpuShare };
+      const reply: RestServerLoop = { type: 'loop', p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max), cpuShare, pg: statements?.read() ?? null };
       process.send?.(reply);
     } else if (command.cmd === 'stop') {
       void rollcall.close().finally(() => {

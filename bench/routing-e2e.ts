@@ -10,7 +10,8 @@
  *   3. the ordering rule: no reservation is ever created for a worker after its logout committed.
  * Four processes: this orchestrator, the server (routing-server.ts), and two load generators
  * (routing-agents.ts): "victims" hold the offers that get rescinded, "others" take everything
- * else. Store stamps come from a read-only SQLite connection of this process. See bench/README.md.
+ * else. Store stamps come from this process's own connection (routing-store-reader.ts): SQLite by
+ * default, PostgreSQL with BENCH_DATABASE_URL. See bench/README.md.
  */
 import { printReport } from './report.js';
 import { ask, children, nextMessage, sleep, spawn, type Unsent } from './child-processes.js';
@@ -18,10 +19,11 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openBenchDatabase } from './bench-database.js';
 import type { AgentsCommand, AgentsReply, Receipt } from './routing-agents.js';
 import { Report, dist, fmt, machineLine } from './routing-figures.js';
 import type { AgentToken, CreatedTask, LoopWindow, MeterEntry, ServerCommand, ServerReady } from './routing-server.js';
+import { openStoreReader, type ReservationRow, type StoreReader } from './routing-store-reader.js';
 
 const TARGET = { offersPerS: 500, reofferP99Ms: 100 };
 const HARD_LIMIT_MS = 270_000;
@@ -29,12 +31,14 @@ const HARD_LIMIT_MS = 270_000;
 interface Options {
   workers: number; victims: number; held: number; isolated: number; dropIntervalMs: number;
   ratePerS: number; sustainS: number; burst: number; thresholdS: number; pingMs: number; livenessTimeoutMs: number; concurrency: number; keep: boolean; profile: boolean;
+  /** Multiplies every wait and the hard limit: a slower engine (PostgreSQL here) needs longer to set up and to drain. */
+  patience: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   const o: Options = {
     workers: 10_000, victims: 1000, held: 500, isolated: 100, dropIntervalMs: 40,
-    ratePerS: 500, sustainS: 8, burst: 1000, thresholdS: 2, pingMs: 10_000, livenessTimeoutMs: 21_000, concurrency: 100, keep: false, profile: false,
+    ratePerS: 500, sustainS: 8, burst: 1000, thresholdS: 2, pingMs: 10_000, livenessTimeoutMs: 21_000, concurrency: 100, keep: false, profile: false, patience: 1,
   };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
@@ -83,36 +87,14 @@ class Receipts {
 }
 
 /** Polls the agents until `done()` or the deadline; true when done. */
-async function waitUntil(receipts: Receipts, agents: ChildProcess[], done: () => boolean, untilAt: number): Promise<boolean> {
+async function waitUntil(receipts: Receipts, agents: ChildProcess[], done: () => boolean | Promise<boolean>, untilAt: number): Promise<boolean> {
   for (;;) {
     await receipts.collect(...agents);
-    if (done()) return true;
+    if (await done()) return true;
     if (Date.now() > untilAt) return false;
     await sleep(200);
   }
 }
-
-// ── the store, read-only from this process ──
-
-interface ReservationRow { sid: string; task_sid: string; worker_sid: string; status: string; created_at: number; updated_at: number }
-
-function openStore(file: string) {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  const reservations = db.prepare<[], ReservationRow>('SELECT sid, task_sid, worker_sid, status, created_at, updated_at FROM reservations ORDER BY created_at, rowid');
-  const logouts = db.prepare<[], { worker_sid: string; recorded_at: number }>("SELECT worker_sid, recorded_at FROM activity_log WHERE cause = 'offline-threshold'");
-  const afterLogout = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM reservations r JOIN activity_log l ON l.worker_sid = r.worker_sid AND l.cause = 'offline-threshold'
-    WHERE r.created_at > l.recorded_at`);
-  const heartbeatLost = db.prepare<[], { n: number; first: number | null; last: number | null }>(
-    "SELECT COUNT(*) AS n, MIN(detected_at) AS first, MAX(detected_at) AS last FROM disconnect_episodes WHERE reason = 'heartbeat-lost'");
-  return {
-    reservations: () => reservations.all(),
-    heartbeatLost: () => heartbeatLost.get() ?? { n: 0, first: null, last: null },
-    logouts: () => new Map(logouts.all().map((r) => [r.worker_sid, r.recorded_at])),
-    offersAfterLogout: () => afterLogout.get()?.n ?? 0,
-    close: () => db.close(),
-  };
-}
-type Store = ReturnType<typeof openStore>;
 
 // ── report ──
 
@@ -124,15 +106,20 @@ const loopNote = (l: LoopWindow): string =>
 
 /** Where the phase's store time went (see meterStore in routing-server.ts). */
 const meterNote = (m: Record<string, MeterEntry>, wallMs: number): string => {
-  const e = (name: string): MeterEntry => m[name] ?? { calls: 0, ms: 0, maxMs: 0, results: 0 };
-  const part = (name: string): string => `${name} ${e(name).calls}× mean ${fmt(e(name).ms / Math.max(1, e(name).calls), 2)} ms max ${fmt(e(name).maxMs, 1)} ms (${fmt((e(name).ms / wallMs) * 100, 0)} % of the wall)`;
-  return `decisions ${e('pendingTasks').results} (tasks handed to offer()) for ${e('reserve').results} reservations; ` +
-    ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidatesOf'].map(part).join('; ');
+  const e = (name: string): MeterEntry => m[name] ?? { calls: 0, ms: 0, maxMs: 0, settleMs: 0, results: 0 };
+  const mean = (name: string, ms: number): string => fmt(ms / Math.max(1, e(name).calls), 2);
+  const part = (name: string): string => `${name} ${e(name).calls}× mean ${mean(name, e(name).ms)} ms sync / ${mean(name, e(name).settleMs)} ms to settle, ` +
+    `max ${fmt(e(name).maxMs, 1)} ms (${fmt((e(name).ms / wallMs) * 100, 0)} % of the wall)`;
+  const reservations = e('reserve').results;
+  const pg = m.pgRoundTrips;
+  const roundTrips = pg ? `; PostgreSQL round trips ${pg.calls} (${fmt(pg.calls / Math.max(1, reservations), 1)} per reservation, task creation and pushes included)` : '';
+  return `decisions ${e('pendingTasks').results} (tasks handed to offer()) for ${reservations} reservations; ` +
+    ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidatesOf'].map(part).join('; ') + roundTrips;
 };
 
 interface Bench {
   readonly o: Options; readonly server: ChildProcess; readonly victims: ChildProcess; readonly others: ChildProcess;
-  readonly store: Store; readonly receipts: Receipts; readonly report: Report; readonly raw: Record<string, unknown>;
+  readonly store: StoreReader; readonly receipts: Receipts; readonly report: Report; readonly raw: Record<string, unknown>;
   /** Worker SIDs whose sockets the victims process holds. */
   readonly victimWorkers: readonly string[];
   /** When each phase started (epoch ms), to place liveness losses. */
@@ -145,12 +132,12 @@ interface Bench {
 async function holdPhase(b: Bench): Promise<void> {
   const { o, server, victims, receipts } = b;
   phase(`victims 0..${o.victims - 1} Available; ${o.held} tasks offered to them`);
-  await askServer(server, { cmd: 'available', from: 0, to: o.victims }, 120_000);
-  const tasks = await askServer<CreatedTask[]>(server, { cmd: 'tasks', count: o.held, ratePerS: 0, label: 'held' }, 60_000);
-  const ok = await waitUntil(receipts, [victims], () => tasks.every((t) => receipts.createdByTask.has(t.sid)), Date.now() + 30_000);
+  await askServer(server, { cmd: 'available', from: 0, to: o.victims }, 120_000 * o.patience);
+  const tasks = await askServer<CreatedTask[]>(server, { cmd: 'tasks', count: o.held, ratePerS: 0, label: 'held' }, 60_000 * o.patience);
+  const ok = await waitUntil(receipts, [victims], () => tasks.every((t) => receipts.createdByTask.has(t.sid)), Date.now() + 30_000 * o.patience);
   if (!ok) throw new Error(`only ${tasks.filter((t) => receipts.createdByTask.has(t.sid)).length}/${o.held} held offers reached the victims`);
   phase(`others ${o.victims}..${o.workers - 1} Available`);
-  await askServer(server, { cmd: 'available', from: o.victims, to: o.workers }, 180_000);
+  await askServer(server, { cmd: 'available', from: o.victims, to: o.workers }, 180_000 * o.patience);
 }
 
 /** Offers/s and latency for `count` tasks at `ratePerS` (0: created in one go). */
@@ -158,9 +145,9 @@ async function offerPhase(b: Bench, label: string, count: number, ratePerS: numb
   const { server, others, store, receipts, report } = b;
   phase(`${label}: ${count} tasks ${ratePerS > 0 ? `at ${ratePerS}/s` : 'created back to back'}`);
   await askServer(server, { cmd: 'reset' });
-  const tasks = await askServer<CreatedTask[]>(server, { cmd: 'tasks', count, ratePerS, label }, 120_000);
+  const tasks = await askServer<CreatedTask[]>(server, { cmd: 'tasks', count, ratePerS, label }, 120_000 * b.o.patience);
   const createdFor = (): number => tasks.filter((t) => receipts.createdByTask.has(t.sid)).length;
-  const ok = await waitUntil(receipts, [others, b.victims], () => createdFor() === tasks.length, Date.now() + 15_000);
+  const ok = await waitUntil(receipts, [others, b.victims], () => createdFor() === tasks.length, Date.now() + 15_000 * b.o.patience);
   const loop = await askServer<LoopWindow>(server, { cmd: 'loop' });
   const meter = await askServer<Record<string, MeterEntry>>(server, { cmd: 'meter' });
   const pushed = tasks.map((t) => ({ t, r: receipts.createdByTask.get(t.sid)?.[0] })).filter((x): x is { t: CreatedTask; r: Receipt } => x.r !== undefined);
@@ -169,7 +156,7 @@ async function offerPhase(b: Bench, label: string, count: number, ratePerS: numb
   const lastPushAt = Math.max(...pushed.map((x) => x.r.at));
   const offersPerS = pushed.length / ((lastPushAt - firstAt) / 1000);
   const latency = dist(pushed.map((x) => x.r.at - x.t.at));
-  const rows = new Map(store.reservations().map((r) => [r.sid, r]));
+  const rows = new Map((await store.reservations()).map((r) => [r.sid, r]));
   const toCommit = dist(pushed.map((x) => (rows.get(x.r.reservationSid)?.created_at ?? Number.NaN) - x.t.at));
   const toPush = dist(pushed.map((x) => x.r.at - (rows.get(x.r.reservationSid)?.created_at ?? Number.NaN)));
   const good = ok && tasks.length === count && offersPerS >= TARGET.offersPerS;
@@ -195,16 +182,16 @@ async function reofferFigures(b: Bench, label: string, workers: ReadonlySet<stri
   const { store, receipts, report, others } = b;
   type Row = { rescinded: ReservationRow; logoutAt: number | undefined; next: ReservationRow | undefined };
   let rows: Row[] = [];
-  const gather = (): Row[] => {
-    const all = store.reservations();
-    const logouts = store.logouts();
+  const gather = async (): Promise<Row[]> => {
+    const all = await store.reservations();
+    const logouts = await store.logouts();
     return all.filter((r) => r.status === 'rescinded' && workers.has(r.worker_sid)).map((rescinded) => ({
       rescinded, logoutAt: logouts.get(rescinded.worker_sid),
       next: all.find((n) => n.task_sid === rescinded.task_sid && n.sid !== rescinded.sid && n.created_at >= rescinded.updated_at),
     }));
   };
-  const complete = await waitUntil(receipts, [others], () => {
-    rows = gather();
+  const complete = await waitUntil(receipts, [others], async () => {
+    rows = await gather();
     return rows.length >= expected && rows.every((r) => r.next && receipts.created.has(r.next.sid));
   }, untilAt);
   const reoffered = rows.filter((r) => r.next && r.logoutAt !== undefined);
@@ -227,7 +214,7 @@ async function logoutPhase(b: Bench): Promise<void> {
   await askServer(server, { cmd: 'reset' });
   const dropped = await tell(victims, { cmd: 'drop', count: o.isolated, intervalMs: o.dropIntervalMs }, 'dropped', 60_000);
   const isolated = new Set(dropped.drops.map((d) => d.workerSid));
-  await reofferFigures(b, 'isolated', isolated, isolated.size, Date.now() + o.thresholdS * 1000 + 15_000);
+  await reofferFigures(b, 'isolated', isolated, isolated.size, Date.now() + o.thresholdS * 1000 + 15_000 * o.patience);
   const isolatedLoop = await askServer<LoopWindow>(server, { cmd: 'loop' });
   report.notes.push(`isolated: ${loopNote(isolatedLoop)}`, `isolated: ${meterNote(await askServer(server, { cmd: 'meter' }), isolatedLoop.wallMs)}`);
   const { holding } = await tell(victims, { cmd: 'receipts' }, 'receipts', 10_000);
@@ -235,7 +222,7 @@ async function logoutPhase(b: Bench): Promise<void> {
   await askServer(server, { cmd: 'reset' });
   victims.kill('SIGKILL');
   const rest = new Set(b.victimWorkers.filter((w) => !isolated.has(w)));
-  await reofferFigures(b, 'mass', rest, holding, Date.now() + o.thresholdS * 1000 + 20_000);
+  await reofferFigures(b, 'mass', rest, holding, Date.now() + o.thresholdS * 1000 + 20_000 * o.patience);
   const massLoop = await askServer<LoopWindow>(server, { cmd: 'loop' });
   report.notes.push(`mass: ${loopNote(massLoop)}`, `mass: ${meterNote(await askServer(server, { cmd: 'meter' }), massLoop.wallMs)}`);
 }
@@ -252,43 +239,44 @@ async function profiled(b: Bench, name: string, fn: () => Promise<void>): Promis
 
 async function run(o: Options): Promise<{ report: Report; raw: Record<string, unknown> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-routing-bench-'));
+  const database = await openBenchDatabase();
   const env = {
-    PORT: '0', HOST: '127.0.0.1', ROLLCALL_DATA_DIR: dataDir, ROLLCALL_LOG_LEVEL: 'info', BENCH_WORKERS: String(o.workers),
+    ...database.env, PORT: '0', HOST: '127.0.0.1', ROLLCALL_DATA_DIR: dataDir, ROLLCALL_LOG_LEVEL: 'info', BENCH_WORKERS: String(o.workers),
     ROLLCALL_DEFAULT_THRESHOLD_S: String(o.thresholdS), ROLLCALL_PING_INTERVAL_MS: String(o.pingMs), ROLLCALL_LIVENESS_TIMEOUT_MS: String(o.livenessTimeoutMs),
   };
   try {
-    phase(`server: creating ${o.workers} workers, ${20} queues and a workflow in ${dataDir}`);
+    phase(`server: creating ${o.workers} workers, ${20} queues and a workflow on ${database.engine} (${database.urlInSchema ? 'a fresh schema' : dataDir})`);
     const server = spawn('./routing-server.js', env);
-    const ready = await nextMessage<ServerReady>(server, (m) => m.type === 'ready', 'server start', 180_000);
+    const ready = await nextMessage<ServerReady>(server, (m) => m.type === 'ready', 'server start', 180_000 * o.patience);
     phase(`server ready at ${ready.url} (set-up ${fmt(ready.setupMs / 1000)} s); connecting ${o.victims} victims and ${o.workers - o.victims} others`);
     const victims = spawn('./routing-agents.js', {});
     const others = spawn('./routing-agents.js', {});
     const connect = (child: ChildProcess, from: number, to: number) =>
-      tell(child, { cmd: 'connect', url: ready.url, tokensFile: ready.tokensFile, from, to, concurrency: o.concurrency }, 'connected', 120_000);
+      tell(child, { cmd: 'connect', url: ready.url, tokensFile: ready.tokensFile, from, to, concurrency: o.concurrency }, 'connected', 120_000 * o.patience);
     const [v, w] = await Promise.all([connect(victims, 0, o.victims), connect(others, o.victims, o.workers)]);
     if (v.ready + w.ready !== o.workers) throw new Error(`only ${v.ready + w.ready}/${o.workers} agents got init: ${[...v.failures, ...w.failures].join('; ')}`);
     const victimWorkers = (JSON.parse(readFileSync(ready.tokensFile, 'utf8')) as AgentToken[]).slice(0, o.victims).map((t) => t.workerSid);
-    const raw = { options: o, setupMs: ready.setupMs, connectMs: Math.max(v.elapsedMs, w.elapsedMs) };
-    const b: Bench = { o, server, victims, others, store: openStore(ready.databaseFile), receipts: new Receipts(), report: new Report(), raw, victimWorkers, phases: {} };
+    const raw = { options: o, engine: database.engine, setupMs: ready.setupMs, connectMs: Math.max(v.elapsedMs, w.elapsedMs) };
+    const b: Bench = { o, server, victims, others, store: await openStoreReader(ready.databaseFile, database.urlInSchema), receipts: new Receipts(), report: new Report(), raw, victimWorkers, phases: {} };
     b.phases.hold = Date.now();
     await holdPhase(b);
     await profiled(b, 'steady', () => offerPhase(b, 'steady', o.ratePerS * o.sustainS, o.ratePerS));
     await profiled(b, 'burst', () => offerPhase(b, 'burst', o.burst, 0));
     await profiled(b, 'logout', () => logoutPhase(b));
-    const after = b.store.offersAfterLogout();
+    const after = await b.store.offersAfterLogout();
     b.report.target('ordering: reservations created after the worker\'s logout', null, after, 0, '0', after === 0, after);
     // Nobody's socket ever went silent (drops close the TCP connection), so every heartbeat loss is false.
-    const { n: lost, first, last } = b.store.heartbeatLost();
+    const { n: lost, first, last } = await b.store.heartbeatLost();
     if (lost > 0 && first !== null && last !== null) {
       const at = (t: number): string => Object.entries(b.phases).filter(([, start]) => start <= t).map(([name, start]) => `${name} +${fmt((t - start) / 1000)} s`).at(-1) ?? 'set-up';
       b.report.notes.push(`liveness: ${lost} agents declared heartbeat-lost, the first at ${at(first)}, the last at ${at(last)}`);
     }
     const victimSet = new Set(victimWorkers);
-    const othersLoggedOut = [...b.store.logouts().keys()].filter((w) => !victimSet.has(w)).length;
+    const othersLoggedOut = [...(await b.store.logouts()).keys()].filter((w) => !victimSet.has(w)).length;
     b.report.target('liveness: heartbeat-lost disconnections (none silent)', null, lost, 0, '0', lost === 0, lost,
       'connected, answering agents were declared lost: see the notes');
     b.report.target('liveness: logouts of agents never dropped', null, othersLoggedOut, 0, '0', othersLoggedOut === 0, othersLoggedOut);
-    b.store.close();
+    await b.store.close();
     for (const child of [...children]) if (child !== server) child.kill('SIGKILL');
     await askServer(server, { cmd: 'close' }, 30_000).catch(() => undefined);
     // The server exits by itself after closing (and writes its CPU profile, if any).
@@ -296,6 +284,7 @@ async function run(o: Options): Promise<{ report: Report; raw: Record<string, un
     return { report: b.report, raw: b.raw };
   } finally {
     if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
+    if (!o.keep) await database.drop();
   }
 }
 
@@ -304,9 +293,9 @@ async function main(): Promise<void> {
   process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
   setTimeout(() => {
-    console.error(`routing e2e bench: over ${HARD_LIMIT_MS / 1000} s, giving up`);
+    console.error(`routing e2e bench: over ${(HARD_LIMIT_MS * o.patience) / 1000} s, giving up`);
     process.exit(1);
-  }, HARD_LIMIT_MS).unref();
+  }, HARD_LIMIT_MS * o.patience).unref();
   const machine = await machineLine();
   say(`routing e2e bench ${new Date().toISOString()} on ${machine}`);
   say(`workers ${o.workers} (victims ${o.victims}, holding ${o.held} offers), steady ${o.ratePerS}/s × ${o.sustainS} s, burst ${o.burst}, threshold ${o.thresholdS} s, isolated drops ${o.isolated} every ${o.dropIntervalMs} ms, ping ${o.pingMs} ms, liveness timeout ${o.livenessTimeoutMs} ms`);

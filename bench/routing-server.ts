@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { createLogger } from '../src/log.js';
 import { configFromEnvironment, createRollcall, type Rollcall } from '../src/main.js';
 import { issueAccessToken } from '../src/service/access-tokens.js';
+import { meterPgStatements } from './pg-statements.js';
 import { QUEUES, createPreciseClock, pickSkills, seeded, skillName, targetWorkersOf } from './routing-figures.js';
 
 export interface AgentToken { readonly workerSid: string; readonly token: string }
@@ -93,8 +94,11 @@ function createLoopProbe() {
   };
 }
 
-/** Calls, synchronous time (better-sqlite3 does all its work before the promise) and rows or successes. */
-export interface MeterEntry { calls: number; ms: number; maxMs: number; results: number }
+/**
+ * Calls, synchronous time (better-sqlite3 does all its work before the promise), time until the
+ * promise settled (PostgreSQL's work is there: round trips) and rows or successes.
+ */
+export interface MeterEntry { calls: number; ms: number; maxMs: number; settleMs: number; results: number }
 const METERED = ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidatesOf', 'claimRoutingDue'] as const;
 
 /**
@@ -105,7 +109,7 @@ const METERED = ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'r
 function meterStore(store: object): () => Record<string, MeterEntry> {
   const target = store as Record<string, (...args: unknown[]) => Promise<unknown>>;
   let entries: Record<string, MeterEntry> = {};
-  const fresh = (): Record<string, MeterEntry> => Object.fromEntries(METERED.map((name) => [name, { calls: 0, ms: 0, maxMs: 0, results: 0 }]));
+  const fresh = (): Record<string, MeterEntry> => Object.fromEntries(METERED.map((name) => [name, { calls: 0, ms: 0, maxMs: 0, settleMs: 0, results: 0 }]));
   entries = fresh();
   for (const name of METERED) {
     const original = target[name] as (...args: unknown[]) => Promise<unknown>;
@@ -117,10 +121,12 @@ function meterStore(store: object): () => Record<string, MeterEntry> {
       e.calls++;
       e.ms += ms;
       e.maxMs = Math.max(e.maxMs, ms);
+      const settled = (): void => void (e.settleMs += performance.now() - startedAt);
       void promise.then((value) => {
+        settled();
         if (Array.isArray(value)) e.results += value.length;
         else if (typeof value === 'object' && value !== null && (value as { ok?: boolean }).ok === true) e.results++;
-      }, () => undefined);
+      }, settled);
       return promise;
     };
   }
@@ -247,6 +253,7 @@ async function main(): Promise<void> {
   const probe = createLoopProbe();
   const clock = createPreciseClock();
   const meter = meterStore(rollcall.store);
+  const statements = config.databaseUrl ? meterPgStatements() : null;
 
   process.on('message', (raw) => {
     const command = raw as ServerCommand;
@@ -260,9 +267,13 @@ async function main(): Promise<void> {
       case 'reset':
         probe.reset();
         meter();
+        statements?.reset();
         return reply();
-      case 'meter':
-        return reply(meter());
+      case 'meter': {
+        const pg = statements?.read();
+        statements?.reset();
+        return reply({ ...meter(), ...(pg ? { pgRoundTrips: { calls: pg.statements, ms: 0, maxMs: 0, settleMs: pg.waitMs, results: 0 } } : {}) });
+      }
       case 'loop':
         return reply({ ...probe.read(), connections: rollcall.channel.connectionCount });
       case 'profile-start':

@@ -52,6 +52,8 @@ export type RollcallStore = SqliteStore | PostgresStore;
 
 /** How often each node re-reads the earliest due times on PostgreSQL (deadlines other nodes committed). */
 const DUE_POLL_MS = 1000;
+/** Several nodes: how often each re-reads the routing catalogue (queues, workflows, workspaces) in case a notification was lost. */
+const CATALOG_POLL_MS = 2000;
 
 export interface Rollcall {
   readonly config: Config;
@@ -120,7 +122,11 @@ async function assemble(config: Config, options: RollcallOptions, rootLog: Logge
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
   await presence.start();
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
-  const routing = new RoutingService({ store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }), observer: metrics.routing });
+  const routing = new RoutingService({
+    store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }), observer: metrics.routing,
+    // With other nodes, catalogue changes whose notification was lost are found within this (the event poll's interval).
+    catalogPollMs: several ? CATALOG_POLL_MS : undefined,
+  });
   metrics.follow({ bus, presence, store, log });
   await routing.start();
   const callbacks = new CallbackDispatcher({

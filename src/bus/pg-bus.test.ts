@@ -1,8 +1,10 @@
 /**
  * The PostgreSQL bus between two "nodes" (two buses on one schema): a message crosses through a
  * notification, a large one through bus_payloads, and an event committed without any notification
- * is found by the poll of the event sequence, once. Skipped without ROLLCALL_TEST_DATABASE_URL.
+ * is found by the poll of the event sequence, once; a catalogue change crosses, and a LISTEN
+ * connection that comes back tells the subscribers to resync. Skipped without ROLLCALL_TEST_DATABASE_URL.
  */
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON, TEST_DATABASE_URL, type TestSchema } from '../../test/support/postgres.js';
 import type { BusMessage } from '../service/ports.js';
@@ -89,5 +91,29 @@ describe.skipIf(NO_POSTGRES)(`the PostgreSQL bus${NO_POSTGRES ? ` (skipped: ${NO
     expect(await w.b.poll()).toBe(0);
     expect(await w.b.poll()).toBe(0);
     expect(w.heard).toHaveLength(2);
+  });
+
+  it('carries a catalogue change, and tells its subscribers to resync once its LISTEN connection is back', async () => {
+    const w = await world();
+    const change = { workspaceSid: w.workspace.sid, part: 'routing' } as const;
+    const crossed = w.next();
+    w.a.publish({ catalog: change });
+    expect(await crossed).toEqual({ catalog: change, remote: true });
+    // Both nodes' LISTEN connections end (what a restart of the server does to them).
+    const resync = new Promise<BusMessage>((resolve) => w.b.subscribe((m) => m.resync && resolve(m)));
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ ended: boolean }>('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE query = $1', [`LISTEN "rollcall_bus_${schema?.schema}"`]);
+      expect(rows).toEqual([{ ended: true }, { ended: true }]);
+    } finally {
+      await admin.end();
+    }
+    expect(await resync).toEqual({ resync: true, remote: true });
+    expect(w.b.listening).toBe(true);
+    // And messages cross again.
+    const again = w.next();
+    w.a.publish({ catalog: change });
+    expect(await again).toEqual({ catalog: change, remote: true });
   });
 });

@@ -9,7 +9,8 @@
  * order) past what it has seen; an event no notification has brought by the next poll (one
  * interval of grace: a notification is sent after its commit) is published then, deduplicated by SID.
  * Pushes to agents are not durable: a push lost with a notification reaches the agent when its SDK
- * next reads (its reservations on reconnect).
+ * next reads (its reservations on reconnect). Catalogue changes (`catalog`, no event) have no poll:
+ * when the LISTEN connection comes back after a failure, subscribers are told to `resync`.
  */
 import pg from 'pg';
 import type { SequencedEvent } from '../service/console-ports.js';
@@ -64,6 +65,7 @@ export function createPgBus(options: PgBusOptions): PgBus {
   const unheard = new Map<string, WorkspaceEvent>();
   let channel = '';
   let listener: pg.Client | null = null;
+  let listenedBefore = false;
   let stopped = false;
   let pollTimer: NodeJS.Timeout | null = null;
   let polling: Promise<number> | null = null;
@@ -143,6 +145,10 @@ export function createPgBus(options: PgBusOptions): PgBus {
       return;
     }
     listener = client;
+    // Back after a failure: what was sent meanwhile is lost. Events come again through the poll;
+    // subscribers that keep other nodes' catalogue changes re-read it (routing-catalog-sync.ts).
+    if (listenedBefore) local.publish({ resync: true, remote: true });
+    listenedBefore = true;
   };
 
   const pollOnce = async (): Promise<number> => {

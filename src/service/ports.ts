@@ -50,8 +50,25 @@ export interface BusMessage {
   readonly worker?: Worker;
   /** A workspace's logout settings after a change to them (Flex Configuration or the console). */
   readonly settings?: LogoutSettings;
+  /**
+   * A catalogue change committed (queues and workflows, task channels, or the workspace itself:
+   * created, deleted, its routing hold). Not an event (nothing is recorded): it tells other nodes
+   * to re-read what they keep of that catalogue in memory (routing-catalog-sync.ts).
+   */
+  readonly catalog?: CatalogChange;
+  /**
+   * The bus may have missed messages (its link to the other nodes was down and is back): whatever
+   * a subscriber keeps from other nodes' messages should be read again. Local, never sent.
+   */
+  readonly resync?: boolean;
   /** Published by another node (pg-bus.ts): its side effects that count or own (metrics) were that node's. */
   readonly remote?: boolean;
+}
+
+export interface CatalogChange {
+  readonly workspaceSid: string;
+  /** `routing`: queues or workflows; `channels`: task channels; `workspace`: created, deleted, routing hold. */
+  readonly part: 'routing' | 'channels' | 'workspace';
 }
 
 /**

@@ -14,6 +14,7 @@ import { DeadlineScheduler } from './deadline-scheduler.js';
 import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpdate, TransferCancel, TransferInput } from './routing-ports.js';
+import { catalogChanged, followOtherNodesCatalog } from './routing-catalog-sync.js';
 import { RoutingViews, type WorkspaceView } from './routing-view.js';
 
 export interface RoutingServiceOptions {
@@ -24,6 +25,8 @@ export interface RoutingServiceOptions {
   readonly log: Log;
   /** Tasks looked at per pass. */
   readonly passSize?: number;
+  /** Several nodes: how often the catalogue is re-read whatever the bus brought (routing-catalog-sync.ts). Absent on one node. */
+  readonly catalogPollMs?: number;
   readonly observer?: RoutingObserver;
 }
 
@@ -42,7 +45,7 @@ export class RoutingService {
   readonly scheduler: DeadlineScheduler<RoutingCommit>;
   private readonly views: RoutingViews;
   private readonly store: RoutingStore;
-  private unsubscribe: (() => void) | null = null;
+  private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
 
@@ -63,7 +66,10 @@ export class RoutingService {
     for (const { workspaceSid } of await this.store.routingWorkspaces()) await this.views.add(workspaceSid);
     this.options.presence.onCommitted((commits) => this.presenceCommitted(commits));
     // Deletions are not presence changes; the view hears of them on the bus.
-    this.unsubscribe = this.options.bus.subscribe((message) => {
+    this.unsubscribe.push(followOtherNodesCatalog({
+      bus: this.options.bus, views: this.views, log: this.options.log, changed: (sid) => this.kick(sid), pollMs: this.options.catalogPollMs,
+    }));
+    this.unsubscribe.push(this.options.bus.subscribe((message) => {
       const e = message.event;
       if (!e) return;
       // Another node's worker changes (pg-bus.ts) reach the view here; this node's through onCommitted.
@@ -71,7 +77,7 @@ export class RoutingService {
       if (workerChanged) void this.views.refreshWorker(e.workspaceSid, e.resourceSid).then(() => this.kick(e.workspaceSid)).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not re-read a changed worker'));
       // Another node's task or offer changed: a pass here may now have something to offer.
       else if (message.remote === true && (e.eventType.startsWith('task.') || e.eventType.startsWith('reservation.'))) this.kick(e.workspaceSid);
-    });
+    }));
     await this.scheduler.start();
   }
 
@@ -80,27 +86,31 @@ export class RoutingService {
     this.stopped = true;
     this.views.stop();
     this.scheduler.stop();
-    this.unsubscribe?.();
+    for (const cancel of this.unsubscribe.splice(0)) cancel();
     await Promise.all([...this.running]);
   }
 
-  /** Starts routing a workspace (at start, and when one is created); a known one is left as it is. */
+  /** Starts routing a workspace once it was created (other nodes too). */
   async addWorkspace(workspaceSid: string): Promise<void> {
+    catalogChanged(this.options.bus, workspaceSid, 'workspace');
     await this.views.add(workspaceSid);
   }
 
-  /** Forgets a deleted workspace; a pass already running for it finds nothing left to offer. */
+  /** Forgets a deleted workspace (other nodes too); a pass already running for it finds nothing left to offer. */
   removeWorkspace(workspaceSid: string): void {
+    catalogChanged(this.options.bus, workspaceSid, 'workspace');
     this.views.remove(workspaceSid);
   }
 
-  /** Re-reads queues and workflows (after any change to them). */
+  /** Re-reads queues and workflows after a committed change to them, here and on the other nodes. */
   async reloadCatalog(workspaceSid: string): Promise<void> {
+    catalogChanged(this.options.bus, workspaceSid, 'routing');
     await this.views.reloadCatalog(workspaceSid);
   }
 
-  /** The routing hold was committed (with the workspace update that asked for it): route by it now. */
+  /** The routing hold was committed (with the workspace update that asked for it): route by it now, here and on the other nodes. */
   async followRoutingHold(workspaceSid: string, on: boolean): Promise<void> {
+    catalogChanged(this.options.bus, workspaceSid, 'workspace');
     await this.views.setHold(workspaceSid, on);
   }
 
@@ -156,13 +166,17 @@ export class RoutingService {
   /** Adds a TaskChannel; every worker gets a WorkerChannel for it, so the whole view is re-read. */
   async createTaskChannel(workspaceSid: string, input: { uniqueName: string; friendlyName: string }): Promise<Result<TaskChannel>> {
     const result = await this.store.createTaskChannel(workspaceSid, input);
-    if (result.ok) await this.views.reloadWorkers(workspaceSid);
+    if (!result.ok) return result;
+    catalogChanged(this.options.bus, workspaceSid, 'channels');
+    await this.views.reloadWorkers(workspaceSid);
     return result;
   }
 
   async deleteTaskChannel(workspaceSid: string, sidOrName: string): Promise<Result<null>> {
     const result = await this.store.deleteTaskChannel(workspaceSid, sidOrName);
-    if (result.ok) await this.views.reloadWorkers(workspaceSid);
+    if (!result.ok) return result;
+    catalogChanged(this.options.bus, workspaceSid, 'channels');
+    await this.views.reloadWorkers(workspaceSid);
     return result;
   }
 

@@ -30,6 +30,10 @@ export interface WorkspaceView {
   readonly presenceSeq: Map<string, number>;
   /** The number of the catalog read the queues and workflows came from. */
   catalogSeq: number;
+  /** The number of the read (or local change) the routing hold came from. */
+  holdSeq: number;
+  /** The queue and workflow rows the catalogue was built from: a re-read that finds the same rows rebuilds nothing. */
+  catalogRows: string;
   passQueued: boolean;
   passRunning: boolean;
   passAgain: boolean;
@@ -78,10 +82,34 @@ export class RoutingViews {
   }
 
   /** The routing hold was committed: route by it now. */
-  async setHold(workspaceSid: string, on: boolean): Promise<void> {
+  async setHold(workspaceSid: string, on: boolean, seq = ++this.reads): Promise<void> {
     const view = this.views.get(workspaceSid);
-    if (view) view.holdDisconnected = on;
+    if (!view || view.holdSeq > seq) return;
+    view.holdSeq = seq;
+    if (view.holdDisconnected === on) return;
+    view.holdDisconnected = on;
     await this.reloadWorkers(workspaceSid);
+  }
+
+  /** The workspaces routed here. */
+  workspaceSids(): string[] {
+    return [...this.views.keys()];
+  }
+
+  /**
+   * Follows the routed workspaces as the store has them now (another node created or deleted one,
+   * or changed its routing hold): starts or stops routing them, and routes by the holds read.
+   */
+  async resyncWorkspaces(): Promise<void> {
+    if (this.stopped) return;
+    const seq = ++this.reads;
+    const settings = await this.store.routingWorkspaces();
+    const routed = new Set(settings.map((w) => w.workspaceSid));
+    for (const sid of this.views.keys()) if (!routed.has(sid)) this.remove(sid);
+    for (const { workspaceSid, holdDisconnected } of settings) {
+      if (!this.views.has(workspaceSid)) await this.add(workspaceSid);
+      else await this.setHold(workspaceSid, holdDisconnected, seq);
+    }
   }
 
   isHoldingDisconnected(workspaceSid: string): boolean {
@@ -97,6 +125,9 @@ export class RoutingViews {
     const view = this.views.get(workspaceSid);
     if (!view || view.catalogSeq > seq) return;
     view.catalogSeq = seq;
+    const rows = JSON.stringify([queueRows, workflowRows]);
+    if (rows === view.catalogRows) return;
+    view.catalogRows = rows;
     const queues = new Map<string, QueueView>();
     for (const q of queueRows) {
       const parsed = parseExpression(q.targetWorkers);
@@ -207,7 +238,7 @@ export class RoutingViews {
     if (!setting) return;
     await this.store.ensureChannels(workspaceSid);
     this.views.set(workspaceSid, {
-      holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), readSeq: new Map(), presenceSeq: new Map(), catalogSeq: 0,
+      holdDisconnected: setting.holdDisconnected, workers: new Map(), queues: new Map(), workflows: new Map(), readSeq: new Map(), presenceSeq: new Map(), catalogSeq: 0, holdSeq: 0, catalogRows: '',
       passQueued: false, passRunning: false, passAgain: false,
     });
     await this.reloadWorkers(workspaceSid);

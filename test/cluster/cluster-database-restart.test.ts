@@ -1,29 +1,14 @@
 /**
- * PostgreSQL going away under load and coming back (every link of the three nodes cut by a proxy
- * for 2 s, new ones refused meanwhile: what a restart looks like to the nodes). Agents drop before
- * and during the outage; their logouts fall due during it. Afterwards every dropped agent is logged
- * out exactly once at its last sign of life + the threshold, and no connected agent is: no change
- * lost, none doubled. Skipped without ROLLCALL_TEST_DATABASE_URL.
+ * PostgreSQL going away under load and coming back, as the nodes see it: every link of the three
+ * nodes cut by a proxy for 2 s, new ones refused meanwhile (database-outage.ts has the scenario
+ * and its checks; cluster-database-real-restart.test.ts stops and starts a real server).
+ * Skipped without ROLLCALL_TEST_DATABASE_URL.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { issueAccessToken } from '../../src/service/access-tokens.js';
-import { restClient } from '../integration/rest-support.js';
+import { afterEach, describe, it } from 'vitest';
+import type WebSocket from 'ws';
 import { NO_POSTGRES, NO_POSTGRES_REASON } from '../support/postgres.js';
-import { until, waitFor } from '../support/wait.js';
-import { startCluster, THRESHOLD_S, type Cluster } from './cluster-support.js';
-
-const AGENTS = 60;
-const OUTAGE_MS = 2000;
-
-function connect(url: string, token: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/wschannels?token=${encodeURIComponent(token)}`);
-    ws.once('message', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
-    ws.once('error', reject);
-  });
-}
+import { startCluster, type Cluster } from './cluster-support.js';
+import { OUTAGE_ENV, outageLosesNoChange } from './database-outage.js';
 
 describe.skipIf(NO_POSTGRES)(`PostgreSQL going away under load${NO_POSTGRES ? ` (skipped: ${NO_POSTGRES_REASON})` : ''}`, () => {
   let cluster: Cluster | null = null;
@@ -35,68 +20,19 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL going away under load${NO_POSTGRES ? ` 
   });
 
   it('loses no change and doubles none', { timeout: 180_000 }, async () => {
-    // The lease outlasts the outage: no node may take another for dead when the database returns.
-    const c = (cluster = await startCluster(['A', 'B', 'C'], {
-      ROLLCALL_NODE_LEASE_MS: '6000', ROLLCALL_PING_INTERVAL_MS: '1000', ROLLCALL_LIVENESS_TIMEOUT_MS: '8000',
-    }, { databaseProxy: true }));
-    const auth = { authorization: `Basic ${Buffer.from(`${c.creds.api_key_sid}:${c.creds.api_key_secret}`).toString('base64')}` };
-    const off = await fetch(`${c.nodes[0]?.url}/v1/Workspaces/${c.creds.workspace_sid}`, { method: 'POST', body: new URLSearchParams({ OutageBreakerEnabled: 'false' }), headers: auth });
-    expect(off.status).toBe(200);
-    const ws = restClient(c.nodes[0]?.url ?? '', { username: c.creds.api_key_sid, password: c.creds.api_key_secret, accountSid: c.creds.account_sid })
-      .taskrouter.v1.workspaces(c.creds.workspace_sid);
-    const { rows } = await c.sql.query<{ sid: string }>("SELECT sid FROM activities WHERE workspace_sid = $1 AND friendly_name = 'Available'", [c.creds.workspace_sid]);
-    const sids = await Promise.all(Array.from({ length: AGENTS }, async (_, i) => (await ws.workers.create({ friendlyName: `agent-${i}`, activitySid: rows[0]?.sid })).sid));
-    const live = await Promise.all(sids.map(async (sid, i) => {
-      const token = await issueAccessToken({
-        accountSid: c.creds.account_sid, apiKeySid: c.creds.api_key_sid, apiKeySecret: c.creds.api_key_secret, workspaceSid: c.creds.workspace_sid,
-        workerSid: sid, identity: `agent-${i}`, role: 'worker', ttlS: 600, nowMs: Date.now(),
-      });
-      const s = await connect(c.nodes[i % 3]?.url ?? '', token);
-      sockets.push(s);
-      return s;
-    }));
-    const dropped = new Set<string>();
-    const drop = (from: number, to: number): void => {
-      for (let i = from; i < to; i++) {
-        live[i]?.close();
-        dropped.add(sids[i] ?? '');
-      }
-    };
-    // A third drop just before the database goes, a quarter while it is gone; the rest stay.
-    drop(0, 20);
-    await until(Date.now() + 200);
+    const c = (cluster = await startCluster(['A', 'B', 'C'], OUTAGE_ENV, { databaseProxy: true }));
     const db = c.dbProxy;
     if (!db) throw new Error('no database proxy');
-    db.refuseNew = true;
-    db.drop();
-    await until(Date.now() + OUTAGE_MS / 2);
-    drop(20, 35);
-    const restoreAt = Date.now() + OUTAGE_MS / 2;
-    // The outage is real to the nodes: each says it is not ready.
-    expect(await Promise.all(c.nodes.map(async (n) => (await fetch(`${n.url}/readyz`)).status))).toEqual([503, 503, 503]);
-    await until(restoreAt);
-    db.refuseNew = false;
-
-    await waitFor('every node ready again', async () => (await Promise.all(c.nodes.map(async (n) => (await fetch(`${n.url}/readyz`)).status))).every((s) => s === 200), 20_000);
-    const { rows: logouts } = await waitFor('every dropped agent logged out', async () => {
-      const result = await c.sql.query<{ worker_sid: string; evidence: string; effective_at: string }>(
-        "SELECT worker_sid, evidence, effective_at FROM activity_log WHERE worker_sid = ANY($1) AND cause = 'offline-threshold'", [sids]);
-      return result.rows.length >= dropped.size ? result : null;
-    }, 20_000);
-    // Another lease period, for anything that would fire twice.
-    await until(Date.now() + 2000);
-    const { rows: after } = await c.sql.query<{ worker_sid: string }>("SELECT worker_sid FROM activity_log WHERE worker_sid = ANY($1) AND cause = 'offline-threshold'", [sids]);
-    expect(after).toHaveLength(logouts.length);
-    expect(new Set(logouts.map((l) => l.worker_sid))).toEqual(dropped);
-    expect(logouts).toHaveLength(dropped.size);
-    for (const l of logouts) {
-      const evidence = JSON.parse(l.evidence) as { lastSeenAt: number; reason: string };
-      expect(evidence.reason).toBe('closed');
-      expect(Number(l.effective_at)).toBe(evidence.lastSeenAt + THRESHOLD_S * 1000);
-    }
-    const { rows: events } = await c.sql.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM events WHERE resource_sid = ANY($1) AND cause = 'offline-threshold'", [sids]);
-    expect(events[0]?.n).toBe(dropped.size);
-    const { rows: connected } = await c.sql.query<{ n: number }>('SELECT COUNT(DISTINCT worker_sid)::int AS n FROM connections WHERE worker_sid = ANY($1)', [sids]);
-    expect(connected[0]?.n).toBe(AGENTS - dropped.size);
+    await outageLosesNoChange(c, {
+      begin: () => {
+        db.refuseNew = true;
+        db.drop();
+        return Promise.resolve();
+      },
+      end: () => {
+        db.refuseNew = false;
+        return Promise.resolve();
+      },
+    }, sockets);
   });
 });

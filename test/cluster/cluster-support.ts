@@ -27,7 +27,8 @@ export interface Cluster {
   readonly schema: TestSchema;
   readonly nodes: ClusterNode[];
   readonly creds: Credentials;
-  readonly sql: pg.Client;
+  /** Reads straight from the schema; a pool, so that it outlives a restart of the server. */
+  readonly sql: pg.Pool;
   readonly proxy: TcpProxy;
   /** Between the nodes and PostgreSQL, when asked for: cutting it is the database going away. */
   readonly dbProxy: TcpProxy | null;
@@ -39,9 +40,16 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(names: readonly string[], extraEnv: Record<string, string> = {}, options: { databaseProxy?: boolean } = {}): Promise<Cluster> {
+export interface ClusterOptions {
+  /** A proxy between the nodes and PostgreSQL (`dbProxy`), to cut their links. */
+  readonly databaseProxy?: boolean;
+  /** A server of the test's own (throwaway-postgres.ts) instead of ROLLCALL_TEST_DATABASE_URL's. */
+  readonly databaseUrl?: string;
+}
+
+export async function startCluster(names: readonly string[], extraEnv: Record<string, string> = {}, options: ClusterOptions = {}): Promise<Cluster> {
   requireBuiltCli();
-  const schema = await createTestSchema();
+  const schema = await createTestSchema(options.databaseUrl);
   let dbProxy: TcpProxy | null = null;
   let nodeDatabaseUrl = schema.urlInSchema;
   if (options.databaseProxy) {
@@ -64,8 +72,9 @@ export async function startCluster(names: readonly string[], extraEnv: Record<st
     nodes.push({ name, port, url: `http://127.0.0.1:${port}`, process: await startServer(envOf(port)) });
   }
   const creds = await credentials({ ROLLCALL_DATABASE_URL: schema.urlInSchema, ROLLCALL_DATA_DIR: tempDataDir() });
-  const sql = new pg.Client({ connectionString: schema.urlInSchema });
-  await sql.connect();
+  const sql = new pg.Pool({ connectionString: schema.urlInSchema, max: 2 });
+  // A restart of the server ends the idle connections; the pool drops them and opens others.
+  sql.on('error', () => undefined);
   const proxy = new TcpProxy(nodes[0]?.port ?? 0);
   await proxy.start();
   const workerSid = (name: string): string => {
@@ -114,7 +123,7 @@ export async function startCluster(names: readonly string[], extraEnv: Record<st
 }
 
 /** What the log holds for one worker: its activity changes, oldest first. */
-export async function activityLog(sql: pg.Client, workerSid: string): Promise<{ cause: string; to_activity_sid: string; evidence: string | null; effective_at: number }[]> {
+export async function activityLog(sql: pg.Pool, workerSid: string): Promise<{ cause: string; to_activity_sid: string; evidence: string | null; effective_at: number }[]> {
   const { rows } = await sql.query('SELECT cause, to_activity_sid, evidence, effective_at::float8 AS effective_at FROM activity_log WHERE worker_sid = $1 ORDER BY id', [workerSid]);
   return rows;
 }

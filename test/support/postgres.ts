@@ -26,12 +26,13 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+async function admin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`Cannot reach PostgreSQL at ROLLCALL_TEST_DATABASE_URL (${TEST_DATABASE_URL}): ${String(error)}. Start the server or unset the variable.`, { cause: error });
+    const named = url === TEST_DATABASE_URL ? `ROLLCALL_TEST_DATABASE_URL (${url})` : url;
+    throw new Error(`Cannot reach PostgreSQL at ${named}: ${String(error)}. Start the server or unset the variable.`, { cause: error });
   }
   try {
     return await fn(client);
@@ -40,17 +41,17 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh, empty schema; `drop()` removes it with everything in it. */
-export async function createTestSchema(): Promise<TestSchema> {
+/** A fresh, empty schema on the test server (or on `url`, a server of the test's own); `drop()` removes it with everything in it. */
+export async function createTestSchema(url = TEST_DATABASE_URL): Promise<TestSchema> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
+  await admin(url, (c) => c.query(`CREATE SCHEMA ${schema}`));
   return {
-    url: TEST_DATABASE_URL,
+    url,
     schema,
     pgOptions: `-c search_path=${schema}`,
-    urlInSchema: `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    urlInSchema: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
     async drop() {
-      await admin((c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
+      await admin(url, (c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
     },
   };
 }
