@@ -7,7 +7,7 @@
  */
 import { refuseBecause, ok, type Result } from '../../core/errors.js';
 import { canTake, matches, routingStep } from '../../core/routing.js';
-import { offerTarget, type Reservation } from '../../core/routing-resources.js';
+import { offerTarget } from '../../core/routing-resources.js';
 import { nextPosition } from '../../core/workflow-config.js';
 import { newSid } from '../../service/ids.js';
 import type { PresenceCommit } from '../../service/ports.js';
