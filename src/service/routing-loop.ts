@@ -65,6 +65,8 @@ interface Decided {
   readonly attempt: Attempt;
   readonly input: OfferInput;
   readonly decisionMs: number;
+  /** Counted in the view already (RoutingViews.noteOffer). */
+  noted: boolean;
 }
 
 /** Whether an expression reads the task's attributes (cached per parsed expression). */
@@ -124,18 +126,20 @@ export class RoutingLoop {
           const batch: Decided[] = [];
           const sliceStart = performance.now();
           while (next < todo.length && batch.length < BATCH_MAX && performance.now() - sliceStart < DECIDE_SLICE_MS) {
+            // The offers chosen so far are counted before the next decision (a lone offer never needs it).
+            this.note(view, batch.at(-1));
             const attempt = todo[next++] as Attempt;
             const startedAt = performance.now();
-            const chosen = await this.decide(workspaceSid, view, attempt.task, attempt.excluded);
+            const chosen = this.decide(view, attempt.task, attempt.excluded);
+            if (chosen === 'skip') await this.skip(workspaceSid, view, attempt.task);
             const decisionMs = performance.now() - startedAt;
-            if (!chosen) {
+            if (chosen === null || chosen === 'skip') {
               this.options.observer?.decided(decisionMs, false);
               continue;
             }
-            this.options.views.noteOffer(view, chosen.sid, attempt.task.taskChannelSid, this.options.clock.now());
-            batch.push({ attempt, decisionMs, input: { workspaceSid, taskSid: attempt.task.sid, workerSid: chosen.sid, holdDisconnected: view.holdDisconnected } });
+            batch.push({ attempt, decisionMs, noted: false, input: { workspaceSid, taskSid: attempt.task.sid, workerSid: chosen.sid, holdDisconnected: view.holdDisconnected } });
           }
-          if (batch.length > 0) todo.push(...(await this.commit(workspaceSid, batch)));
+          if (batch.length > 0) todo.push(...(await this.commit(workspaceSid, view, batch)));
           if (this.stopped) return;
           // Let sockets, pongs and timers in between batches (the store's work is synchronous on SQLite).
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -153,7 +157,7 @@ export class RoutingLoop {
    * Writes a batch of offers in one transaction and publishes what committed. Returns the tasks to
    * decide again: those whose chosen worker turned out unable to take them (the view was stale).
    */
-  private async commit(workspaceSid: string, batch: readonly Decided[]): Promise<Attempt[]> {
+  private async commit(workspaceSid: string, view: WorkspaceView, batch: readonly Decided[]): Promise<Attempt[]> {
     const startedAt = performance.now();
     let results;
     try {
@@ -169,8 +173,11 @@ export class RoutingLoop {
     const again: Attempt[] = [];
     results.forEach((result, i) => {
       const { attempt, input, decisionMs } = batch[i] as Decided;
-      if (result.ok) committed.push(result.value.commit);
-      else {
+      if (result.ok) {
+        committed.push(result.value.commit);
+        // Counted until the re-read after the commit lands, so the pass's next batch sees it.
+        this.note(view, batch[i]);
+      } else {
         stale.push(input.workerSid);
         // The task is gone from the queue or promised elsewhere: no other worker can have it now.
         const reason = result.refusal.reason;
@@ -185,8 +192,18 @@ export class RoutingLoop {
     return again;
   }
 
-  /** The worker a waiting task goes to now, or null (moving it past a target whose `skip_if` holds). */
-  private async decide(workspaceSid: string, view: WorkspaceView, task: Task, excludedNow: ReadonlySet<string>): Promise<CandidateWorker | null> {
+  /** Counts a chosen offer in the view, once. */
+  private note(view: WorkspaceView, decided: Decided | undefined): void {
+    if (!decided || decided.noted) return;
+    decided.noted = true;
+    this.options.views.noteOffer(view, decided.input.workerSid, decided.attempt.task.taskChannelSid, this.options.clock.now());
+  }
+
+  /**
+   * The worker a waiting task goes to now; null if none, `skip` if none and the target's `skip_if`
+   * says to move the task on. Synchronous: a decision never waits for the store.
+   */
+  private decide(view: WorkspaceView, task: Task, excludedNow: ReadonlySet<string>): CandidateWorker | null | 'skip' {
     const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
     if (!queue) return null;
     const named = offerTarget(task);
@@ -205,14 +222,16 @@ export class RoutingLoop {
     const chosen = members && step.orderBy.length === 0 ? firstTaker(members.values(), routable, step, options) : chooseWorker(candidates(), routable, step, options);
     if (chosen || !target?.skipIf) return chosen;
     const available = [...candidates()].filter((w) => canTake(w, routable, options) && matches(w, routable, step)).length;
-    if (shouldSkip(target, available)) {
-      const moved = await this.options.store.skipTarget(workspaceSid, task.sid, { filterIndex: task.filterIndex, targetIndex: task.targetIndex });
-      if (moved) {
-        this.options.publish([moved]);
-        view.passAgain = true;
-      }
+    return shouldSkip(target, available) ? 'skip' : null;
+  }
+
+  /** Moves a task on from a target whose `skip_if` held; the pass then runs again for it. */
+  private async skip(workspaceSid: string, view: WorkspaceView, task: Task): Promise<void> {
+    const moved = await this.options.store.skipTarget(workspaceSid, task.sid, { filterIndex: task.filterIndex, targetIndex: task.targetIndex });
+    if (moved) {
+      this.options.publish([moved]);
+      view.passAgain = true;
     }
-    return null;
   }
 }
 
