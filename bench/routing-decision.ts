@@ -243,8 +243,8 @@ async function serviceRig(p: Population, qs: readonly Queue[], counting: { visit
     // The routing loop hands its offers to the store in a batch (one here: one task per pass).
     async reserveMany(inputs: readonly { workerSid: string }[]): Promise<Result<{ reservation: Reservation; commit: RoutingCommit }>[]> {
       const ns = Number(process.hrtime.bigint() - armedAtNs);
-      // Reads between the pass's start and this call, less the one copy the loop makes of each chosen worker (noteOffer).
-      if (counting) decisionVisits += counting.visits - visitsAtArm - inputs.length;
+      // Reads between the pass's start and this call (a one-task pass counts its offer in the view only after the commit).
+      if (counting) decisionVisits += counting.visits - visitsAtArm;
       for (const input of inputs) onReserve?.({ ns, workerSid: input.workerSid });
       return inputs.map(() => ({ ok: true, value: { reservation: {} as Reservation, commit: EMPTY_COMMIT } }));
     },

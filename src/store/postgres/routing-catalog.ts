@@ -14,7 +14,7 @@ import { MAX_CHANNEL_CAPACITY } from '../sqlite/routing-catalog.js';
 import {
   QUEUE_SELECT, TASK_CHANNEL_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, toTaskChannel, toTaskQueue, toWorkerChannel, toWorkflow,
   type TaskChannelRow, type TaskQueueRow, type WorkerChannelRow, type WorkflowRow,
-} from '../sqlite/routing-rows.js';
+} from '../routing-rows.js';
 import type { PgDatabase, Sql, Tx } from './database.js';
 import { newEffects, type PgRoutingWriter } from './routing-writer.js';
 

@@ -12,7 +12,7 @@ import { nextPosition } from '../../core/workflow-config.js';
 import { newSid } from '../../service/ids.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
-import { QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, toTask, toTaskQueue, type TaskQueueRow, type TaskRow, type WorkerChannelRow } from '../sqlite/routing-rows.js';
+import { QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, toTask, toTaskQueue, type TaskQueueRow, type TaskRow, type WorkerChannelRow } from '../routing-rows.js';
 import type { PgDatabase, Tx } from './database.js';
 import type { PgPresenceWriter } from './presence-writer.js';
 import {

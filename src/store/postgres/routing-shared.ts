@@ -11,7 +11,7 @@ import type { Task } from '../../core/routing-resources.js';
 import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { RoutingCommit } from '../../service/routing-ports.js';
-import { WORKFLOW_SELECT, type WorkerChannelRow, type WorkflowRow } from '../sqlite/routing-rows.js';
+import { WORKFLOW_SELECT, type WorkerChannelRow, type WorkflowRow } from '../routing-rows.js';
 import type { Tx } from './database.js';
 import type { PgPresenceWriter } from './presence-writer.js';
 import type { PgRoutingWriter, RoutingEffects } from './routing-writer.js';

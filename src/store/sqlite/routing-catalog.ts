@@ -14,7 +14,7 @@ import type { RoutingCommit, RoutingStore, TaskQueueInput, WorkflowInput } from 
 import {
   QUEUE_SELECT, TASK_CHANNEL_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, toTaskChannel, toTaskQueue, toWorkerChannel, toWorkflow,
   type TaskChannelRow, type TaskQueueRow, type WorkerChannelRow, type WorkflowRow,
-} from './routing-rows.js';
+} from '../routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';

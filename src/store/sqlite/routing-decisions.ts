@@ -13,7 +13,7 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
 import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
-import { TASK_SELECT, toTask, toTaskQueue, type TaskRow, type WorkerChannelRow, type WorkflowRow } from './routing-rows.js';
+import { TASK_SELECT, toTask, toTaskQueue, type TaskRow, type WorkerChannelRow, type WorkflowRow } from '../routing-rows.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';
 import { routingTaskKit, TTL_REASON, parsedExpression } from './routing-task-kit.js';

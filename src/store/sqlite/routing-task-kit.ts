@@ -15,7 +15,7 @@ import type { RoutingCommit } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
 import {
   QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, type TaskQueueRow, type TaskRow, type WorkerChannelRow, type WorkflowRow,
-} from './routing-rows.js';
+} from '../routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import type { RoutingEffects, RoutingWriter } from './routing-writer.js';
 

@@ -1,7 +1,7 @@
 /** Row shapes of the routing tables (migration 3) and their mapping to routing records. */
 import type {
   AssignmentStatus, Reservation, ReservationStatus, Task, TaskChannel, TaskQueue, Workflow, WorkerChannel,
-} from '../../core/routing-resources.js';
+} from '../core/routing-resources.js';
 
 export interface TaskChannelRow { sid: string; workspace_sid: string; account_sid: string; unique_name: string; friendly_name: string; created_at: number; updated_at: number }
 export interface WorkerChannelRow {
