@@ -12,11 +12,13 @@ import { nextPosition } from '../../core/workflow-config.js';
 import { newSid } from '../../service/ids.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
-import { QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, toTask, toTaskQueue, type TaskQueueRow, type TaskRow, type WorkerChannelRow } from '../routing-rows.js';
+import {
+  CANDIDATE_SELECT, QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, byWorker, candidateOf, toTask, toTaskQueue, type CandidateRow, type TaskQueueRow, type TaskRow, type WorkerChannelRow,
+} from '../routing-rows.js';
 import type { PgDatabase, Tx } from './database.js';
 import type { PgPresenceWriter } from './presence-writer.js';
 import {
-  CANDIDATE_SELECT, byWorker, cancelTask, candidateOf, commitOf, configOf, isMultiTask, moveWorker, parsedExpression, place, workflowRow, type CandidateRow,
+  cancelTask, commitOf, configOf, isMultiTask, moveWorker, parsedExpression, place, workflowRow,
 } from './routing-shared.js';
 import { lockTask } from './routing-transfers.js';
 import { newEffects, type PgRoutingWriter } from './routing-writer.js';

@@ -13,7 +13,7 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
 import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
-import { TASK_SELECT, toTask, toTaskQueue, type TaskRow, type WorkerChannelRow, type WorkflowRow } from '../routing-rows.js';
+import { TASK_SELECT, byWorker, candidateOf, toTask, toTaskQueue, type TaskRow, type WorkflowRow } from '../routing-rows.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';
 import { routingTaskKit, TTL_REASON, parsedExpression } from './routing-task-kit.js';
@@ -23,7 +23,7 @@ type DecisionVerbs = Pick<RoutingStore,
   | 'nextRoutingDueAt' | 'claimRoutingDue'>;
 
 export function createRoutingDecisions(db: BetterSqlite3.Database, clock: Clock, presence: PresenceWriter, writer: RoutingWriter): DecisionVerbs {
-  const { prepare, q, isMultiTask, commitOf, configOf, moveWorker, place, candidateOf, cancelTask } = routingTaskKit(db, presence, writer);
+  const { prepare, q, isMultiTask, commitOf, configOf, moveWorker, place, cancelTask } = routingTaskKit(db, presence, writer);
   /** One offer, inside the caller's transaction: the decision re-checked, then the reservation written. */
   const offerOne = (input: OfferInput): Result<Offered> => {
     const task = writer.task(input.taskSid);
@@ -151,15 +151,4 @@ export function createRoutingDecisions(db: BetterSqlite3.Database, clock: Clock,
       });
     },
   };
-}
-
-/** Worker channels grouped by worker. */
-function byWorker(rows: readonly WorkerChannelRow[]): Map<string, WorkerChannelRow[]> {
-  const channels = new Map<string, WorkerChannelRow[]>();
-  for (const c of rows) {
-    const list = channels.get(c.worker_sid) ?? [];
-    list.push(c);
-    channels.set(c.worker_sid, list);
-  }
-  return channels;
 }
