@@ -13,10 +13,10 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
 import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
-import { TASK_SELECT, byWorker, candidateOf, toTask, toTaskQueue, type TaskRow, type WorkflowRow } from '../routing-rows.js';
+import { TASK_SELECT, byWorker, candidateOf, toTask, toTaskQueue, type TaskRow } from '../routing-rows.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';
-import { routingTaskKit, TTL_REASON, parsedExpression } from './routing-task-kit.js';
+import { routingTaskKit, TTL_REASON, parsedConfig, parsedExpression } from './routing-task-kit.js';
 
 type DecisionVerbs = Pick<RoutingStore,
   | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidatesOf' | 'pendingTasks' | 'skipTarget' | 'reserve' | 'reserveMany'
@@ -30,9 +30,10 @@ export function createRoutingDecisions(db: BetterSqlite3.Database, clock: Clock,
     if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuseBecause('task-not-waiting', 'conflict', `Task ${input.taskSid} is no longer waiting`);
     const queue = q.queue.get(task.queueSid);
     const parsedTarget = queue ? parsedExpression(queue.target_workers) : null;
-    const placed = parsedTarget?.ok ? routingStep({ ...task, routingTarget: offerTarget(task) }, parsedTarget.value, configOf(input.workspaceSid, task.workflowSid)) : null;
+    const workflow = q.workflow.get(input.workspaceSid, task.workflowSid);
+    const placed = parsedTarget?.ok && workflow ? routingStep({ ...task, routingTarget: offerTarget(task) }, parsedTarget.value, parsedConfig(workflow.configuration)) : null;
     const row = q.candidate.get(input.workerSid);
-    if (!queue || !placed || !row) return refuseBecause('routing-changed', 'conflict', 'The task or the worker changed');
+    if (!queue || !workflow || !placed || !row) return refuseBecause('routing-changed', 'conflict', 'The task or the worker changed');
     const named = offerTarget(task);
     if (named !== null && named !== input.workerSid) return refuseBecause('task-for-another-worker', 'conflict', `Task ${task.sid} may only be offered to ${named}`);
     const worker = candidateOf(row, q.channelsOf.all(input.workerSid));
@@ -40,15 +41,15 @@ export function createRoutingDecisions(db: BetterSqlite3.Database, clock: Clock,
     const step = placed.step;
     // The decision was made on a snapshot: check it again under this transaction.
     if (!canTake(worker, routable, { holdDisconnected: input.holdDisconnected }) || !matches(worker, routable, step)) return refuseBecause('worker-cannot-take', 'conflict', `Worker ${input.workerSid} can no longer take task ${task.sid}`);
-    if (writer.activeReservationsOfTask(task.sid).some((r) => r.workerSid === input.workerSid)) return refuseBecause('worker-holds-task', 'conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
+    const active = writer.activeReservationsOfTask(task.sid);
+    if (active.some((r) => r.workerSid === input.workerSid)) return refuseBecause('worker-holds-task', 'conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
     const at = clock.now();
-    const workflow = q.workflow.get(input.workspaceSid, task.workflowSid) as WorkflowRow;
     const sid = newSid('reservation');
     prepare(`INSERT INTO reservations (sid, workspace_sid, task_sid, worker_sid, status, timeout_at, timeout_s, version, created_at, updated_at, transfer_sid)
       VALUES (?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?)`).run(sid, input.workspaceSid, task.sid, input.workerSid, at + workflow.task_reservation_timeout_s * 1000, workflow.task_reservation_timeout_s, at, at, task.transferSid);
     prepare('UPDATE worker_channels SET reserved = reserved + 1, last_reserved_at = ?, updated_at = ? WHERE worker_sid = ? AND task_channel_sid = ?').run(at, at, input.workerSid, task.taskChannelSid);
     // Only pending offers count: a transfer's initiator may still hold the task; a named worker is the only one.
-    const pending = writer.activeReservationsOfTask(task.sid).filter((r) => r.status === 'pending').length;
+    const pending = active.filter((r) => r.status === 'pending').length + 1;
     const stillRoom = named === null && pending < toTaskQueue(queue).maxReservedWorkers;
     prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(stillRoom ? 'pending' : 'reserved', at, task.sid);
     const effects = newEffects();

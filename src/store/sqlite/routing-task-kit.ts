@@ -25,7 +25,7 @@ export const TTL_REASON = 'Task TTL Exceeded';
 // caches are bounded anyway, since every edit of a workflow or queue brings a new text.
 const configs = new BoundedCache<string, WorkflowConfig | null>(1000);
 const expressions = new BoundedCache<string, ReturnType<typeof parseExpression>>(1000);
-function parsedConfig(source: string): WorkflowConfig | null {
+export function parsedConfig(source: string): WorkflowConfig | null {
   return configs.get(source, (text) => {
     const parsed = parseWorkflowConfig(text, () => true);
     return parsed.ok ? parsed.value : null;
