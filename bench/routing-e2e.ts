@@ -25,7 +25,8 @@ import { Report, dist, fmt, machineLine } from './routing-figures.js';
 import type { AgentToken, CreatedTask, LoopWindow, MeterEntry, ServerCommand, ServerReady } from './routing-server.js';
 import { openStoreReader, type ReservationRow, type StoreReader } from './routing-store-reader.js';
 
-const TARGET = { offersPerS: 500, reofferP99Ms: 100 };
+/** Re-offer targets: isolated logouts (issue 4), a mass logout of 900 at once (issue 12 item 4). */
+const TARGET = { offersPerS: 500, reofferP99Ms: { isolated: 100, mass: 500 } as Record<string, number> };
 const HARD_LIMIT_MS = 270_000;
 
 interface Options {
@@ -110,11 +111,11 @@ const meterNote = (m: Record<string, MeterEntry>, wallMs: number): string => {
   const mean = (name: string, ms: number): string => fmt(ms / Math.max(1, e(name).calls), 2);
   const part = (name: string): string => `${name} ${e(name).calls}× mean ${mean(name, e(name).ms)} ms sync / ${mean(name, e(name).settleMs)} ms to settle, ` +
     `max ${fmt(e(name).maxMs, 1)} ms (${fmt((e(name).ms / wallMs) * 100, 0)} % of the wall)`;
-  const reservations = e('reserve').results;
+  const reservations = e('reserve').results + e('reserveMany').results;
   const pg = m.pgRoundTrips;
   const roundTrips = pg ? `; PostgreSQL round trips ${pg.calls} (${fmt(pg.calls / Math.max(1, reservations), 1)} per reservation, task creation and pushes included)` : '';
-  return `decisions ${e('pendingTasks').results} (tasks handed to offer()) for ${reservations} reservations; ` +
-    ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidatesOf'].map(part).join('; ') + roundTrips;
+  return `decisions ${e('pendingTasks').results} (waiting tasks handed to a pass) for ${reservations} reservations; ` +
+    ['createTask', 'pendingTasks', 'reserve', 'reserveMany', 'nextRoutingDueAt', 'routingCandidatesOf'].map(part).join('; ') + roundTrips;
 };
 
 interface Bench {
@@ -199,10 +200,11 @@ async function reofferFigures(b: Bench, label: string, workers: ReadonlySet<stri
   const pushes = reoffered.map((r) => ({ r, receipt: receipts.created.get((r.next as ReservationRow).sid) })).filter((x) => x.receipt !== undefined);
   const commitToPush = dist(pushes.map((x) => (x.receipt as Receipt).at - (x.r.logoutAt as number)));
   const sameTx = rows.filter((r) => r.logoutAt === r.rescinded.updated_at).length;
-  const ok = complete && reoffered.length === expected && commitToCommit.p99 <= TARGET.reofferP99Ms;
-  report.target(`${label}: logout commit → re-offer commit (ms)`, commitToCommit, commitToCommit.p99, TARGET.reofferP99Ms, 'p99 ≤ 100 ms', ok, commitToCommit.p99 / TARGET.reofferP99Ms,
+  const targetMs = TARGET.reofferP99Ms[label] ?? 100;
+  const ok = complete && reoffered.length === expected && commitToCommit.p99 <= targetMs;
+  report.target(`${label}: logout commit → re-offer commit (ms)`, commitToCommit, commitToCommit.p99, targetMs, `p99 ≤ ${targetMs} ms`, ok, commitToCommit.p99 / targetMs,
     `${reoffered.length}/${expected} re-offered`);
-  report.info(`${label}: logout commit → re-offer received (ms)`, commitToPush, undefined, `p99 ${fmt(commitToPush.p99 / TARGET.reofferP99Ms, 2)}× 100 ms`);
+  report.info(`${label}: logout commit → re-offer received (ms)`, commitToPush, undefined, `p99 ${fmt(commitToPush.p99 / targetMs, 2)}× ${targetMs} ms`);
   report.notes.push(`${label}: ${rows.length} offers rescinded (${sameTx} in the logout's own transaction), ${reoffered.length} re-offered, ${pushes.length} re-offers received by other agents`);
   Object.assign(b.raw, { [`${label}CommitToCommit`]: commitToCommit, [`${label}CommitToPush`]: commitToPush });
 }

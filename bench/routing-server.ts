@@ -99,12 +99,13 @@ function createLoopProbe() {
  * promise settled (PostgreSQL's work is there: round trips) and rows or successes.
  */
 export interface MeterEntry { calls: number; ms: number; maxMs: number; settleMs: number; results: number }
-const METERED = ['createTask', 'pendingTasks', 'reserve', 'nextRoutingDueAt', 'routingCandidatesOf', 'claimRoutingDue'] as const;
+const METERED = ['createTask', 'pendingTasks', 'reserve', 'reserveMany', 'nextRoutingDueAt', 'routingCandidatesOf', 'claimRoutingDue'] as const;
 
 /**
  * Wraps the routing store's hot verbs on the live store object (the routing service calls them
  * through the same object), to say where an offer's time goes. `results` counts the rows that
- * `pendingTasks` returned (the decisions a pass makes) and the reservations `reserve` wrote.
+ * `pendingTasks` returned (the decisions a pass makes) and the reservations `reserve` and
+ * `reserveMany` wrote (a batch's refused offers are not counted).
  */
 function meterStore(store: object): () => Record<string, MeterEntry> {
   const target = store as Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -124,7 +125,7 @@ function meterStore(store: object): () => Record<string, MeterEntry> {
       const settled = (): void => void (e.settleMs += performance.now() - startedAt);
       void promise.then((value) => {
         settled();
-        if (Array.isArray(value)) e.results += value.length;
+        if (Array.isArray(value)) e.results += value.filter((v: unknown) => typeof v !== 'object' || v === null || !('ok' in v) || (v as { ok: boolean }).ok).length;
         else if (typeof value === 'object' && value !== null && (value as { ok?: boolean }).ok === true) e.results++;
       }, settled);
       return promise;

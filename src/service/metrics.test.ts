@@ -4,7 +4,7 @@ import { storeFamily } from './metrics.js';
 describe('storeFamily', () => {
   it.each([
     ['openConnection', 'presence'], ['endConnections', 'presence'], ['claimDueDeadlines', 'presence'], ['updateLogoutSettings', 'presence'],
-    ['reserve', 'routing'], ['updateReservation', 'routing'], ['claimRoutingDue', 'routing'],
+    ['reserve', 'routing'], ['reserveMany', 'routing'], ['updateReservation', 'routing'], ['claimRoutingDue', 'routing'],
     ['claimDueCallbacks', 'callbacks'],
     ['createTaskQueue', 'admin'], ['revokeApiKey', 'admin'], ['endConsoleSession', 'admin'],
     ['findWorker', 'read'], ['pageEvents', 'read'], ['nextDueAt', 'read'], ['endpoint', 'read'], ['presenceGauges', 'read'],

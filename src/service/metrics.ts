@@ -44,7 +44,7 @@ type StoreFamily = 'presence' | 'routing' | 'callbacks' | 'admin' | 'read';
 
 const PRESENCE_VERBS = new Set(['openConnection', 'endConnection', 'endConnections', 'setActivity', 'changeWorker', 'createWorker', 'deleteWorker',
   'claimDueDeadlines', 'updateLogoutSettings', 'registerNode', 'heartbeatNode', 'reapNodes', 'retireNode']);
-const ROUTING_VERBS = new Set(['reserve', 'updateReservation', 'createTask', 'updateTask', 'deleteTask', 'claimRoutingDue', 'skipTarget', 'updateWorkerChannel']);
+const ROUTING_VERBS = new Set(['reserve', 'reserveMany', 'updateReservation', 'createTask', 'updateTask', 'deleteTask', 'claimRoutingDue', 'skipTarget', 'updateWorkerChannel']);
 const CALLBACK_VERBS = new Set(['claimDueCallbacks', 'recordCallbackAttempt']);
 const ADMIN_VERB = /^(create|update|delete|rename|revoke|set|ensure|redeem|end)[A-Z]/;
 

@@ -142,6 +142,21 @@ export interface TransferCancel {
   readonly taskSid: string;
 }
 
+/** One offer the routing loop asks the store for: this task to this worker. */
+export interface OfferInput {
+  readonly workspaceSid: string;
+  readonly taskSid: string;
+  readonly workerSid: string;
+  /** Rule 8 as the workspace has it now: a disconnected worker is held back. */
+  readonly holdDisconnected: boolean;
+}
+
+/** A written offer and what its commit produced. */
+export interface Offered {
+  readonly reservation: Reservation;
+  readonly commit: RoutingCommit;
+}
+
 export interface RoutingStore {
   /** Creates the default TaskChannels and every missing WorkerChannel. Idempotent. */
   ensureChannels(workspaceSid: string): Promise<void>;
@@ -206,7 +221,17 @@ export interface RoutingStore {
    * `task-for-another-worker` end the decision for this task; the others mean the caller's view
    * of the worker is stale.
    */
-  reserve(input: { workspaceSid: string; taskSid: string; workerSid: string; holdDisconnected: boolean }): Promise<Result<{ reservation: Reservation; commit: RoutingCommit }>>;
+  reserve(input: OfferInput): Promise<Result<Offered>>;
+  /**
+   * Offers several tasks at once, in ONE transaction: each offer is checked and written exactly as
+   * `reserve` would (same re-checks, under the same locks: on PostgreSQL every worker row of the
+   * batch, then every task row, each set in SID order), in the order given, each seeing the ones
+   * before it (two offers to one worker count against its capacity together). A refused offer
+   * wrote nothing of its own and does not stop the others: its refusal is in its place of the
+   * answer, which has one entry per input. Only an infrastructure failure (thrown) ends the batch,
+   * and then nothing of it was written.
+   */
+  reserveMany(inputs: readonly OfferInput[]): Promise<Result<Offered>[]>;
 
   /** The earliest reservation timeout, target timeout or task expiry. */
   nextRoutingDueAt(): Promise<number | null>;

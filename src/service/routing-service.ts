@@ -1,21 +1,22 @@
 /**
- * Routing use cases and the routing loop, over an in-memory view of each workspace (routing-view.ts:
- * its workers as routing sees them, its parsed queues and workflows). A pass takes the waiting tasks in order, chooses a
- * worker with the pure `chooseWorker`, and asks the store to `reserve`, which re-checks the choice
- * under the worker's row. Reservation timeouts, target timeouts and task expiry are due work on a
- * DeadlineScheduler, like logouts.
+ * Routing use cases, over an in-memory view of each workspace (routing-view.ts: its workers as
+ * routing sees them, its parsed queues and workflows). After each commit its events and pushes go
+ * out, the workers it touched are re-read, and the workspace gets a pass of the routing loop
+ * (routing-loop.ts), which offers waiting tasks. Reservation timeouts, target timeouts and task
+ * expiry are due work on a DeadlineScheduler, like logouts.
  */
-import { parseJsonObject } from '../core/json-object.js';
 import type { Result } from '../core/errors.js';
-import { chooseWorker, firstTaker, shouldSkip, canTake, matches, routingStep, type CandidateWorker } from '../core/routing.js';
-import { offerTarget, type Reservation, type Task, type TaskChannel } from '../core/routing-resources.js';
+import type { Reservation, Task, TaskChannel } from '../core/routing-resources.js';
 import type { Transfer } from '../core/transfers.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
 import type { Bus, Clock, Log, PresenceCommit } from './ports.js';
 import type { PresenceService } from './presence-service.js';
 import type { ReservationUpdate, RoutingCommit, RoutingStore, TaskInput, TaskUpdate, TransferCancel, TransferInput } from './routing-ports.js';
 import { catalogChanged, followOtherNodesCatalog } from './routing-catalog-sync.js';
-import { RoutingViews, type WorkspaceView } from './routing-view.js';
+import { RoutingLoop, type RoutingObserver } from './routing-loop.js';
+import { RoutingViews } from './routing-view.js';
+
+export type { RoutingObserver } from './routing-loop.js';
 
 export interface RoutingServiceOptions {
   readonly store: RoutingStore;
@@ -30,34 +31,26 @@ export interface RoutingServiceOptions {
   readonly observer?: RoutingObserver;
 }
 
-/** Told about routing work as it happens (metrics). */
-export interface RoutingObserver {
-  /** A pass ended. */
-  passed(): void;
-  /** One waiting task was placed (`offered`: a reservation committed) or left waiting, in `durationMs`. */
-  decided(durationMs: number, offered: boolean): void;
-}
-
-/** How long a routing pass may hold the event loop before it yields. */
-const PASS_SLICE_MS = 10;
-
 export class RoutingService {
   readonly scheduler: DeadlineScheduler<RoutingCommit>;
   private readonly views: RoutingViews;
+  private readonly loop: RoutingLoop;
   private readonly store: RoutingStore;
   private readonly unsubscribe: (() => void)[] = [];
-  private stopped = false;
-  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly options: RoutingServiceOptions) {
     this.store = options.store;
     this.views = new RoutingViews(options.store, (workspaceSid) => this.kick(workspaceSid));
+    this.loop = new RoutingLoop({
+      store: options.store, views: this.views, clock: options.clock, log: options.log, passSize: options.passSize, observer: options.observer,
+      publish: (commits) => this.publish(commits),
+    });
     this.scheduler = new DeadlineScheduler<RoutingCommit>({
       store: { nextDueAt: () => this.store.nextRoutingDueAt(), claimDueDeadlines: (limit) => this.store.claimRoutingDue(limit) },
       clock: options.clock,
       log: options.log,
       onCommits: (commits) => {
-        for (const c of commits) this.publish(c);
+        this.publish(commits);
       },
     });
   }
@@ -83,11 +76,10 @@ export class RoutingService {
 
   /** Stops timers and passes; resolves once no pass can touch the store any more. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.views.stop();
     this.scheduler.stop();
     for (const cancel of this.unsubscribe.splice(0)) cancel();
-    await Promise.all([...this.running]);
+    await this.loop.stop();
   }
 
   /** Starts routing a workspace once it was created (other nodes too). */
@@ -121,7 +113,7 @@ export class RoutingService {
   async createTask(workspaceSid: string, input: TaskInput, actor: string): Promise<Result<Task>> {
     const result = await this.store.createTask(workspaceSid, input, actor);
     if (!result.ok) return result;
-    this.publish(result.value.commit);
+    this.publish([result.value.commit]);
     this.kick(workspaceSid);
     await this.scheduler.refresh();
     return { ok: true, value: result.value.task };
@@ -146,7 +138,7 @@ export class RoutingService {
   async createTransfer(input: TransferInput): Promise<Result<Transfer>> {
     const result = await this.store.createTransfer(input);
     if (!result.ok) return result;
-    this.publish(result.value.commit);
+    this.publish([result.value.commit]);
     this.kick(input.workspaceSid);
     // The transfer may have set a timeout; a scheduler stopped meanwhile stays stopped.
     await this.scheduler.refresh();
@@ -182,108 +174,14 @@ export class RoutingService {
 
   /** After a verb committed: its events and pushes out, then a pass over the workspace. */
   private landed<T>(workspaceSid: string, commit: RoutingCommit, value: T): Result<T> {
-    this.publish(commit);
+    this.publish([commit]);
     this.kick(workspaceSid);
     return { ok: true, value };
   }
 
   /** Schedules a routing pass for a workspace (coalesced: at most one queued at a time). */
   kick(workspaceSid: string): void {
-    const view = this.views.get(workspaceSid);
-    if (!view || this.stopped) return;
-    if (view.passRunning) {
-      view.passAgain = true;
-      return;
-    }
-    if (view.passQueued) return;
-    view.passQueued = true;
-    setImmediate(() => {
-      view.passQueued = false;
-      if (this.stopped) return;
-      const pass = this.pass(workspaceSid, view);
-      this.running.add(pass);
-      void pass.finally(() => this.running.delete(pass));
-    });
-  }
-
-  /** Offers waiting tasks, in order, until nothing more can be offered. */
-  private async pass(workspaceSid: string, view: WorkspaceView): Promise<void> {
-    view.passRunning = true;
-    try {
-      do {
-        view.passAgain = false;
-        const tasks = this.order(await this.store.pendingTasks(workspaceSid, this.options.passSize ?? 1000), view);
-        let sliceStart = this.options.clock.now();
-        for (const task of tasks) {
-          if (this.stopped) return;
-          const startedAt = performance.now();
-          const offered = await this.offer(workspaceSid, view, task);
-          this.options.observer?.decided(performance.now() - startedAt, offered);
-          // Store calls are synchronous underneath: let sockets, pongs and timers in every ~10 ms.
-          if (this.options.clock.now() - sliceStart >= PASS_SLICE_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            sliceStart = this.options.clock.now();
-          }
-        }
-      } while (view.passAgain);
-    } catch (error) {
-      this.options.log.error({ err: error, workspaceSid }, 'routing pass failed');
-    } finally {
-      view.passRunning = false;
-      this.options.observer?.passed();
-    }
-  }
-
-  private order(tasks: Task[], view: WorkspaceView): Task[] {
-    return [...tasks].sort((a, b) => {
-      if (a.priority !== b.priority) return b.priority - a.priority;
-      const lifo = a.queueSid !== null && a.queueSid === b.queueSid && view.queues.get(a.queueSid)?.lifo === true;
-      return lifo ? b.virtualStartAt - a.virtualStartAt : a.virtualStartAt - b.virtualStartAt;
-    });
-  }
-
-  private async offer(workspaceSid: string, view: WorkspaceView, task: Task): Promise<boolean> {
-    const queue = task.queueSid ? view.queues.get(task.queueSid) : undefined;
-    const named = offerTarget(task);
-    const placed = queue ? routingStep({ ...task, routingTarget: named }, queue.targetWorkers, view.workflows.get(task.workflowSid) ?? null) : null;
-    if (!queue || !placed) return false;
-    const { step, target } = placed;
-    const only = named === null ? null : view.workers.get(named);
-    if (only === undefined) return false;
-    const members = only ? null : queue.members;
-    const candidates = (): Iterable<CandidateWorker> => (only ? [only] : members?.values() ?? view.workers.values());
-    const excluded = new Set(task.excludedWorkers);
-    const routable = { sid: task.sid, attributes: parseJsonObject(task.attributes) ?? {}, channelSid: task.taskChannelSid, excludedWorkers: excluded };
-    const options = { holdDisconnected: view.holdDisconnected };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const chosen = members && step.orderBy.length === 0 ? firstTaker(members.values(), routable, step, options) : chooseWorker(candidates(), routable, step, options);
-      if (!chosen) {
-        if (target?.skipIf) {
-          const available = [...candidates()].filter((w) => canTake(w, routable, options) && matches(w, routable, step)).length;
-          if (shouldSkip(target, available)) {
-            const moved = await this.store.skipTarget(workspaceSid, task.sid, { filterIndex: task.filterIndex, targetIndex: task.targetIndex });
-            if (moved) {
-              this.publish(moved);
-              view.passAgain = true;
-            }
-          }
-        }
-        return false;
-      }
-      const result = await this.store.reserve({ workspaceSid, taskSid: task.sid, workerSid: chosen.sid, holdDisconnected: view.holdDisconnected });
-      if (result.ok) {
-        this.publish(result.value.commit);
-        return true;
-      }
-      // The task is gone from the queue or promised elsewhere: no other worker can have it now.
-      const reason = result.refusal.reason;
-      if (reason === 'task-not-waiting' || reason === 'task-for-another-worker') return false;
-      // The snapshot was stale, or the worker already holds this task: refresh it, and for the
-      // rest of this pass choose among the others.
-      await this.views.refreshWorker(workspaceSid, chosen.sid);
-      excluded.add(chosen.sid);
-    }
-    return false;
+    this.loop.kick(workspaceSid);
   }
 
   /**
@@ -299,27 +197,36 @@ export class RoutingService {
     }
     void (async () => {
       for (const [workspaceSid, list] of byWorkspace) await this.views.followPresence(workspaceSid, list);
-      for (const commit of commits) if (commit.routing) this.publish(commit.routing);
+      const routing = commits.flatMap((commit) => (commit.routing ? [commit.routing] : []));
+      if (routing.length > 0) this.publish(routing);
       for (const workspaceSid of byWorkspace.keys()) this.kick(workspaceSid);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not follow a presence change'));
   }
 
-  /** After a routing commit: events and pushes out, activity changes through presence, views fresh. */
-  private publish(commit: RoutingCommit): void {
-    for (const event of commit.events) this.options.bus.publish({ event });
-    for (const push of commit.pushes) this.options.bus.publish({ push });
-    if (commit.presence.length > 0) this.options.presence.publishCommitted(commit.presence);
+  /**
+   * After routing commits: events and pushes out, activity changes through presence, then the
+   * workers they touched re-read (one store call per workspace for the lot) and a pass kicked.
+   */
+  private publish(commits: readonly RoutingCommit[]): void {
     const workspaces = new Set<string>();
-    for (const e of commit.events) workspaces.add(e.workspaceSid);
+    const touched = new Set<string>();
+    for (const commit of commits) {
+      for (const event of commit.events) {
+        this.options.bus.publish({ event });
+        workspaces.add(event.workspaceSid);
+      }
+      for (const push of commit.pushes) this.options.bus.publish({ push });
+      if (commit.presence.length > 0) this.options.presence.publishCommitted(commit.presence);
+      for (const workerSid of commit.touchedWorkers) touched.add(workerSid);
+      for (const push of commit.pushes) {
+        if ('reservation' in push && push.reservation?.status === 'pending' && push.reservation.timeoutAt !== null) this.scheduler.consider(push.reservation.timeoutAt);
+      }
+    }
     void (async () => {
       const byWorkspace = new Map<string, string[]>();
-      for (const workerSid of commit.touchedWorkers) for (const ws of this.views.holding(workerSid)) byWorkspace.set(ws, [...(byWorkspace.get(ws) ?? []), workerSid]);
+      for (const workerSid of touched) for (const ws of this.views.holding(workerSid)) byWorkspace.set(ws, [...(byWorkspace.get(ws) ?? []), workerSid]);
       for (const [ws, workerSids] of byWorkspace) await this.views.refreshWorkers(ws, workerSids);
       for (const ws of workspaces) this.kick(ws);
     })().catch((error: unknown) => this.options.log.error({ err: error }, 'refreshing the routing view failed'));
-    for (const push of commit.pushes) {
-      if ('reservation' in push && push.reservation?.status === 'pending' && push.reservation.timeoutAt !== null) this.scheduler.consider(push.reservation.timeoutAt);
-    }
   }
 }
-

@@ -233,6 +233,22 @@ export class RoutingViews {
     }
   }
 
+  /**
+   * Counts an offer the routing loop is about to have written (the worker's channel one busier, the
+   * worker idle from `at`), as the store will, so the next decisions of a batch see it. The re-read
+   * after the commit, or after a refusal, replaces this guess with what the store holds.
+   */
+  noteOffer(view: WorkspaceView, workerSid: string, channelSid: string, at: number): void {
+    const worker = view.workers.get(workerSid);
+    const load = worker?.channels.get(channelSid);
+    if (!worker || !load) return;
+    const channels = new Map(worker.channels);
+    channels.set(channelSid, { ...load, busy: load.busy + 1 });
+    const counted: CandidateWorker = { ...worker, channels, idleSince: Math.max(worker.idleSince, at) };
+    view.workers.set(workerSid, counted);
+    for (const queue of view.queues.values()) if (queue.members?.has(workerSid)) queue.members.upsert(counted);
+  }
+
   private async load(workspaceSid: string): Promise<void> {
     const setting = (await this.store.routingWorkspaces()).find((w) => w.workspaceSid === workspaceSid);
     if (!setting) return;

@@ -224,6 +224,52 @@ export function describeRoutingContract(engine: string, factory: StoreFactory): 
       await w.handle.dispose();
     });
 
+    it('writes a batch of offers in one call, each as reserve would; a refused one writes nothing and spoils none of the others', async () => {
+      const w = await world(factory);
+      const alice = await w.connectedWorker('alice');
+      const bob = await w.connectedWorker('bob');
+      const carol = await w.connectedWorker('carol');
+      // Carol is gone (disconnected, held back): the batch's stale candidate, in the middle.
+      await w.store.endConnection({ connectionId: 'CNcarol', reason: 'closed', lastSeenAt: w.clock.now() });
+      const tasks = [await w.task(), await w.task(), await w.task(), await w.task()];
+      const offer = (taskSid: string, workerSid: string) => ({ workspaceSid: w.workspace.sid, taskSid, workerSid, holdDisconnected: true });
+      // Alice twice: her voice capacity is 1, so the second offer sees the first and is refused.
+      const results = await w.store.reserveMany([offer(tasks[0] ?? '', alice.sid), offer(tasks[1] ?? '', carol.sid), offer(tasks[2] ?? '', alice.sid), offer(tasks[3] ?? '', bob.sid)]);
+      expect(results.map((r) => (r.ok ? r.value.reservation.workerSid : r.refusal.reason))).toEqual([alice.sid, 'worker-cannot-take', 'worker-cannot-take', bob.sid]);
+      for (const r of results) if (r.ok) expect(r.value.commit.events.map((e) => e.eventType)).toEqual(['reservation.created']);
+      expect((await w.store.listReservations(w.workspace.sid, {})).map((r) => [r.taskSid, r.workerSid, r.status]).sort()).toEqual(
+        [[tasks[0], alice.sid, 'pending'], [tasks[3], bob.sid, 'pending']].sort());
+      expect((await w.store.findTask(w.workspace.sid, tasks[1] ?? ''))?.assignmentStatus).toBe('pending');
+      expect((await w.store.findTask(w.workspace.sid, tasks[3] ?? ''))?.assignmentStatus).toBe('reserved');
+      expect(await w.voiceOf(alice.sid)).toMatchObject({ reserved: 1 });
+      expect(await w.voiceOf(carol.sid)).toMatchObject({ reserved: 0 });
+      expect(await w.store.reserveMany([])).toEqual([]);
+      await w.handle.dispose();
+    });
+
+    it('refuses, in a batch, an offer to a worker whose logout committed, a task already offered, and the same worker twice for one task', async () => {
+      const w = await world(factory);
+      const [queue] = await w.store.listTaskQueues(w.workspace.sid);
+      await w.store.updateTaskQueue(w.workspace.sid, queue?.sid ?? '', { maxReservedWorkers: 2 });
+      const alice = await w.connectedWorker('alice');
+      const bob = await w.connectedWorker('bob');
+      const dave = await w.connectedWorker('dave');
+      const erin = await w.connectedWorker('erin');
+      expect((await w.store.updateWorkerChannel(w.workspace.sid, bob.sid, 'voice', { capacity: 2 })).ok).toBe(true);
+      await w.store.endConnection({ connectionId: 'CNdave', reason: 'closed', lastSeenAt: w.clock.now() });
+      w.clock.advance(THRESHOLD_MS);
+      expect((await w.store.claimDueDeadlines(500)).map((c) => c.worker.activityName)).toEqual(['Offline']);
+      const [shared, single] = [await w.task(), await w.task()];
+      const offer = (taskSid: string, workerSid: string) => ({ workspaceSid: w.workspace.sid, taskSid, workerSid, holdDisconnected: false });
+      const results = await w.store.reserveMany([offer(shared ?? '', bob.sid), offer(shared ?? '', bob.sid), offer(single ?? '', dave.sid), offer(single ?? '', alice.sid), offer(shared ?? '', erin.sid)]);
+      expect(results.map((r) => (r.ok ? 'ok' : r.refusal.reason))).toEqual(['ok', 'worker-holds-task', 'worker-cannot-take', 'ok', 'ok']);
+      const late = await w.store.reserveMany([offer(shared ?? '', alice.sid)]);
+      expect(late.map((r) => (r.ok ? 'ok' : r.refusal.reason))).toEqual(['task-not-waiting']);
+      expect(await w.store.listReservations(w.workspace.sid, { workerSid: dave.sid })).toEqual([]);
+      expect(await w.voiceOf(bob.sid)).toMatchObject({ reserved: 1 });
+      await w.handle.dispose();
+    });
+
     it('times out a pending offer, moving the worker to the timeout activity', async () => {
       const w = await world(factory);
       const alice = await w.connectedWorker('alice');

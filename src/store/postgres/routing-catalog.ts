@@ -12,9 +12,9 @@ import { newSid } from '../../service/ids.js';
 import type { RoutingCommit, RoutingStore, TaskQueueInput, WorkflowInput } from '../../service/routing-ports.js';
 import { MAX_CHANNEL_CAPACITY } from '../sqlite/routing-catalog.js';
 import {
-  QUEUE_SELECT, TASK_CHANNEL_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, toTaskChannel, toTaskQueue, toWorkerChannel, toWorkflow,
+  TASK_CHANNEL_SELECT, catalogReads, toTaskChannel, toTaskQueue, toWorkerChannel, toWorkflow,
   type TaskChannelRow, type TaskQueueRow, type WorkerChannelRow, type WorkflowRow,
-} from '../sqlite/routing-rows.js';
+} from '../routing-rows.js';
 import type { PgDatabase, Sql, Tx } from './database.js';
 import { newEffects, type PgRoutingWriter } from './routing-writer.js';
 
@@ -27,14 +27,9 @@ type Catalog = Pick<RoutingStore,
 const ACTIVE_TASKS = "assignment_status IN ('pending', 'reserved', 'assigned', 'wrapping')";
 
 const q = {
-  channels: `${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = $1 ORDER BY tc.created_at, tc.seq`,
+  ...catalogReads((n) => `$${n}`, 'seq'),
   channel: `${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = $1 AND (tc.sid = $2 OR tc.unique_name = $2)`,
-  workerChannels: `${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = $1 ORDER BY tc.created_at, tc.seq`,
   worker: 'SELECT sid FROM workers WHERE workspace_sid = $1 AND sid = $2',
-  queues: `${QUEUE_SELECT} WHERE q.workspace_sid = $1 ORDER BY q.created_at, q.seq`,
-  queue: `${QUEUE_SELECT} WHERE q.workspace_sid = $1 AND q.sid = $2`,
-  workflows: `${WORKFLOW_SELECT} WHERE f.workspace_sid = $1 ORDER BY f.created_at, f.seq`,
-  workflow: `${WORKFLOW_SELECT} WHERE f.workspace_sid = $1 AND f.sid = $2`,
   activity: 'SELECT sid FROM activities WHERE workspace_sid = $1 AND sid = $2',
   // The channel's sid is made in SQL, one per (worker, channel) missing: 'WC' and 32 hex digits.
   fill: `INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)

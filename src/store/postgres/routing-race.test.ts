@@ -89,6 +89,37 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL routing across nodes${NO_POSTGRES ? ` (
     expect(written + results.filter((r) => !r.ok).length).toBe(40);
   });
 
+  it('never leaves an offer pending for a worker whose logout committed, when the other node offers them tasks in batches (reserveMany)', async () => {
+    schema = await createTestSchema();
+    const a = await open();
+    const b = await open();
+    const w = await world(a, 40, 1);
+    await a.endConnections(w.workers.map((_, i) => ({ connectionId: `CN${i}`, reason: 'closed' as const, lastSeenAt: 0 })));
+    // Four batches of ten, two at a time, against the logouts: each batch locks its ten workers, then their tasks.
+    const inputs = w.workers.map((workerSid, i) => ({ workspaceSid: w.workspace.sid, taskSid: w.tasks[i] ?? '', workerSid, holdDisconnected: false }));
+    const batches = [0, 10, 20, 30].map((from) => inputs.slice(from, from + 10));
+    const offers = Promise.all([
+      (async () => [...(await b.reserveMany(batches[0] ?? [])), ...(await b.reserveMany(batches[2] ?? []))])(),
+      (async () => [...(await b.reserveMany(batches[1] ?? [])), ...(await b.reserveMany(batches[3] ?? []))])(),
+    ]);
+    const logouts = (async () => {
+      for (;;) {
+        const batch = await a.claimDueDeadlines(3);
+        if (batch.length === 0 && (await a.nextDueAt()) === null) return;
+      }
+    })();
+    const [, [first, second]] = await Promise.all([logouts, offers]);
+    const results = [...first.slice(0, 10), ...second.slice(0, 10), ...first.slice(10), ...second.slice(10)];
+    for (const [i, workerSid] of w.workers.entries()) {
+      expect((await a.findWorker(w.workspace.sid, workerSid))?.activityName).toBe('Offline');
+      const reservations = await a.listReservations(w.workspace.sid, { workerSid });
+      // Either the batch came first and the logout rescinded its offer, or the offer was refused after the logout.
+      expect(reservations.map((r) => r.status)).toEqual(results[i]?.ok ? ['rescinded'] : []);
+      expect(await voiceOf(a, w.workspace.sid, workerSid)).toMatchObject({ reserved: 0, assigned: 0 });
+    }
+    expect(results).toHaveLength(40);
+  });
+
   it('times out each of 60 pending offers exactly once when two nodes claim routing due times at once', async () => {
     schema = await createTestSchema();
     const clock = new ManualClock();

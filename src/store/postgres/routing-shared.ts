@@ -1,25 +1,20 @@
 /**
  * What the PostgreSQL routing verbs share, inside the caller's transaction: workflow lookups,
  * placing a task at a workflow position, canceling a task, moving a worker's activity as part of
- * a routing change, building the routing view of a worker, and the commit a verb returns.
+ * a routing change, and the commit a verb returns (the routing view of a worker is
+ * store/routing-rows.ts `candidateOf`, shared with SQLite).
  */
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
-import { routingPresence, type CandidateWorker } from '../../core/routing.js';
 import type { Task } from '../../core/routing-resources.js';
 import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { RoutingCommit } from '../../service/routing-ports.js';
-import { WORKFLOW_SELECT, type WorkerChannelRow, type WorkflowRow } from '../sqlite/routing-rows.js';
+import { WORKFLOW_SELECT, type WorkflowRow } from '../routing-rows.js';
 import type { Tx } from './database.js';
 import type { PgPresenceWriter } from './presence-writer.js';
 import type { PgRoutingWriter, RoutingEffects } from './routing-writer.js';
-
-export interface CandidateRow { sid: string; attributes: string; activity_available: number; status_changed_at: number; presence: string; connections: number }
-
-export const CANDIDATE_SELECT = `SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
-  (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid`;
 
 // Parsing is pure, so results are kept by source text (a burst of offers parses each workflow and
 // TargetWorkers once); bounded, since every edit brings a new text.
@@ -80,34 +75,6 @@ export async function moveWorker(
     type: 'activity-set', at: tx.now, activity: { sid: activity.sid, available: activity.available === 1 }, cause, actor, rejectPendingReservations: false,
   }));
   if (commit && (commit.outputs.length > 0 || commit.events.length > 0)) out.push(commit);
-}
-
-export function candidateOf(row: CandidateRow, channels: readonly WorkerChannelRow[]): CandidateWorker {
-  const stored = JSON.parse(row.presence) as { disconnection: unknown };
-  let attributes: Record<string, unknown> = {};
-  try {
-    attributes = JSON.parse(row.attributes) as Record<string, unknown>;
-  } catch {
-    // Attributes are validated on the way in; an unreadable one routes as empty.
-  }
-  let idleSince = row.status_changed_at;
-  for (const c of channels) if (c.last_reserved_at !== null && c.last_reserved_at > idleSince) idleSince = c.last_reserved_at;
-  return {
-    sid: row.sid, attributes, activityAvailable: row.activity_available === 1,
-    presence: routingPresence(row.connections > 0, stored.disconnection),
-    channels: new Map(channels.map((c) => [c.task_channel_sid, { capacity: c.capacity, busy: c.reserved + c.assigned, available: c.available === 1 }])),
-    idleSince,
-  };
-}
-
-export function byWorker(rows: readonly WorkerChannelRow[]): Map<string, WorkerChannelRow[]> {
-  const channels = new Map<string, WorkerChannelRow[]>();
-  for (const c of rows) {
-    const list = channels.get(c.worker_sid) ?? [];
-    list.push(c);
-    channels.set(c.worker_sid, list);
-  }
-  return channels;
 }
 
 /** What a verb returns: pushes carry the task as the transaction left it (the SDK replaces its copy with what an event carries). */

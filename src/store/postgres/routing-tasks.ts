@@ -10,7 +10,7 @@ import { DIRECT_QUEUE, canRequestReservationStatus, canRequestTaskStatus, type R
 import { newSid } from '../../service/ids.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
-import { QUEUE_SELECT, RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskQueueRow, type TaskRow } from '../sqlite/routing-rows.js';
+import { QUEUE_SELECT, RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskQueueRow, type TaskRow } from '../routing-rows.js';
 import type { PgDatabase, Tx } from './database.js';
 import type { PgPresenceWriter } from './presence-writer.js';
 import { cancelTask, commitOf, configOf, isMultiTask, moveWorker, place } from './routing-shared.js';

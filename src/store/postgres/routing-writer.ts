@@ -10,7 +10,7 @@ import type { EventType, WorkspaceEvent } from '../../core/resources.js';
 import type { Transfer } from '../../core/transfers.js';
 import { newSid } from '../../service/ids.js';
 import type { AgentPush } from '../../service/routing-ports.js';
-import { RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskRow } from '../sqlite/routing-rows.js';
+import { RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskRow } from '../routing-rows.js';
 import { newEffects, type OfferEnd, type RoutingEffects } from '../sqlite/routing-writer.js';
 import type { Tx } from './database.js';
 import { recordEvent, type CallbackSettings } from './event-log.js';

@@ -6,7 +6,7 @@
  */
 import type { Task } from '../../core/routing-resources.js';
 import type { RoutingStore, TaskFilter, TaskOrderKey, TaskSlice } from '../../service/routing-ports.js';
-import { TASK_SELECT, toTask, type TaskRow } from '../sqlite/routing-rows.js';
+import { TASK_SELECT, toTask, type TaskRow } from '../routing-rows.js';
 import type { PgDatabase } from './database.js';
 
 const COLUMN: Readonly<Record<TaskOrderKey, string>> = {

@@ -12,9 +12,9 @@ import { newSid } from '../../service/ids.js';
 import type { Clock } from '../../service/ports.js';
 import type { RoutingCommit, RoutingStore, TaskQueueInput, WorkflowInput } from '../../service/routing-ports.js';
 import {
-  QUEUE_SELECT, TASK_CHANNEL_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, toTaskChannel, toTaskQueue, toWorkerChannel, toWorkflow,
+  TASK_CHANNEL_SELECT, catalogReads, toTaskChannel, toTaskQueue, toWorkerChannel, toWorkflow,
   type TaskChannelRow, type TaskQueueRow, type WorkerChannelRow, type WorkflowRow,
-} from './routing-rows.js';
+} from '../routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';
@@ -30,15 +30,16 @@ export const MAX_CHANNEL_CAPACITY = 50;
 
 export function createRoutingCatalog(db: BetterSqlite3.Database, clock: Clock, writer: RoutingWriter): Catalog {
   const prepare = cachedPrepare(db);
+  const reads = catalogReads(() => '?', 'rowid');
   const q = {
-    channels: prepare<[string], TaskChannelRow>(`${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ? ORDER BY tc.created_at, tc.rowid`),
+    channels: prepare<[string], TaskChannelRow>(reads.channels),
     channel: prepare<[string, string, string], TaskChannelRow>(`${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ? AND (tc.sid = ? OR tc.unique_name = ?)`),
-    workerChannels: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ? ORDER BY tc.created_at, tc.rowid`),
+    workerChannels: prepare<[string], WorkerChannelRow>(reads.workerChannels),
     worker: prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND sid = ?'),
-    queues: prepare<[string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.workspace_sid = ? ORDER BY q.created_at, q.rowid`),
-    queue: prepare<[string, string], TaskQueueRow>(`${QUEUE_SELECT} WHERE q.workspace_sid = ? AND q.sid = ?`),
-    workflows: prepare<[string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? ORDER BY f.created_at, f.rowid`),
-    workflow: prepare<[string, string], WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = ? AND f.sid = ?`),
+    queues: prepare<[string], TaskQueueRow>(reads.queues),
+    queue: prepare<[string, string], TaskQueueRow>(reads.queue),
+    workflows: prepare<[string], WorkflowRow>(reads.workflows),
+    workflow: prepare<[string, string], WorkflowRow>(reads.workflow),
     activity: prepare<[string, string], { sid: string }>('SELECT sid FROM activities WHERE workspace_sid = ? AND sid = ?'),
     fillWorkerChannels: prepare(`INSERT INTO worker_channels (sid, worker_sid, task_channel_sid, capacity, available, created_at, updated_at)
       SELECT 'WC' || lower(hex(randomblob(16))), w.sid, tc.sid, 1, 1, ?, ? FROM workers w JOIN task_channels tc ON tc.workspace_sid = w.workspace_sid

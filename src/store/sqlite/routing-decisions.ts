@@ -11,19 +11,56 @@ import { offerTarget, type Reservation, type Task } from '../../core/routing-res
 import { nextPosition } from '../../core/workflow-config.js';
 import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
-import type { RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
+import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
-import { TASK_SELECT, toTask, toTaskQueue, type TaskRow, type WorkerChannelRow, type WorkflowRow } from './routing-rows.js';
+import { TASK_SELECT, byWorker, candidateOf, toTask, toTaskQueue, type TaskRow } from '../routing-rows.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';
-import { routingTaskKit, TTL_REASON, parsedExpression } from './routing-task-kit.js';
+import { routingTaskKit, TTL_REASON, parsedConfig, parsedExpression } from './routing-task-kit.js';
 
 type DecisionVerbs = Pick<RoutingStore,
-  | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidatesOf' | 'pendingTasks' | 'skipTarget' | 'reserve'
+  | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidatesOf' | 'pendingTasks' | 'skipTarget' | 'reserve' | 'reserveMany'
   | 'nextRoutingDueAt' | 'claimRoutingDue'>;
 
 export function createRoutingDecisions(db: BetterSqlite3.Database, clock: Clock, presence: PresenceWriter, writer: RoutingWriter): DecisionVerbs {
-  const { prepare, q, isMultiTask, commitOf, configOf, moveWorker, place, candidateOf, cancelTask } = routingTaskKit(db, presence, writer);
+  const { prepare, q, isMultiTask, commitOf, configOf, moveWorker, place, cancelTask } = routingTaskKit(db, presence, writer);
+  /** One offer, inside the caller's transaction: the decision re-checked, then the reservation written. */
+  const offerOne = (input: OfferInput): Result<Offered> => {
+    const task = writer.task(input.taskSid);
+    if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuseBecause('task-not-waiting', 'conflict', `Task ${input.taskSid} is no longer waiting`);
+    const queue = q.queue.get(task.queueSid);
+    const parsedTarget = queue ? parsedExpression(queue.target_workers) : null;
+    const workflow = q.workflow.get(input.workspaceSid, task.workflowSid);
+    const placed = parsedTarget?.ok && workflow ? routingStep({ ...task, routingTarget: offerTarget(task) }, parsedTarget.value, parsedConfig(workflow.configuration)) : null;
+    const row = q.candidate.get(input.workerSid);
+    if (!queue || !workflow || !placed || !row) return refuseBecause('routing-changed', 'conflict', 'The task or the worker changed');
+    const named = offerTarget(task);
+    if (named !== null && named !== input.workerSid) return refuseBecause('task-for-another-worker', 'conflict', `Task ${task.sid} may only be offered to ${named}`);
+    const worker = candidateOf(row, q.channelsOf.all(input.workerSid));
+    const routable = { sid: task.sid, attributes: JSON.parse(task.attributes) as Record<string, unknown>, channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
+    const step = placed.step;
+    // The decision was made on a snapshot: check it again under this transaction.
+    if (!canTake(worker, routable, { holdDisconnected: input.holdDisconnected }) || !matches(worker, routable, step)) return refuseBecause('worker-cannot-take', 'conflict', `Worker ${input.workerSid} can no longer take task ${task.sid}`);
+    const active = writer.activeReservationsOfTask(task.sid);
+    if (active.some((r) => r.workerSid === input.workerSid)) return refuseBecause('worker-holds-task', 'conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
+    const at = clock.now();
+    const sid = newSid('reservation');
+    prepare(`INSERT INTO reservations (sid, workspace_sid, task_sid, worker_sid, status, timeout_at, timeout_s, version, created_at, updated_at, transfer_sid)
+      VALUES (?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?)`).run(sid, input.workspaceSid, task.sid, input.workerSid, at + workflow.task_reservation_timeout_s * 1000, workflow.task_reservation_timeout_s, at, at, task.transferSid);
+    prepare('UPDATE worker_channels SET reserved = reserved + 1, last_reserved_at = ?, updated_at = ? WHERE worker_sid = ? AND task_channel_sid = ?').run(at, at, input.workerSid, task.taskChannelSid);
+    // Only pending offers count: a transfer's initiator may still hold the task; a named worker is the only one.
+    const pending = active.filter((r) => r.status === 'pending').length + 1;
+    const stillRoom = named === null && pending < toTaskQueue(queue).maxReservedWorkers;
+    prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(stillRoom ? 'pending' : 'reserved', at, task.sid);
+    const effects = newEffects();
+    effects.touchedWorkers.add(input.workerSid);
+    const reservation = writer.reservation(sid) as Reservation;
+    writer.announceReservation(reservation, writer.task(task.sid) as Task, at, effects);
+    const moved: PresenceCommit[] = [];
+    if (queue.reservation_activity_sid && !isMultiTask(input.workspaceSid)) moveWorker(input.workerSid, queue.reservation_activity_sid, 'routing', 'rollcall', at, moved);
+    return ok({ reservation, commit: commitOf(effects, moved) });
+  };
+
   return {
     async routingWorkspaces() {
       return prepare<[], { workspace_sid: string; routing_hold: number }>('SELECT workspace_sid, routing_hold FROM logout_settings').all()
@@ -59,40 +96,12 @@ export function createRoutingDecisions(db: BetterSqlite3.Database, clock: Clock,
       });
     },
     async reserve(input) {
-      return writeTx(db, (): Result<{ reservation: Reservation; commit: RoutingCommit }> => {
-        const task = writer.task(input.taskSid);
-        if (!task || task.workspaceSid !== input.workspaceSid || task.assignmentStatus !== 'pending' || !task.queueSid) return refuseBecause('task-not-waiting', 'conflict', `Task ${input.taskSid} is no longer waiting`);
-        const queue = q.queue.get(task.queueSid);
-        const parsedTarget = queue ? parsedExpression(queue.target_workers) : null;
-        const placed = parsedTarget?.ok ? routingStep({ ...task, routingTarget: offerTarget(task) }, parsedTarget.value, configOf(input.workspaceSid, task.workflowSid)) : null;
-        const row = q.candidate.get(input.workerSid);
-        if (!queue || !placed || !row) return refuseBecause('routing-changed', 'conflict', 'The task or the worker changed');
-        const named = offerTarget(task);
-        if (named !== null && named !== input.workerSid) return refuseBecause('task-for-another-worker', 'conflict', `Task ${task.sid} may only be offered to ${named}`);
-        const worker = candidateOf(row, q.channelsOf.all(input.workerSid));
-        const routable = { sid: task.sid, attributes: JSON.parse(task.attributes) as Record<string, unknown>, channelSid: task.taskChannelSid, excludedWorkers: new Set(task.excludedWorkers) };
-        const step = placed.step;
-        // The decision was made on a snapshot: check it again under this transaction.
-        if (!canTake(worker, routable, { holdDisconnected: input.holdDisconnected }) || !matches(worker, routable, step)) return refuseBecause('worker-cannot-take', 'conflict', `Worker ${input.workerSid} can no longer take task ${task.sid}`);
-        if (writer.activeReservationsOfTask(task.sid).some((r) => r.workerSid === input.workerSid)) return refuseBecause('worker-holds-task', 'conflict', `Worker ${input.workerSid} already holds task ${task.sid}`);
-        const at = clock.now();
-        const workflow = q.workflow.get(input.workspaceSid, task.workflowSid) as WorkflowRow;
-        const sid = newSid('reservation');
-        prepare(`INSERT INTO reservations (sid, workspace_sid, task_sid, worker_sid, status, timeout_at, timeout_s, version, created_at, updated_at, transfer_sid)
-          VALUES (?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?, ?)`).run(sid, input.workspaceSid, task.sid, input.workerSid, at + workflow.task_reservation_timeout_s * 1000, workflow.task_reservation_timeout_s, at, at, task.transferSid);
-        prepare('UPDATE worker_channels SET reserved = reserved + 1, last_reserved_at = ?, updated_at = ? WHERE worker_sid = ? AND task_channel_sid = ?').run(at, at, input.workerSid, task.taskChannelSid);
-        // Only pending offers count: a transfer's initiator may still hold the task; a named worker is the only one.
-        const pending = writer.activeReservationsOfTask(task.sid).filter((r) => r.status === 'pending').length;
-        const stillRoom = named === null && pending < toTaskQueue(queue).maxReservedWorkers;
-        prepare('UPDATE tasks SET assignment_status = ?, version = version + 1, updated_at = ? WHERE sid = ?').run(stillRoom ? 'pending' : 'reserved', at, task.sid);
-        const effects = newEffects();
-        effects.touchedWorkers.add(input.workerSid);
-        const reservation = writer.reservation(sid) as Reservation;
-        writer.announceReservation(reservation, writer.task(task.sid) as Task, at, effects);
-        const moved: PresenceCommit[] = [];
-        if (queue.reservation_activity_sid && !isMultiTask(input.workspaceSid)) moveWorker(input.workerSid, queue.reservation_activity_sid, 'routing', 'rollcall', at, moved);
-        return ok({ reservation, commit: commitOf(effects, moved) });
-      });
+      return writeTx(db, () => offerOne(input));
+    },
+    async reserveMany(inputs) {
+      // One transaction for the batch: each offer's checks run before any of its writes, so a
+      // refused one leaves nothing behind and the next sees exactly the offers written before it.
+      return inputs.length === 0 ? [] : writeTx(db, () => inputs.map(offerOne));
     },
 
     async nextRoutingDueAt() {
@@ -143,15 +152,4 @@ export function createRoutingDecisions(db: BetterSqlite3.Database, clock: Clock,
       });
     },
   };
-}
-
-/** Worker channels grouped by worker. */
-function byWorker(rows: readonly WorkerChannelRow[]): Map<string, WorkerChannelRow[]> {
-  const channels = new Map<string, WorkerChannelRow[]>();
-  for (const c of rows) {
-    const list = channels.get(c.worker_sid) ?? [];
-    list.push(c);
-    channels.set(c.worker_sid, list);
-  }
-  return channels;
 }

@@ -7,19 +7,16 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { BoundedCache } from '../../core/bounded-cache.js';
 import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
-import { routingPresence, type CandidateWorker } from '../../core/routing.js';
 import type { Task } from '../../core/routing-resources.js';
 import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { RoutingCommit } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
 import {
-  QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, type TaskQueueRow, type TaskRow, type WorkerChannelRow, type WorkflowRow,
-} from './routing-rows.js';
+  CANDIDATE_SELECT, QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, type CandidateRow, type TaskQueueRow, type TaskRow, type WorkerChannelRow, type WorkflowRow,
+} from '../routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import type { RoutingEffects, RoutingWriter } from './routing-writer.js';
-
-export interface CandidateRow { sid: string; attributes: string; activity_available: number; status_changed_at: number; presence: string; connections: number }
 
 export const TTL_REASON = 'Task TTL Exceeded';
 
@@ -28,7 +25,7 @@ export const TTL_REASON = 'Task TTL Exceeded';
 // caches are bounded anyway, since every edit of a workflow or queue brings a new text.
 const configs = new BoundedCache<string, WorkflowConfig | null>(1000);
 const expressions = new BoundedCache<string, ReturnType<typeof parseExpression>>(1000);
-function parsedConfig(source: string): WorkflowConfig | null {
+export function parsedConfig(source: string): WorkflowConfig | null {
   return configs.get(source, (text) => {
     const parsed = parseWorkflowConfig(text, () => true);
     return parsed.ok ? parsed.value : null;
@@ -50,16 +47,12 @@ export function routingTaskKit(db: BetterSqlite3.Database, presence: PresenceWri
     workerIn: prepare<[string, string], { sid: string }>('SELECT sid FROM workers WHERE workspace_sid = ? AND sid = ?'),
     channel: prepare<[string, string, string], { sid: string }>('SELECT sid FROM task_channels WHERE workspace_sid = ? AND (sid = ? OR unique_name = ?)'),
     activity: prepare<[string, string], { sid: string; available: number }>('SELECT sid, available FROM activities WHERE workspace_sid = ? AND sid = ?'),
-    candidate: prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
-      (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid WHERE w.sid = ?`),
-    candidates: prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
-      (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid WHERE w.workspace_sid = ?`),
+    candidate: prepare<[string], CandidateRow>(`${CANDIDATE_SELECT} WHERE w.sid = ?`),
+    candidates: prepare<[string], CandidateRow>(`${CANDIDATE_SELECT} WHERE w.workspace_sid = ?`),
     channelsOf: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ?`),
     channelsIn: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE tc.workspace_sid = ?`),
     /** Of the workers named in a JSON array: one statement for a whole batch of presence changes. */
-    candidatesOf: prepare<[string], CandidateRow>(`SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
-      (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid
-      WHERE w.sid IN (SELECT value FROM json_each(?))`),
+    candidatesOf: prepare<[string], CandidateRow>(`${CANDIDATE_SELECT} WHERE w.sid IN (SELECT value FROM json_each(?))`),
     channelsOfMany: prepare<[string], WorkerChannelRow>(`${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid IN (SELECT value FROM json_each(?))`),
     timeoutActivity: prepare<[string], { timeout_activity_sid: string }>('SELECT timeout_activity_sid FROM workspaces WHERE sid = ?'),
   };
@@ -97,24 +90,6 @@ export function routingTaskKit(db: BetterSqlite3.Database, presence: PresenceWri
         target?.priority ?? task.priority, at, task.sid);
   };
 
-  const candidateOf = (row: CandidateRow, channels: readonly WorkerChannelRow[]): CandidateWorker => {
-    const stored = JSON.parse(row.presence) as { disconnection: unknown };
-    let attributes: Record<string, unknown> = {};
-    try {
-      attributes = JSON.parse(row.attributes) as Record<string, unknown>;
-    } catch {
-      // Attributes are validated on the way in; an unreadable one routes as empty.
-    }
-    let idleSince = row.status_changed_at;
-    for (const c of channels) if (c.last_reserved_at !== null && c.last_reserved_at > idleSince) idleSince = c.last_reserved_at;
-    return {
-      sid: row.sid, attributes, activityAvailable: row.activity_available === 1,
-      presence: routingPresence(row.connections > 0, stored.disconnection),
-      channels: new Map(channels.map((c) => [c.task_channel_sid, { capacity: c.capacity, busy: c.reserved + c.assigned, available: c.available === 1 }])),
-      idleSince,
-    };
-  };
-
   /** Cancels a task and its active reservations. */
   // The task event goes first, while the workers concerned still hold their reservations: the
   // SDK finds a task through its reservations, and a reservation's end removes it.
@@ -125,5 +100,5 @@ export function routingTaskKit(db: BetterSqlite3.Database, presence: PresenceWri
     for (const r of writer.activeReservationsOfTask(task.sid)) writer.setReservationStatus(r, 'canceled', at, effects);
   };
 
-  return { prepare, q, isMultiTask, commitOf, configOf, moveWorker, place, candidateOf, cancelTask };
+  return { prepare, q, isMultiTask, commitOf, configOf, moveWorker, place, cancelTask };
 }

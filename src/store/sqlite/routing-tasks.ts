@@ -12,7 +12,7 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
 import type { RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
-import { RESERVATION_SELECT, toReservation, toTask, type ReservationRow } from './routing-rows.js';
+import { RESERVATION_SELECT, toReservation, toTask, type ReservationRow } from '../routing-rows.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';
 import { routingTaskKit } from './routing-task-kit.js';

@@ -10,7 +10,7 @@ import type { EventType, WorkspaceEvent } from '../../core/resources.js';
 import { newSid } from '../../service/ids.js';
 import type { Transfer } from '../../core/transfers.js';
 import type { AgentPush } from '../../service/routing-ports.js';
-import { RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskRow } from './routing-rows.js';
+import { RESERVATION_SELECT, TASK_SELECT, toReservation, toTask, type ReservationRow, type TaskRow } from '../routing-rows.js';
 
 /** What routing changes produce besides rows: stored events and pushes for agent sessions. */
 export interface RoutingEffects {

@@ -6,7 +6,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Task } from '../../core/routing-resources.js';
 import type { RoutingStore, TaskFilter, TaskOrderKey, TaskSlice } from '../../service/routing-ports.js';
-import { TASK_SELECT, toTask, type TaskRow } from './routing-rows.js';
+import { TASK_SELECT, toTask, type TaskRow } from '../routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 
 const COLUMN: Readonly<Record<TaskOrderKey, string>> = {

@@ -1,7 +1,12 @@
-/** Row shapes of the routing tables (migration 3) and their mapping to routing records. */
+/**
+ * Row shapes of the routing tables (migration 3) and their mapping to routing records, and the
+ * reads both engines make in the same SQL: the same text on SQLite and PostgreSQL, so one module
+ * serves both (placeholders and anything engine-specific stay with each engine).
+ */
+import { routingPresence, type CandidateWorker } from '../core/routing.js';
 import type {
   AssignmentStatus, Reservation, ReservationStatus, Task, TaskChannel, TaskQueue, Workflow, WorkerChannel,
-} from '../../core/routing-resources.js';
+} from '../core/routing-resources.js';
 
 export interface TaskChannelRow { sid: string; workspace_sid: string; account_sid: string; unique_name: string; friendly_name: string; created_at: number; updated_at: number }
 export interface WorkerChannelRow {
@@ -78,3 +83,54 @@ export const toReservation = (r: ReservationRow): Reservation => ({
   transferSid: r.transfer_sid,
 });
 
+
+/** A worker as routing reads it (`CANDIDATE_SELECT`); its channels come from `WORKER_CHANNEL_SELECT`. */
+export interface CandidateRow { sid: string; attributes: string; activity_available: number; status_changed_at: number; presence: string; connections: number }
+
+export const CANDIDATE_SELECT = `SELECT w.sid, w.attributes, a.available AS activity_available, w.status_changed_at, w.presence,
+  (SELECT COUNT(*) FROM connections c WHERE c.worker_sid = w.sid) AS connections FROM workers w JOIN activities a ON a.sid = w.activity_sid`;
+
+/** The routing view of a worker: connected while it has a connection, idle since its last activity change or offer. */
+export function candidateOf(row: CandidateRow, channels: readonly WorkerChannelRow[]): CandidateWorker {
+  const stored = JSON.parse(row.presence) as { disconnection: unknown };
+  let attributes: Record<string, unknown> = {};
+  try {
+    attributes = JSON.parse(row.attributes) as Record<string, unknown>;
+  } catch {
+    // Attributes are validated on the way in; an unreadable one routes as empty.
+  }
+  let idleSince = row.status_changed_at;
+  for (const c of channels) if (c.last_reserved_at !== null && c.last_reserved_at > idleSince) idleSince = c.last_reserved_at;
+  return {
+    sid: row.sid, attributes, activityAvailable: row.activity_available === 1,
+    presence: routingPresence(row.connections > 0, stored.disconnection),
+    channels: new Map(channels.map((c) => [c.task_channel_sid, { capacity: c.capacity, busy: c.reserved + c.assigned, available: c.available === 1 }])),
+    idleSince,
+  };
+}
+
+/** Worker channels grouped by worker. */
+export function byWorker(rows: readonly WorkerChannelRow[]): Map<string, WorkerChannelRow[]> {
+  const channels = new Map<string, WorkerChannelRow[]>();
+  for (const c of rows) {
+    const list = channels.get(c.worker_sid) ?? [];
+    list.push(c);
+    channels.set(c.worker_sid, list);
+  }
+  return channels;
+}
+
+/**
+ * The catalogue's reads, the same on both engines but for the placeholder (`?` on SQLite, `$n` on
+ * PostgreSQL) and the column that keeps insertion order (`rowid`, `seq`).
+ */
+export function catalogReads(param: (n: number) => string, insertionOrder: 'rowid' | 'seq') {
+  return {
+    channels: `${TASK_CHANNEL_SELECT} WHERE tc.workspace_sid = ${param(1)} ORDER BY tc.created_at, tc.${insertionOrder}`,
+    workerChannels: `${WORKER_CHANNEL_SELECT} WHERE wc.worker_sid = ${param(1)} ORDER BY tc.created_at, tc.${insertionOrder}`,
+    queues: `${QUEUE_SELECT} WHERE q.workspace_sid = ${param(1)} ORDER BY q.created_at, q.${insertionOrder}`,
+    queue: `${QUEUE_SELECT} WHERE q.workspace_sid = ${param(1)} AND q.sid = ${param(2)}`,
+    workflows: `${WORKFLOW_SELECT} WHERE f.workspace_sid = ${param(1)} ORDER BY f.created_at, f.${insertionOrder}`,
+    workflow: `${WORKFLOW_SELECT} WHERE f.workspace_sid = ${param(1)} AND f.sid = ${param(2)}`,
+  };
+}
