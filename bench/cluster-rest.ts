@@ -126,7 +126,10 @@ async function toggle(t: RestTarget, sids: readonly string[], available: string,
       if (res.status === 200) {
         if (to === other) onOther.add(i);
         else onOther.delete(i);
-        if (counted) (ok++, latenciesMs.push(res.ms));
+        if (counted) {
+          ok++;
+          latenciesMs.push(res.ms);
+        }
       } else {
         if (counted) failed++;
         if (failures.length < 5) failures.push(`${res.status} ${res.body.slice(0, 200)}`);
