@@ -35,7 +35,7 @@ function parseOptions(argv: readonly string[]): Options {
   // Production defaults (src/config.ts): threshold 30 s, node heartbeat 5 s, lease 15 s.
   const o: Options = {
     agents: 10_000, killAgents: 3000, thresholdS: 30, windowS: 20, warmupS: 3, restConcurrency: 96, connectConcurrency: 200,
-    leaseMs: 15_000, heartbeatMs: 5000, hardLimitS: 600, keep: false, profile: false,
+    leaseMs: 15_000, heartbeatMs: 5000, hardLimitS: 900, keep: false, profile: false,
   };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
