@@ -35,7 +35,7 @@ function parseOptions(argv: readonly string[]): Options {
   // Production defaults (src/config.ts): threshold 30 s, node heartbeat 5 s, lease 15 s.
   const o: Options = {
     agents: 10_000, killAgents: 3000, thresholdS: 30, windowS: 20, warmupS: 3, restConcurrency: 96, connectConcurrency: 200,
-    leaseMs: 15_000, heartbeatMs: 5000, hardLimitS: 900, keep: false, profile: false,
+    leaseMs: 15_000, heartbeatMs: 5000, hardLimitS: 1800, keep: false, profile: false,
   };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
@@ -117,9 +117,6 @@ function twice(rows: readonly LogoutRow[]): number {
 /** Target 2: REST activity updates, Available ↔ Break, round-robin over the nodes, closed loop. */
 async function transitionsPhase(b: Bench, agents: readonly ChildProcess[]): Promise<void> {
   const { o, report, log } = b;
-  phase(`every worker Available (REST sweep over the three nodes, ${o.restConcurrency} in flight)`);
-  const sweep = await restAsk<SweepResult>(b, { cmd: 'set', sids: b.sids, activitySid: b.activities.Available });
-  report.info('sweep: Offline → Available over REST (ms)', dist(sweep.latenciesMs), o.agents / (sweep.elapsedMs / 1000));
   const framesBefore = await Promise.all(agents.map(agentsStats));
   phase(`transitions: ${o.warmupS} s warm-up + ${o.windowS} s window, ${o.restConcurrency} requests in flight`);
   const toggled = await restAsk<ToggleResult>(b, { cmd: 'toggle', sids: b.sids, available: b.activities.Available, other: b.activities.Break, warmupMs: o.warmupS * 1000, windowMs: o.windowS * 1000 });
@@ -134,7 +131,7 @@ async function transitionsPhase(b: Bench, agents: readonly ChildProcess[]): Prom
     `transitions: ${committed} activity-log rows (cause api) recorded in the ${o.windowS} s window; ${toggled.ok} answers 200 and ${toggled.failed} others in it; ${f(toggled.ok / o.windowS, 0)} answers/s`,
     `transitions: the agents received ${pushes} pushes (worker.activity.update and others) over warm-up, window and restore; ${toggled.restored} workers put back to Available`,
   );
-  Object.assign(b.raw, { sweepElapsedMs: sweep.elapsedMs, transitions: { ...toggled, latenciesMs: dist(toggled.latenciesMs), committed, perS, pushes } });
+  Object.assign(b.raw, { transitions: { ...toggled, latenciesMs: dist(toggled.latenciesMs), committed, perS, pushes } });
 }
 
 /** Target 1: the agents processes freeze (SIGSTOP); the kernel still ACKs, only liveness can tell. */
@@ -175,8 +172,11 @@ async function nodeKillPhase(b: Bench): Promise<void> {
   const aNodeId = aNodeIds[0] as string;
   const held = await log.connectionsByNode();
   if (held.get(aNodeId) !== o.killAgents) throw new Error(`${a.name} holds ${held.get(aNodeId)} connections, expected ${o.killAgents}`);
-  phase('every worker Available again');
-  await restAsk<SweepResult>(b, { cmd: 'set', sids: b.sids, activitySid: b.activities.Available }, others.map((n) => n.url));
+  // The silent phase left everyone Offline; A's agents become Available again (through B and C).
+  // The others stay Offline: nobody on B or C has anything to lose, and the sweep costs minutes here.
+  phase(`${a.name}'s ${o.killAgents} workers Available again`);
+  const sweep = await restAsk<SweepResult>(b, { cmd: 'set', sids: [...aSids], activitySid: b.activities.Available }, others.map((n) => n.url));
+  report.info('kill: Offline → Available over REST (ms)', dist(sweep.latenciesMs), o.killAgents / (sweep.elapsedMs / 1000), 'value: per s');
   const mark = await log.marker();
   phase(`kill -9 ${a.name} (${o.killAgents} agents); waiting for the survivors to log them out`);
   const killAt = Date.now();
@@ -223,15 +223,15 @@ async function setUp(o: Options, baseUrl: string, runDir: string): Promise<{ b: 
   // Every agent dropping at once is a mass disconnect the breaker would hold: off for this workspace.
   const off = await fetch(`${nodes[0]?.url}/v1/Workspaces/${creds.workspace_sid}`, { method: 'POST', body: new URLSearchParams({ OutageBreakerEnabled: 'false' }), headers: { authorization: auth } });
   if (off.status !== 200) throw new Error(`turning the breaker off: ${off.status} ${await off.text()}`);
-  phase(`creating ${o.agents} workers over REST`);
+  phase(`creating ${o.agents} workers (Available) over REST`);
   const b0 = { o, nodes, creds, rest };
-  const created = await restAsk<SweepResult>(b0, { cmd: 'create', names: Array.from({ length: o.agents }, (_, i) => `agent-${String(i).padStart(5, '0')}`) });
+  const created = await restAsk<SweepResult>(b0, { cmd: 'create', activitySid: activities.Available, names: Array.from({ length: o.agents }, (_, i) => `agent-${String(i).padStart(5, '0')}`) });
   const tokens = await Promise.all(created.sids.map((workerSid, i) => issueAccessToken({
     accountSid: creds.account_sid, apiKeySid: creds.api_key_sid, apiKeySecret: creds.api_key_secret, workspaceSid: creds.workspace_sid,
     workerSid, identity: `agent-${i}`, role: 'worker', ttlS: 3600, nowMs: Date.now(),
   })));
   const b: Bench = { o, nodes, creds, log, rest, activities, sids: created.sids, tokens, runDir, report: new Report(), raw: { options: o, schema: schema.name } };
-  b.report.info('set-up: worker create over REST (ms)', dist(created.latenciesMs), o.agents / (created.elapsedMs / 1000));
+  b.report.info('set-up: worker create over REST (ms)', dist(created.latenciesMs), o.agents / (created.elapsedMs / 1000), 'value: per s');
   return { b, drop: () => schema.drop() };
 }
 

@@ -18,7 +18,7 @@ export interface RestTarget {
 }
 
 export type RestCommand = { readonly id: number } & RestTarget & (
-  | { readonly cmd: 'create'; readonly names: readonly string[] }
+  | { readonly cmd: 'create'; readonly names: readonly string[]; readonly activitySid: string }
   | { readonly cmd: 'set'; readonly sids: readonly string[]; readonly activitySid: string }
   | { readonly cmd: 'toggle'; readonly sids: readonly string[]; readonly available: string; readonly other: string; readonly warmupMs: number; readonly windowMs: number }
 );
@@ -72,12 +72,12 @@ async function lanes(n: number, concurrency: number, one: (i: number) => Promise
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, n)) }, lane));
 }
 
-async function create(t: RestTarget, names: readonly string[]): Promise<SweepResult> {
+async function create(t: RestTarget, names: readonly string[], activitySid: string): Promise<SweepResult> {
   const startedAt = performance.now();
   const sids: string[] = new Array<string>(names.length);
   const latenciesMs: number[] = [];
   await lanes(names.length, t.concurrency, async (i) => {
-    const res = await post(workersUrl(t, i), t, { FriendlyName: names[i] as string });
+    const res = await post(workersUrl(t, i), t, { FriendlyName: names[i] as string, ActivitySid: activitySid });
     if (res.status !== 201) throw new Error(`create ${names[i]}: ${res.status} ${res.body.slice(0, 300)}`);
     sids[i] = (JSON.parse(res.body) as { sid: string }).sid;
     latenciesMs.push(res.ms);
@@ -144,7 +144,7 @@ async function toggle(t: RestTarget, sids: readonly string[], available: string,
 
 function run(c: RestCommand): Promise<unknown> {
   switch (c.cmd) {
-    case 'create': return create(c, c.names);
+    case 'create': return create(c, c.names, c.activitySid);
     case 'set': return set(c, c.sids, c.activitySid);
     case 'toggle': return toggle(c, c.sids, c.available, c.other, c.warmupMs, c.windowMs);
   }
