@@ -158,10 +158,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
       await db.tx((tx) => tx.run('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2)', [nodeId, tx.now]));
     },
     async storeNow() {
-      return db.now();
+      return db.leaseNow();
     },
     async heartbeatNode(nodeId) {
-      return (await db.tx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]))) > 0;
+      return (await db.leaseTx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]))) > 0;
     },
     async reapNodes(liveNodeId, reason) {
       return db.tx(async (tx) => {
