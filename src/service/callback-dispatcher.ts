@@ -81,6 +81,9 @@ export class CallbackDispatcher {
 
   private async drain(): Promise<void> {
     this.draining = true;
+    // The earliest due time as last read, while no claim has moved it since: the re-arm uses it
+    // instead of reading again (on PostgreSQL every committed event of every node kicks this).
+    let lastRead: { at: number | null } | null = null;
     try {
       do {
         this.again = false;
@@ -88,7 +91,9 @@ export class CallbackDispatcher {
         if (room <= 0) break;
         // A read first: most events owe no callback, and a claim takes the write lock.
         const next = await this.options.store.nextCallbackDueAt();
+        lastRead = { at: next };
         if (next === null || next > this.options.clock.now()) continue;
+        lastRead = null;
         const due = await this.options.store.claimDueCallbacks(room, this.options.timeoutMs * 2 + 1000);
         for (const delivery of due) {
           this.inFlight++;
@@ -101,13 +106,13 @@ export class CallbackDispatcher {
     } finally {
       this.draining = false;
     }
-    await this.rearm();
+    await this.rearm(lastRead);
   }
 
-  private async rearm(): Promise<void> {
+  private async rearm(lastRead: { at: number | null } | null): Promise<void> {
     // While every slot is busy, the next delivery to end kicks the drain; a timer would only spin.
     if (this.inFlight >= (this.options.concurrency ?? 8)) return;
-    const next = await this.options.store.nextCallbackDueAt();
+    const next = lastRead ? lastRead.at : await this.options.store.nextCallbackDueAt();
     if (next === null || this.stopped || (this.timerAt !== null && this.timerAt <= next && this.timerAt > this.options.clock.now())) return;
     this.timer?.();
     this.timerAt = next;

@@ -22,6 +22,33 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL transactions${NO_POSTGRES ? ` (skipped:
     expect(Math.abs(at - before)).toBeLessThan(1000);
   });
 
+  it('runs the lease\'s transaction and clock reading on a connection of their own while every pooled one is busy', async () => {
+    schema = await createTestSchema();
+    db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 2 });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let entered = 0;
+    let allIn: () => void = () => undefined;
+    const busy = new Promise<void>((resolve) => { allIn = resolve; });
+    // Both pooled connections held open, and a third transaction queued behind them.
+    const holders = [1, 2].map(() => db.tx(async () => {
+      if (++entered === 2) allIn();
+      await gate;
+    }));
+    await busy;
+    let queuedRan = false;
+    const queued = db.tx(async () => {
+      queuedRan = true;
+    });
+    const at = await db.leaseTx(async (tx) => tx.now);
+    const clock = await db.leaseNow();
+    expect(queuedRan).toBe(false);
+    expect(clock).toBeGreaterThanOrEqual(at);
+    release();
+    await Promise.all([...holders, queued]);
+    expect(queuedRan).toBe(true);
+  });
+
   it('retries a transaction PostgreSQL rolled back as a deadlock victim, and both commit', async () => {
     schema = await createTestSchema();
     db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 4 });

@@ -102,6 +102,12 @@ const isStalePlan = (error: unknown): boolean =>
 
 export class PgDatabase {
   readonly pool: pg.Pool;
+  /**
+   * One connection of its own for the node's lease (heartbeat and the store clock's reading): a
+   * renewal queued behind a backlog of requests in the main pool (a reconnect storm of thousands of
+   * agents) would miss the lease, and the other nodes would reap a live node.
+   */
+  private readonly leasePool: pg.Pool;
   /** Single statements outside a transaction (reads). */
   readonly sql: Sql;
   private readonly clock: Clock | undefined;
@@ -109,12 +115,15 @@ export class PgDatabase {
 
   constructor(options: PgDatabaseOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions });
+    this.leasePool = new pg.Pool({ connectionString: options.url, max: 1, types, options: options.pgOptions });
     // An idle client's failure must not crash the process (pg would throw it as an unhandled
     // 'error' event); it is reported, the pool drops that client, and the next query reconnects.
-    this.pool.on('error', (error) => options.onConnectionError?.(`PostgreSQL connection lost while idle: ${error.message}`));
-    // A client checked out when the link breaks has no pool listener: without one of its own, its
-    // 'error' event would crash the process. Its statement fails with the same error (the caller's).
-    this.pool.on('connect', (client) => client.on('error', () => undefined));
+    for (const pool of [this.pool, this.leasePool]) {
+      pool.on('error', (error) => options.onConnectionError?.(`PostgreSQL connection lost while idle: ${error.message}`));
+      // A client checked out when the link breaks has no pool listener: without one of its own, its
+      // 'error' event would crash the process. Its statement fails with the same error (the caller's).
+      pool.on('connect', (client) => client.on('error', () => undefined));
+    }
     this.maxClients = options.poolSize ?? 8;
     this.sql = {
       rows: (text, params) => this.onClient((c) => sqlOf(c).rows(text, params)),
@@ -146,14 +155,34 @@ export class PgDatabase {
     return (await this.sql.one<{ now: number }>(NOW_SQL))?.now ?? Number.NaN;
   }
 
+  /** `now()` read on the lease's own connection: the store clock's reading at each renewal, timed by its round trip. */
+  async leaseNow(): Promise<number> {
+    if (this.clock) return this.clock.now();
+    const client = await this.leasePool.connect();
+    try {
+      return (await sqlOf(client).one<{ now: number }>(NOW_SQL))?.now ?? Number.NaN;
+    } finally {
+      client.release();
+    }
+  }
+
   /**
    * BEGIN … COMMIT around `fn`, retried whole on 40001/40P01 (and on another connection after a
    * stale prepared statement); any other error rolls back and is thrown.
    */
-  async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.txOn(this.pool, fn);
+  }
+
+  /** `tx` on the lease's own connection: for the node's heartbeat only, never queued behind other work. */
+  leaseTx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.txOn(this.leasePool, fn);
+  }
+
+  private async txOn<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
     let stale = 0;
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await pool.connect();
       let broken = false;
       try {
         const now = this.clock ? (await client.query('BEGIN'), this.clock.now()) : await begin(client);
@@ -179,6 +208,6 @@ export class PgDatabase {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.leasePool.end()]);
   }
 }

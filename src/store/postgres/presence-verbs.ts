@@ -43,13 +43,13 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
   const endOne = async (tx: Tx, connectionId: string, reason: DisconnectReason, lastSeenAt: number): Promise<PresenceCommit | null> => {
     const owner = await tx.one<{ worker_sid: string }>('SELECT worker_sid FROM connections WHERE id = $1', [connectionId]);
     if (!owner) return null;
-    await lockWorker(tx, owner.worker_sid);
+    const locked = await lockWorker(tx, owner.worker_sid);
     // Read again under the lock: another node may have ended it between the two statements.
     const conn = await tx.one<{ worker_sid: string; opened_at: number }>('SELECT worker_sid, opened_at FROM connections WHERE id = $1', [connectionId]);
     if (!conn) return null;
     // Opening is itself a sign of life, and nothing is seen after now.
     const seen = Math.min(Math.max(lastSeenAt, conn.opened_at), tx.now);
-    return writer.run(tx, conn.worker_sid, { type: 'connection-ended', at: tx.now, connectionId, reason, lastSeenAt: seen });
+    return writer.run(tx, conn.worker_sid, { type: 'connection-ended', at: tx.now, connectionId, reason, lastSeenAt: seen }, null, locked);
   };
 
   const endNodeConnections = async (tx: Tx, nodeId: string, reason: DisconnectReason, lastSeenAt: number): Promise<PresenceCommit[]> => {
@@ -71,7 +71,7 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
         if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
         const row = await lockWorker(tx, opening.workerSid);
         if (!row || row.workspace_sid !== opening.workspaceSid) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
-        const commit = await writer.run(tx, opening.workerSid, { type: 'connection-opened', at: tx.now, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId);
+        const commit = await writer.run(tx, opening.workerSid, { type: 'connection-opened', at: tx.now, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId, row);
         if (!commit) throw new Error(`worker ${opening.workerSid} vanished inside its own transaction`);
         return ok(commit);
       });
@@ -107,7 +107,7 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
         const commit = await writer.run(tx, request.workerSid, {
           type: 'activity-set', at: tx.now, activity: { sid: activity.sid, available: activity.available === 1 },
           cause: request.cause, actor: request.actor, rejectPendingReservations: request.rejectPendingReservations,
-        });
+        }, null, row);
         if (!commit) throw new Error(`worker ${request.workerSid} vanished inside its own transaction`);
         return ok(commit);
       });
@@ -158,10 +158,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
       await db.tx((tx) => tx.run('INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2)', [nodeId, tx.now]));
     },
     async storeNow() {
-      return db.now();
+      return db.leaseNow();
     },
     async heartbeatNode(nodeId) {
-      return (await db.tx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]))) > 0;
+      return (await db.leaseTx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]))) > 0;
     },
     async reapNodes(liveNodeId, reason) {
       return db.tx(async (tx) => {

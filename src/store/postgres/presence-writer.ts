@@ -47,9 +47,14 @@ export class PgPresenceWriter {
   /**
    * Feeds one input to the worker's machine under its row lock and persists the result (a
    * connection the machine added is stored on `nodeId`). `input` may depend on the loaded state.
+   * `locked`: the worker's row as `lockWorker` returned it earlier in this transaction (the lock is
+   * held until the commit, so the row cannot have changed); saves the two statements of a second lock.
    */
-  async run(tx: Tx, workerSid: string, input: PresenceInput | ((state: PresenceState) => PresenceInput | null), nodeId: string | null = null): Promise<PresenceCommit | null> {
-    const row = await lockWorker(tx, workerSid);
+  async run(
+    tx: Tx, workerSid: string, input: PresenceInput | ((state: PresenceState) => PresenceInput | null), nodeId: string | null = null, locked: WorkerRow | null = null,
+  ): Promise<PresenceCommit | null> {
+    if (locked && locked.sid !== workerSid) throw new Error(`run: the locked row is ${locked.sid}, not ${workerSid}`);
+    const row = locked ?? await lockWorker(tx, workerSid);
     if (!row) return null;
     const at = tx.now;
     const ctx = await tx.one<ContextRow>(CONTEXT, [row.workspace_sid]);

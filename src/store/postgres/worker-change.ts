@@ -66,10 +66,12 @@ export function createWorkerChange(db: PgDatabase, writer: PgPresenceWriter): Pi
           events.push(event);
         }
         if (activity === undefined || request.activity === undefined) return ok({ worker: await readWorker(tx, row.sid), outputs: [], events });
+        // The row read under the lock is still the worker's unless this transaction changed it above.
+        const unchanged = (name === undefined || name === row.friendly_name) && request.attributes === undefined;
         const commit = await writer.run(tx, row.sid, {
           type: 'activity-set', at: tx.now, activity: { sid: activity.sid, available: activity.available === 1 },
           cause: request.activity.cause, actor: request.actor, rejectPendingReservations: request.activity.rejectPendingReservations,
-        });
+        }, null, unchanged ? row : null);
         if (!commit) throw new Error(`worker ${row.sid} vanished inside its own transaction`);
         return ok({ ...commit, events: [...events, ...commit.events] });
       });
