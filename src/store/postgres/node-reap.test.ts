@@ -83,7 +83,7 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL node reap${NO_POSTGRES ? ` (skipped: ${
     expect(new Set(episodes.map((e) => e.lastSeenAt))).toEqual(new Set([heartbeatAt]));
     expect(await a.heartbeatNode('NDdead')).toBe(false);
     expect(await a.reapNodes('NDa', 'node-lost')).toEqual([]);
-  });
+  }, 120_000);
 
   it("takes a retired node's left-over connections at the next reap", async () => {
     schema = await createTestSchema();
