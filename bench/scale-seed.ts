@@ -34,6 +34,9 @@ export async function seedWorkers(target: SeedTarget, count: number): Promise<st
       SELECT w.workspace_sid, w.sid, NULL, w.activity_sid, 'created', $2, NULL, $3, $3
         FROM workers w WHERE w.workspace_sid = $1 AND w.friendly_name LIKE 'agent-%' ORDER BY w.seq`, [target.workspaceSid, target.actor, at]);
     await client.query('COMMIT');
+    // Fresh statistics, as a live database has them: without, the planner takes the new tables for
+    // empty, and the nodes' start-up read of every worker's channels ran for minutes.
+    await client.query('ANALYZE workers, worker_channels, activity_log');
     const rows = (await client.query<{ sid: string }>(
       "SELECT sid FROM workers WHERE workspace_sid = $1 AND friendly_name LIKE 'agent-%' ORDER BY substr(friendly_name, 7)::int", [target.workspaceSid])).rows;
     if (rows.length !== count) throw new Error(`seeded ${rows.length} workers, expected ${count}`);
