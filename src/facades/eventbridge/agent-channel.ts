@@ -188,13 +188,13 @@ export class AgentChannel {
     const admitted = await this.storeRead(() => this.gate.admit(req, socket, url));
     if (admitted === undefined) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
     if (!admitted) return;
-    // A socket that goes before its connection is committed gives its slots back (`ws` may also
-    // abandon a bad handshake without calling back); both releases are idempotent.
-    let accepted = false;
-    socket.once('close', () => {
+    // A socket that goes before it is a WebSocket gives its slots back (`ws` may also abandon a bad
+    // handshake without calling back); both releases are idempotent.
+    const gone = (): void => {
       admitted.settled();
-      if (!accepted) admitted.release();
-    });
+      admitted.release();
+    };
+    socket.once('close', gone);
     // The client may have left, or the stop begun, while the token was checked.
     if (this.closing || socket.destroyed) {
       admitted.release();
@@ -203,7 +203,8 @@ export class AgentChannel {
     }
     socket.off('error', onError);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      accepted = true;
+      // From here the session gives the slots back (at its close, and once its opening is committed).
+      socket.off('close', gone);
       this.accept(ws, admitted);
     });
   }
