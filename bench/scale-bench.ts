@@ -34,7 +34,7 @@ function parseOptions(argv: readonly string[]): Options {
   const o: Options = {
     agents: 100_000, nodes: 0, windowS: 30, thresholdS: 30, pingMs: 10_000, livenessTimeoutMs: 21_000, heartbeatFrameMs: 15_000, tickMs: 100,
     leaseMs: 15_000, concurrency: 100, portBase: 9400, databaseUrl: 'postgres://postgres@127.0.0.1:5433/rollcall_scale', storm: true, keep: false, profile: false,
-    hardLimitS: 900,
+    hardLimitS: 2400,
   };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
@@ -83,6 +83,9 @@ interface Run {
 }
 
 const sourceAddress = (i: number): string => `127.0.0.${2 + i}`;
+
+/** The run's report so far, printed if the hard limit stops the run. */
+let partial: { report: Report; raw: Record<string, unknown> } | null = null;
 
 // ── processes ──
 
@@ -287,6 +290,7 @@ async function run(o: Options): Promise<{ report: Report; raw: Record<string, un
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rollcall-scale-'));
   const { db, inSchema } = await freshSchema(o.databaseUrl);
   const r: Run = { o, dir, url: inSchema, tokensFile: path.join(dir, 'tokens.json'), shares, report: new Report(), raw: { options: o, fileLimit: limit, shares }, db, nodes: [] };
+  partial = { report: r.report, raw: r.raw };
   try {
     say(`${count} nodes and ${count} agents processes, ${size} agents each (file limit ${limit} per process); PostgreSQL schema ${SCHEMA}; temp ${dir}`);
     phase(`nodes: seeding ${o.agents} workers and tokens`);
@@ -312,12 +316,13 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
-  setTimeout(() => {
-    console.error(`scale bench: over ${o.hardLimitS} s, giving up`);
-    process.exit(1);
-  }, o.hardLimitS * 1000).unref();
   const machine = `${os.cpus().length}× ${os.cpus()[0]?.model ?? '?'}, ${f(os.totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
   const load = (): string => os.loadavg().map((x) => f(x, 2)).join(' ');
+  setTimeout(() => {
+    console.error(`scale bench: over ${o.hardLimitS} s, giving up; the figures so far:`);
+    if (partial) printReport('scale-partial', machine, partial.report, partial.raw, say);
+    process.exit(1);
+  }, o.hardLimitS * 1000).unref();
   say(`scale bench ${new Date().toISOString()} on ${machine}; load avg ${load()}`);
   say(`agents ${o.agents}, threshold ${o.thresholdS} s, ping ${o.pingMs} ms, liveness timeout ${o.livenessTimeoutMs} ms, lease ${o.leaseMs} ms, window ${o.windowS} s`);
   const { report, raw } = await run(o);
