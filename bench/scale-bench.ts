@@ -252,7 +252,8 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
   };
   const falseLogouts = rows.filter((row) => {
     const e = JSON.parse(row.evidence) as { lastSeenAt: number; thresholdMs: number };
-    return backAtOf(row.name) <= e.lastSeenAt + e.thresholdMs;
+    const at = backAtOf(row.name);
+    return at >= killAt && at <= e.lastSeenAt + e.thresholdMs;
   }).length;
   const backDist = dist(backTimes.filter((at) => at >= killAt).map((at) => (at - killAt) / 1000));
   const refused = backs.reduce<Record<string, number>>((acc, b) => {
