@@ -1,9 +1,15 @@
 /**
- * The load generator of the presence bench, forked by the orchestrator: one raw `ws` client per
+ * The load generator of the presence benches, forked by an orchestrator: one raw `ws` client per
  * token, speaking the agent channel as the SDK does (connect with the token, wait for `init`,
- * never send a frame; `ws` answers the server's pings by itself). The orchestrator stops it
- * with SIGSTOP (silent loss) or SIGKILL (every socket dropped at once), so it keeps no state
- * worth saving.
+ * never send a frame; `ws` answers the server's pings by itself). The presence bench stops it with
+ * SIGSTOP (silent loss) or SIGKILL (every socket dropped at once), so it keeps no state worth saving.
+ *
+ * With `reconnect` (the scale bench) every agent behaves like twilio-taskrouter 2.x's EventBridge
+ * client after its first `init`: on any close, and on any failed upgrade or refused TCP connect, it
+ * opens a new socket after the SDK's back-off, `generateBackOffInterval(1)` = 800–1000 ms uniform
+ * (the SDK resets its attempt counter on every new socket, so the back-off never grows), forever.
+ * `localAddress` spreads client sockets over source addresses (127.0.0.2 …): each address pair has
+ * only ~28 000 ephemeral ports.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -13,11 +19,19 @@ export interface AgentsConnect {
   readonly cmd: 'connect';
   readonly url: string;
   readonly tokensFile: string;
-  /** Handshakes in flight at once. */
+  /** Handshakes in flight at once (first connection only; reconnects are paced by the back-off). */
   readonly concurrency: number;
+  /** This process's share of the tokens file: [from, to). Default all. */
+  readonly slice?: readonly [number, number];
+  readonly localAddress?: string;
+  /** Reconnect like the SDK once connected (see the file comment). */
+  readonly reconnect?: boolean;
 }
 
-export type AgentsCommand = AgentsConnect | { readonly cmd: 'stats' };
+/** Wait until every agent is open again (after a restart); answers `AgentsBack`. */
+export interface AgentsAwaitBack { readonly cmd: 'await-back'; readonly sinceEpochMs: number; readonly timeoutMs: number }
+
+export type AgentsCommand = AgentsConnect | AgentsAwaitBack | { readonly cmd: 'stats' };
 
 export interface AgentsConnected {
   readonly type: 'connected';
@@ -27,6 +41,17 @@ export interface AgentsConnected {
   readonly elapsedMs: number;
   /** Open → `init` received, per agent, ms (sorted). */
   readonly initLatenciesMs: readonly number[];
+}
+
+export interface AgentsBack {
+  readonly type: 'back';
+  readonly open: number;
+  readonly total: number;
+  /** Epoch ms of each agent's latest `init`, by index in this process's slice. */
+  readonly backAtMs: readonly number[];
+  /** Upgrade attempts refused or failed (any status, connect refused, closed before init) since `sinceEpochMs`. */
+  readonly failedAttempts: number;
+  readonly refusedStatuses: Readonly<Record<string, number>>;
 }
 
 export interface AgentsStats {
@@ -39,26 +64,39 @@ export interface AgentsStats {
 }
 
 const counters = { open: 0, pings: 0, heartbeatFrames: 0, otherFrames: 0, closedAfterReady: 0 };
-const sockets: WebSocket[] = [];
 const CONNECT_TIMEOUT_MS = 30_000;
+/** twilio-taskrouter 2.x EventBridge: Math.floor(rand × (max − min + 1)) + min, min 800, max 1000·(2¹ − 1). */
+const sdkBackOffMs = (): number => Math.floor(Math.random() * (1000 - 800 + 1)) + 800;
+
+let backAt: number[] = [];
+let failedAttempts = 0;
+const refusedStatuses: Record<string, number> = {};
+const opened: boolean[] = [];
+
+interface Agent { readonly index: number; readonly url: string; readonly localAddress?: string; readonly reconnect: boolean }
 
 /** Opens one agent channel; resolves with the time to `init`, or an error message. */
-function connectOne(wsUrl: string, token: string): Promise<number | string> {
+function connectOne(agent: Agent): Promise<number | string> {
   return new Promise((resolve) => {
     const startedAt = performance.now();
     let settled = false;
+    let ready = false;
     const settle = (value: number | string): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(value);
     };
-    const ws = new WebSocket(`${wsUrl}/v1/wschannels?token=${encodeURIComponent(token)}&closeExistingSessions=false`, { perMessageDeflate: false });
+    const ws = new WebSocket(agent.url, { perMessageDeflate: false, localAddress: agent.localAddress });
     const timer = setTimeout(() => {
       ws.terminate();
       settle('no init within 30 s');
     }, CONNECT_TIMEOUT_MS);
-    sockets.push(ws);
+    ws.on('unexpected-response', (_req, res) => {
+      refusedStatuses[res.statusCode ?? 0] = (refusedStatuses[res.statusCode ?? 0] ?? 0) + 1;
+      res.resume();
+      ws.terminate();
+    });
     ws.on('ping', () => counters.pings++);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const text = isBinary ? '' : data.toString();
@@ -66,8 +104,11 @@ function connectOne(wsUrl: string, token: string): Promise<number | string> {
         counters.heartbeatFrames++;
         return;
       }
-      if (!settled && (JSON.parse(text) as { event_type?: string }).event_type === 'init') {
+      if (!ready && (JSON.parse(text) as { event_type?: string }).event_type === 'init') {
+        ready = true;
         counters.open++;
+        opened[agent.index] = true;
+        backAt[agent.index] = Date.now();
         settle(performance.now() - startedAt);
         return;
       }
@@ -75,17 +116,25 @@ function connectOne(wsUrl: string, token: string): Promise<number | string> {
     });
     ws.on('error', (error) => settle(error.message));
     ws.on('close', (code) => {
-      if (settled) {
+      if (ready) {
         counters.open--;
         counters.closedAfterReady++;
+        opened[agent.index] = false;
+      } else {
+        failedAttempts++;
       }
       settle(`closed ${code} before init`);
+      // The SDK reconnects on any close once it has been connected (a refused upgrade closes too).
+      if (agent.reconnect && (ready || opened[agent.index] === false)) setTimeout(() => void connectOne(agent), sdkBackOffMs());
     });
   });
 }
 
 async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
-  const tokens = JSON.parse(readFileSync(command.tokensFile, 'utf8')) as string[];
+  const all = JSON.parse(readFileSync(command.tokensFile, 'utf8')) as string[];
+  const [from, to] = command.slice ?? [0, all.length];
+  const tokens = all.slice(from, to);
+  backAt = new Array<number>(tokens.length).fill(0);
   const wsUrl = command.url.replace(/^http/, 'ws');
   const startedAt = performance.now();
   const latencies: number[] = [];
@@ -93,8 +142,9 @@ async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < tokens.length) {
-      const token = tokens[next++] as string;
-      const result = await connectOne(wsUrl, token);
+      const index = next++;
+      const url = `${wsUrl}/v1/wschannels?token=${encodeURIComponent(tokens[index] as string)}&closeExistingSessions=false`;
+      const result = await connectOne({ index, url, localAddress: command.localAddress, reconnect: command.reconnect ?? false });
       if (typeof result === 'number') latencies.push(result);
       else failures.push(result);
     }
@@ -110,14 +160,26 @@ async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
   };
 }
 
+async function awaitBack(command: AgentsAwaitBack): Promise<AgentsBack> {
+  const deadline = Date.now() + command.timeoutMs;
+  const isBack = (at: number): boolean => at >= command.sinceEpochMs;
+  while (!backAt.every(isBack) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  return { type: 'back', open: counters.open, total: backAt.length, backAtMs: backAt, failedAttempts, refusedStatuses };
+}
+
 process.on('disconnect', () => process.exit(2));
 process.on('message', (raw) => {
   const command = raw as AgentsCommand;
+  const failed = (error: unknown): void => {
+    console.error('presence-agents failed:', error);
+    process.exit(1);
+  };
   if (command.cmd === 'connect') {
-    void connectAll(command).then((result) => process.send?.(result), (error: unknown) => {
-      console.error('presence-agents failed:', error);
-      process.exit(1);
-    });
+    void connectAll(command).then((result) => process.send?.(result), failed);
+  } else if (command.cmd === 'await-back') {
+    failedAttempts = 0;
+    for (const key of Object.keys(refusedStatuses)) delete refusedStatuses[key];
+    void awaitBack(command).then((result) => process.send?.(result), failed);
   } else {
     const stats: AgentsStats = { type: 'stats', ...counters };
     process.send?.(stats);

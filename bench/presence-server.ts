@@ -12,6 +12,7 @@ import { createLogger } from '../src/log.js';
 import { configFromEnvironment, createRollcall, type Rollcall } from '../src/main.js';
 import type { BreakerPatch } from '../src/core/outage-breaker.js';
 import { issueAccessToken } from '../src/service/access-tokens.js';
+import { seedWorkers } from './scale-seed.js';
 
 /** The histogram samples every 10 ms; a sample is the whole interval, so the delay is the excess. */
 const RESOLUTION_MS = 10;
@@ -135,19 +136,16 @@ async function setUp(rollcall: Rollcall, count: number, tokensFile: string): Pro
   const { account, apiKey, workspace } = rollcall.installation;
   const available = (await rollcall.store.listActivities(workspace.sid)).find((a) => a.friendlyName === 'Available');
   if (!available) throw new Error('the workspace has no Available activity');
+  const { databaseUrl } = rollcall.config;
+  // On PostgreSQL (the scale bench) the workers are seeded in bulk: see scale-seed.ts.
+  const sids = databaseUrl
+    ? await seedWorkers({ databaseUrl, workspaceSid: workspace.sid, activitySid: available.sid, actor: account.sid }, count)
+    : await createOneByOne(rollcall, available.sid, count);
   const tokens: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const name = `agent-${i}`;
-    const existing = await rollcall.store.findWorkerByName(workspace.sid, name);
-    let workerSid = existing?.sid;
-    if (!workerSid) {
-      const created = await rollcall.presence.createWorker({ workspaceSid: workspace.sid, friendlyName: name, attributes: '{}', activitySid: available.sid, actor: account.sid });
-      if (!created.ok) throw new Error(`creating ${name} failed: ${created.refusal.message}`);
-      workerSid = created.value.worker.sid;
-    }
+  for (const [i, workerSid] of sids.entries()) {
     tokens.push(await issueAccessToken({
       accountSid: account.sid, apiKeySid: apiKey.sid, apiKeySecret: apiKey.secret, workspaceSid: workspace.sid,
-      workerSid, identity: name, ttlS: 3600, nowMs: Date.now(),
+      workerSid, identity: `agent-${i}`, ttlS: 3600, nowMs: Date.now(),
     }));
   }
   writeFileSync(tokensFile, JSON.stringify(tokens));
@@ -156,6 +154,24 @@ async function setUp(rollcall: Rollcall, count: number, tokensFile: string): Pro
   const breaker = process.env.BENCH_BREAKER ? (JSON.parse(process.env.BENCH_BREAKER) as BreakerPatch) : { enabled: false };
   const set = await rollcall.store.updateWorkspace(workspace.sid, {}, account.sid, { breaker });
   if (!set.ok) throw new Error(`BENCH_BREAKER was refused: ${set.refusal.message}`);
+}
+
+/** The workers through the product's own `createWorker` (SQLite; a rerun on a kept file finds them). */
+async function createOneByOne(rollcall: Rollcall, activitySid: string, count: number): Promise<string[]> {
+  const { account, workspace } = rollcall.installation;
+  const sids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `agent-${i}`;
+    const existing = await rollcall.store.findWorkerByName(workspace.sid, name);
+    if (existing) {
+      sids.push(existing.sid);
+      continue;
+    }
+    const created = await rollcall.presence.createWorker({ workspaceSid: workspace.sid, friendlyName: name, attributes: '{}', activitySid, actor: account.sid });
+    if (!created.ok) throw new Error(`creating ${name} failed: ${created.refusal.message}`);
+    sids.push(created.value.worker.sid);
+  }
+  return sids;
 }
 
 /** Puts every bench worker back to Available (as an admin would), so the next loss can log them out. */
@@ -184,8 +200,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, pino.destination({ dest: path.join(config.dataDir, 'server.log'), minLength: 0, sync: false, mkdir: true }));
   const rollcall = await createRollcall(config, { logger });
   const url = await rollcall.listen();
-  const tokensFile = path.join(config.dataDir, 'tokens.json');
-  await setUp(rollcall, count, tokensFile);
+  const tokensFile = process.env.BENCH_TOKENS_FILE ?? path.join(config.dataDir, 'tokens.json');
+  // BENCH_ROLE=join (the scale bench's other nodes, and every node after a restart): the workers
+  // and tokens exist already in the shared store.
+  if (process.env.BENCH_ROLE !== 'join') await setUp(rollcall, count, tokensFile);
   const probe = new LoopProbe();
   const gc = (globalThis as { gc?: () => void }).gc;
 

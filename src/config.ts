@@ -34,6 +34,8 @@ const schema = z
     ROLLCALL_MAX_SESSIONS_PER_WORKER: int(1, 1000).default(20),
     /** Open or opening agent sockets per client address (agents behind one NAT share one). */
     ROLLCALL_MAX_CONNECTIONS_PER_IP: int(1, 1_000_000).default(25_000),
+    /** Agent upgrades being admitted at once (token, worker, connection committed); more are answered 503 with Retry-After. */
+    ROLLCALL_MAX_UPGRADES_IN_FLIGHT: int(1, 100_000).default(200),
     /** Requests per minute per client address; 0 turns that limit off. */
     ROLLCALL_RATE_LIMIT_REST_PER_MIN: int(0, 10_000_000).default(120_000),
     ROLLCALL_RATE_LIMIT_ENVELOPE_PER_MIN: int(0, 10_000_000).default(120_000),
@@ -135,6 +137,7 @@ export interface Config {
 export interface Limits {
   readonly sessionsPerWorker: number;
   readonly connectionsPerIp: number;
+  readonly upgradesInFlight: number;
   /** Requests per minute per client address; 0: no limit. */
   readonly restPerMin: number;
   readonly envelopePerMin: number;
@@ -179,6 +182,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     limits: Object.freeze({
       sessionsPerWorker: c.ROLLCALL_MAX_SESSIONS_PER_WORKER,
       connectionsPerIp: c.ROLLCALL_MAX_CONNECTIONS_PER_IP,
+      upgradesInFlight: c.ROLLCALL_MAX_UPGRADES_IN_FLIGHT,
       restPerMin: c.ROLLCALL_RATE_LIMIT_REST_PER_MIN,
       envelopePerMin: c.ROLLCALL_RATE_LIMIT_ENVELOPE_PER_MIN,
       signInPerMin: c.ROLLCALL_RATE_LIMIT_SIGN_IN_PER_MIN,

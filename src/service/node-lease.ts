@@ -5,6 +5,9 @@
  * that finds this node's own row retired means another node reaped it: its agents were already
  * disconnected in the store, so the node registers again under a new id and drops its sockets (the
  * SDK reconnects, now to a live node). Renewals never overlap; a failed one is the store health's.
+ * A reap runs beside the renewals, not inside one: ending a dead node's tens of thousands of
+ * connections takes longer than a lease, and a node that skipped its own renewals meanwhile would
+ * be reaped in turn (with all its connected agents).
  */
 import type { Log } from './ports.js';
 import type { PresenceService } from './presence-service.js';
@@ -26,6 +29,7 @@ export interface NodeLeaseOptions {
 export class NodeLease {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private reaping: Promise<void> | null = null;
 
   constructor(private readonly options: NodeLeaseOptions) {}
 
@@ -38,9 +42,10 @@ export class NodeLease {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await this.reaping;
   }
 
-  /** One renewal (and reap); a renewal already under way is not doubled. */
+  /** One renewal (and a reap started unless one runs); a renewal already under way is not doubled. */
   renew(): Promise<void> {
     this.running ??= this.renewOnce().finally(() => (this.running = null));
     return this.running;
@@ -56,7 +61,11 @@ export class NodeLease {
     } catch (error) {
       log.warn({ err: error }, 'reading the store clock failed; keeping the last reading');
     }
-    if (!this.options.reapsOthers) return;
+    if (this.options.reapsOthers) this.reaping ??= this.reapOnce().finally(() => (this.reaping = null));
+  }
+
+  private async reapOnce(): Promise<void> {
+    const { presence, log } = this.options;
     try {
       const reaped = await presence.reapExpired('node-lost');
       if (reaped > 0) log.warn({ connections: reaped }, 'connections of nodes whose lease ran out ended at their last heartbeat');

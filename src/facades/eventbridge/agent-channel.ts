@@ -106,10 +106,6 @@ export class AgentChannel {
     this.unsubscribe = this.options.bus.subscribe((message) => this.pushes.onBus(message));
   }
 
-
-
-
-
   /**
    * This node was reaped by another (node-lease.ts): the store already ended its connections. Every
    * socket gets a 1012 close (service restart), which the SDK answers by reconnecting.
@@ -130,7 +126,14 @@ export class AgentChannel {
 
   /** Handles an HTTP upgrade for `/v1/wschannels`; any other path is refused with 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    void this.upgrade(req, socket, head).catch((error: unknown) => {
+    // Node hands an upgrade's socket over with no 'error' listener: a client that leaves while its
+    // token is checked (ECONNRESET, or EPIPE on the refusal) would otherwise crash the process.
+    const onError = (error: Error): void => {
+      this.options.log.debug({ err: error }, 'agent upgrade socket error');
+      socket.destroy();
+    };
+    socket.on('error', onError);
+    void this.upgrade(req, socket, head, onError).catch((error: unknown) => {
       this.options.log.error({ err: error }, 'agent channel upgrade failed');
       rejectUpgrade(socket, 500, 'Internal error');
     });
@@ -174,7 +177,7 @@ export class AgentChannel {
     this.ends.stop();
   }
 
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onError: (error: Error) => void): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://rollcall.invalid');
     if (url.pathname.replace(/\/+$/, '') !== '/v1/wschannels') return rejectUpgrade(socket, 404, `No WebSocket endpoint at ${url.pathname}`);
     if (this.closing) return rejectUpgrade(socket, 503, 'The server is shutting down');
@@ -185,12 +188,25 @@ export class AgentChannel {
     const admitted = await this.storeRead(() => this.gate.admit(req, socket, url));
     if (admitted === undefined) return rejectUpgrade(socket, 503, 'This server cannot reach its store; try again');
     if (!admitted) return;
-    // The stop may have begun while the token was checked.
-    if (this.closing) {
+    // A socket that goes before it is a WebSocket gives its slots back (`ws` may also abandon a bad
+    // handshake without calling back); both releases are idempotent.
+    const gone = (): void => {
+      admitted.settled();
       admitted.release();
+    };
+    socket.once('close', gone);
+    // The client may have left, or the stop begun, while the token was checked.
+    if (this.closing || socket.destroyed) {
+      admitted.release();
+      admitted.settled();
       return rejectUpgrade(socket, 503, 'The server is shutting down');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, admitted));
+    socket.off('error', onError);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // From here the session gives the slots back (at its close, and once its opening is committed).
+      socket.off('close', gone);
+      this.accept(ws, admitted);
+    });
   }
 
   /** A read the upgrade needs; a failure is the store's (reported, not thrown): undefined. */
@@ -203,7 +219,7 @@ export class AgentChannel {
     }
   }
 
-  private accept(ws: WebSocket, { grant, closeExisting, exempt, release }: Admission): void {
+  private accept(ws: WebSocket, { grant, closeExisting, exempt, release, settled }: Admission): void {
     const { clock, presence, log } = this.options;
     const session = new AgentSession(newSid('connection'), ws, grant, clock, release);
     const slog = log.child({ workerSid: grant.workerSid, connectionId: session.id });
@@ -238,6 +254,8 @@ export class AgentChannel {
       ws.close(CLOSE_TRY_AGAIN, 'The store is unavailable; try again');
       return false;
     });
+    // The upgrade is over once its connection is committed (or refused): the next one may start.
+    void session.opened.finally(settled);
   }
 
   /**

@@ -1,11 +1,14 @@
 /**
- * Caps on agent sockets: per client address and per worker. A slot is taken synchronously before
+ * Caps on agent sockets: per client address and per worker, and on upgrades being admitted at once
+ * (admission control for a reconnect storm). A slot is taken synchronously before
  * the first await of an upgrade, so concurrent upgrades cannot all squeeze past the cap, and is
  * given back exactly once: when the upgrade is refused or when the socket closes.
  */
 export interface ConnectionCaps {
   readonly sessionsPerWorker: number;
   readonly connectionsPerIp: number;
+  /** Upgrades between their first byte and their committed connection (or refusal), at once. */
+  readonly upgradesInFlight: number;
 }
 
 /** Gives a slot back; calling it again does nothing. */
@@ -14,6 +17,7 @@ export type Release = () => void;
 export class ConnectionLimits {
   private readonly byAddress = new Map<string, number>();
   private readonly byWorker = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
 
   constructor(readonly caps: ConnectionCaps) {}
 
@@ -28,6 +32,20 @@ export class ConnectionLimits {
    */
   admitWorker(workerSid: string, replacing: boolean): Release | null {
     return take(this.byWorker, workerSid, replacing ? Number.POSITIVE_INFINITY : this.caps.sessionsPerWorker);
+  }
+
+  /**
+   * A slot for one more upgrade in progress, or null at the bound. It is taken before any token
+   * work and given back once the connection is committed (or refused), so a storm of reconnecting
+   * agents queues in their own back-off rather than in this process's memory and store pool.
+   */
+  admitUpgrade(): Release | null {
+    return take(this.inFlight, '', this.caps.upgradesInFlight);
+  }
+
+  /** Upgrades in progress now. */
+  get upgradesInProgress(): number {
+    return this.inFlight.get('') ?? 0;
   }
 
   /** Open or opening sockets counted for an address (for tests and diagnostics). */

@@ -1,8 +1,10 @@
 /**
  * Who may open an agent socket, decided before any WebSocket exists and answered on the raw
  * socket (the SDK retries a refused upgrade about once a second, so a refusal must be cheap): the
- * per-address cap first (no token work for a flood), then the token, then the per-worker cap and
- * the worker itself. An admission carries the slots it took; a refusal has given them back.
+ * bound on upgrades in progress first (admission control: 503 with Retry-After, which the SDK
+ * retries like any failed upgrade), then the per-address cap (no token work for a flood), then
+ * the token, then the per-worker cap and the worker itself. An admission carries the slots it
+ * took; a refusal has given them back.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -19,7 +21,12 @@ export interface Admission {
   readonly exempt: boolean;
   /** Gives back both slots; the session calls it when its socket closes. */
   readonly release: Release;
+  /** Gives back the upgrade-in-progress slot: the connection is committed, refused, or its socket gone. */
+  readonly settled: Release;
 }
+
+/** What a refused upgrade beyond the bound tells the client to wait (the SDK waits 0.8–1 s anyway). */
+export const UPGRADE_RETRY_AFTER_S = 1;
 
 export interface UpgradeGateOptions {
   readonly store: Store;
@@ -38,19 +45,35 @@ export class UpgradeGate {
 
   /** An admission, or null once the refusal has been written to the socket. */
   async admit(req: IncomingMessage, socket: Duplex, url: URL): Promise<Admission | null> {
+    const settled = this.limits.admitUpgrade();
+    if (!settled) {
+      rejectUpgrade(socket, 503, `Too many agents are connecting at once (at most ${this.options.caps.upgradesInFlight} in progress); try again`, UPGRADE_RETRY_AFTER_S);
+      return null;
+    }
     const address = this.options.clientAddress(req);
     const addressSlot = this.limits.admitAddress(address);
-    if (!addressSlot) return refused(socket, 429, `Too many agent connections from ${address} (at most ${this.options.caps.connectionsPerIp})`);
+    if (!addressSlot) {
+      settled();
+      return refused(socket, 429, `Too many agent connections from ${address} (at most ${this.options.caps.connectionsPerIp})`);
+    }
     let admission: Admission | null = null;
     try {
-      admission = await this.admitWorker(socket, url, addressSlot);
+      admission = await this.admitWorker(socket, url, addressSlot, settled);
       return admission;
     } finally {
-      if (!admission) addressSlot();
+      if (!admission) {
+        addressSlot();
+        settled();
+      }
     }
   }
 
-  private async admitWorker(socket: Duplex, url: URL, addressSlot: Release): Promise<Admission | null> {
+  /** Upgrades in progress now (for tests and diagnostics). */
+  get upgradesInProgress(): number {
+    return this.limits.upgradesInProgress;
+  }
+
+  private async admitWorker(socket: Duplex, url: URL, addressSlot: Release, settled: Release): Promise<Admission | null> {
     const { store, clock, tokenPolicy, caps } = this.options;
     const verified = await verifyAccessToken(store, url.searchParams.get('token'), clock.now(), tokenPolicy);
     if (!verified.ok) return rejectRefusal(socket, verified.refusal), null;
@@ -72,7 +95,7 @@ export class UpgradeGate {
       workerSlot();
       addressSlot();
     };
-    return { grant, closeExisting, exempt: url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false', release };
+    return { grant, closeExisting, exempt: url.searchParams.get('setWorkerOfflineIfDisconnected') === 'false', release, settled };
   }
 }
 

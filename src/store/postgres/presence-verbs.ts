@@ -31,6 +31,15 @@ const CLAIM = `SELECT d.worker_sid, d.deadline_id
  LIMIT $2
    FOR UPDATE OF w SKIP LOCKED`;
 
+/** Connections of retired nodes, in worker order (as every reaper locks workers), a batch at a time. */
+const REAP_BATCH = `SELECT c.id, n.heartbeat_at FROM connections c JOIN nodes n ON n.id = c.node_id
+ WHERE n.retired_at IS NOT NULL AND c.node_id = ANY($2)
+ ORDER BY c.worker_sid, c.id
+ LIMIT $1
+   FOR UPDATE OF c SKIP LOCKED`;
+const REAP_BATCH_SIZE = 250;
+const RETIRED_WITH_CONNECTIONS = 'SELECT n.id FROM nodes n WHERE n.retired_at IS NOT NULL AND EXISTS (SELECT 1 FROM connections c WHERE c.node_id = n.id)';
+
 const ACTIVITY = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.workspace_sid = $1 AND a.sid = $2';
 
 export interface NodeLease {
@@ -164,18 +173,31 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
       return (await db.leaseTx((tx) => tx.run('UPDATE nodes SET heartbeat_at = $1 WHERE id = $2 AND retired_at IS NULL', [tx.now, nodeId]))) > 0;
     },
     async reapNodes(liveNodeId, reason) {
-      return db.tx(async (tx) => {
-        const commits: PresenceCommit[] = [];
-        // Nodes whose lease ran out; one another reaper holds is skipped (it is being reaped).
-        const dead = await tx.rows<{ id: string; heartbeat_at: number }>(`SELECT id, heartbeat_at FROM nodes
-          WHERE id <> $1 AND retired_at IS NULL AND heartbeat_at < $2 ORDER BY id FOR UPDATE SKIP LOCKED`, [liveNodeId, tx.now - lease.nodeLeaseMs]);
-        for (const node of dead) {
-          // Rule 11: a dead process's connections are lost at its last stored heartbeat.
-          commits.push(...await endNodeConnections(tx, node.id, reason, node.heartbeat_at));
-          await tx.run('UPDATE nodes SET retired_at = $1 WHERE id = $2', [tx.now, node.id]);
-        }
-        return afterDisconnections(tx, commits);
-      });
+      // Nodes whose lease ran out are retired first, in one short transaction: from then on their
+      // renewal finds them reaped (they rejoin and drop their sockets) and nothing may open on them.
+      await db.tx((tx) => tx.run('UPDATE nodes SET retired_at = $1 WHERE id <> $2 AND retired_at IS NULL AND heartbeat_at < $3',
+        [tx.now, liveNodeId, tx.now - lease.nodeLeaseMs]));
+      // Then their connections end in batches, each its own transaction: a dead node of 20 000
+      // agents is not one transaction holding 20 000 worker locks while those agents reconnect
+      // elsewhere. A retired node's connections left over (a reaper that died half-way) are
+      // taken by the next reap. SKIP LOCKED: two reapers take disjoint connections.
+      const retired = (await db.sql.rows<{ id: string }>(RETIRED_WITH_CONNECTIONS)).map((n) => n.id);
+      const commits: PresenceCommit[] = [];
+      while (retired.length > 0) {
+        const batch = await db.tx(async (tx) => {
+          const rows = await tx.rows<{ id: string; heartbeat_at: number }>(REAP_BATCH, [REAP_BATCH_SIZE, retired]);
+          const ended: PresenceCommit[] = [];
+          for (const c of rows) {
+            // Rule 11: a dead process's connections are lost at its last stored heartbeat.
+            const commit = await endOne(tx, c.id, reason, c.heartbeat_at);
+            if (commit) ended.push(commit);
+          }
+          return { size: rows.length, commits: await afterDisconnections(tx, ended) };
+        });
+        commits.push(...batch.commits);
+        if (batch.size < REAP_BATCH_SIZE) break;
+      }
+      return commits;
     },
     async retireNode(nodeId, reason) {
       return db.tx(async (tx) => {
