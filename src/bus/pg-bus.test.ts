@@ -10,8 +10,8 @@ import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON, TEST_DATABASE_URL, t
 import type { BusMessage } from '../service/ports.js';
 import { createPostgresStore, type PostgresStore } from '../store/postgres/postgres-store.js';
 import { createPgBus, NOTIFY_LIMIT_BYTES, type PgBus } from './pg-bus.js';
+import { silentLog } from '../../test/support/silent-log.js';
 
-const silentLog = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLog; } };
 
 describe.skipIf(NO_POSTGRES)(`the PostgreSQL bus${NO_POSTGRES ? ` (skipped: ${NO_POSTGRES_REASON})` : ''}`, () => {
   let schema: TestSchema | null = null;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PresenceCommit, Store } from './ports.js';
 import { ManualClock } from './clocks.js';
 import { DeadlineScheduler } from './deadline-scheduler.js';
+import { silentLog } from '../../test/support/silent-log.js';
 
 /** A store double holding only due times: the scheduler's whole view of the store. */
 function dueTimes(clock: ManualClock, initial: number[]) {
@@ -22,7 +23,6 @@ function dueTimes(clock: ManualClock, initial: number[]) {
   return { store, due, claims };
 }
 
-const silentLog = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLog; } };
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('DeadlineScheduler', () => {

@@ -11,8 +11,8 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { ManualClock } from './clocks.js';
 import { NodeLease } from './node-lease.js';
 import { PresenceService } from './presence-service.js';
+import { silentLog } from '../../test/support/silent-log.js';
 
-const silentLog = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLog; } };
 const disposers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const dispose of disposers.splice(0)) await dispose();

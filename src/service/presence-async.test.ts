@@ -12,9 +12,9 @@ import { createLocalBus } from '../bus/local-bus.js';
 import { createSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { ManualClock } from './clocks.js';
 import { PresenceService } from './presence-service.js';
+import { silentLog } from '../../test/support/silent-log.js';
 
 const THRESHOLD_MS = 30_000;
-const silentLog = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLog; } };
 const disposers: (() => Promise<void>)[] = [];
 
 afterEach(async () => {

@@ -14,8 +14,8 @@ import { ManualClock } from './clocks.js';
 import type { BusMessage } from './ports.js';
 import { PresenceService } from './presence-service.js';
 import { RoutingService } from './routing-service.js';
+import { silentLog } from '../../test/support/silent-log.js';
 
-const silentLog = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLog; } };
 const disposers: (() => Promise<void>)[] = [];
 
 afterEach(async () => {

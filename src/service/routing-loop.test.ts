@@ -14,10 +14,10 @@ import type { BusMessage } from './ports.js';
 import { PresenceService } from './presence-service.js';
 import type { OfferInput } from './routing-ports.js';
 import { RoutingService } from './routing-service.js';
+import { silentLog } from '../../test/support/silent-log.js';
 
 /** Victims and as many others: 48 agents, under the mass-disconnect breaker's 50, so the logouts come at the threshold. */
 const VICTIMS = 24;
-const silentLog = { info() {}, warn() {}, error() {}, debug() {}, child() { return silentLog; } };
 const disposers: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
