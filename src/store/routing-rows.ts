@@ -3,7 +3,10 @@
  * reads both engines make in the same SQL: the same text on SQLite and PostgreSQL, so one module
  * serves both (placeholders and anything engine-specific stay with each engine).
  */
+import { BoundedCache } from '../core/bounded-cache.js';
+import { parseExpression } from '../core/expressions.js';
 import { routingPresence, type CandidateWorker } from '../core/routing.js';
+import { parseWorkflowConfig, type WorkflowConfig } from '../core/workflow-config.js';
 import type {
   AssignmentStatus, Reservation, ReservationStatus, Task, TaskChannel, TaskQueue, Workflow, WorkerChannel,
 } from '../core/routing-resources.js';
@@ -133,4 +136,22 @@ export function catalogReads(param: (n: number) => string, insertionOrder: 'rowi
     workflows: `${WORKFLOW_SELECT} WHERE f.workspace_sid = ${param(1)} ORDER BY f.created_at, f.${insertionOrder}`,
     workflow: `${WORKFLOW_SELECT} WHERE f.workspace_sid = ${param(1)} AND f.sid = ${param(2)}`,
   };
+}
+
+// Parsing is pure, so results are kept by source text: a burst of offers parses each workflow and
+// TargetWorkers once, not once per reservation. Sources are few (one per workflow and queue); the
+// caches are bounded anyway, since every edit of a workflow or queue brings a new text. One cache
+// for both engines.
+const configs = new BoundedCache<string, WorkflowConfig | null>(1000);
+const expressions = new BoundedCache<string, ReturnType<typeof parseExpression>>(1000);
+
+export function parsedConfig(source: string): WorkflowConfig | null {
+  return configs.get(source, (text) => {
+    const parsed = parseWorkflowConfig(text, () => true);
+    return parsed.ok ? parsed.value : null;
+  });
+}
+
+export function parsedExpression(source: string): ReturnType<typeof parseExpression> {
+  return expressions.get(source, parseExpression);
 }

@@ -14,11 +14,12 @@ import type { PresenceCommit } from '../../service/ports.js';
 import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import {
   CANDIDATE_SELECT, QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, byWorker, candidateOf, toTask, toTaskQueue, type CandidateRow, type TaskQueueRow, type TaskRow, type WorkerChannelRow,
+  parsedExpression,
 } from '../routing-rows.js';
 import type { PgDatabase, Tx } from './database.js';
 import type { PgPresenceWriter } from './presence-writer.js';
 import {
-  cancelTask, commitOf, configOf, isMultiTask, moveWorker, parsedExpression, place, workflowRow,
+  cancelTask, commitOf, configOf, isMultiTask, moveWorker, place, workflowRow,
 } from './routing-shared.js';
 import { lockTask } from './routing-transfers.js';
 import { newEffects, type PgRoutingWriter } from './routing-writer.js';

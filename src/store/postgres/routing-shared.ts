@@ -4,33 +4,16 @@
  * a routing change, and the commit a verb returns (the routing view of a worker is
  * store/routing-rows.ts `candidateOf`, shared with SQLite).
  */
-import { BoundedCache } from '../../core/bounded-cache.js';
-import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
 import type { Task } from '../../core/routing-resources.js';
-import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
+import { nextPosition, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { RoutingCommit } from '../../service/routing-ports.js';
-import { WORKFLOW_SELECT, type WorkflowRow } from '../routing-rows.js';
+import { WORKFLOW_SELECT, parsedConfig, type WorkflowRow } from '../routing-rows.js';
 import type { Tx } from './database.js';
 import type { PgPresenceWriter } from './presence-writer.js';
 import type { PgRoutingWriter, RoutingEffects } from './routing-writer.js';
 
-// Parsing is pure, so results are kept by source text (a burst of offers parses each workflow and
-// TargetWorkers once); bounded, since every edit brings a new text.
-const configs = new BoundedCache<string, WorkflowConfig | null>(1000);
-const expressions = new BoundedCache<string, ReturnType<typeof parseExpression>>(1000);
-
-export function parsedConfig(source: string): WorkflowConfig | null {
-  return configs.get(source, (text) => {
-    const parsed = parseWorkflowConfig(text, () => true);
-    return parsed.ok ? parsed.value : null;
-  });
-}
-
-export function parsedExpression(source: string): ReturnType<typeof parseExpression> {
-  return expressions.get(source, parseExpression);
-}
 
 export async function workflowRow(tx: Tx, workspaceSid: string, workflowSid: string): Promise<WorkflowRow | undefined> {
   return tx.one<WorkflowRow>(`${WORKFLOW_SELECT} WHERE f.workspace_sid = $1 AND f.sid = $2`, [workspaceSid, workflowSid]);

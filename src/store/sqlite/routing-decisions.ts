@@ -13,10 +13,10 @@ import { newSid } from '../../service/ids.js';
 import type { Clock, PresenceCommit } from '../../service/ports.js';
 import type { OfferInput, Offered, RoutingCommit, RoutingStore } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
-import { TASK_SELECT, byWorker, candidateOf, toTask, toTaskQueue, type TaskRow } from '../routing-rows.js';
+import { TASK_SELECT, byWorker, candidateOf, parsedConfig, parsedExpression, toTask, toTaskQueue, type TaskRow } from '../routing-rows.js';
 import { newEffects, type RoutingWriter } from './routing-writer.js';
 import { writeTx } from './transaction.js';
-import { routingTaskKit, TTL_REASON, parsedConfig, parsedExpression } from './routing-task-kit.js';
+import { routingTaskKit, TTL_REASON } from './routing-task-kit.js';
 
 type DecisionVerbs = Pick<RoutingStore,
   | 'routingWorkspaces' | 'routingCandidates' | 'routingCandidatesOf' | 'pendingTasks' | 'skipTarget' | 'reserve' | 'reserveMany'

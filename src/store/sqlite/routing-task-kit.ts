@@ -4,36 +4,21 @@
  * workflow and TargetWorkers caches, and the steps both take inside their transactions.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { BoundedCache } from '../../core/bounded-cache.js';
-import { parseExpression } from '../../core/expressions.js';
 import type { ActivityCause } from '../../core/presence.js';
 import type { Task } from '../../core/routing-resources.js';
-import { nextPosition, parseWorkflowConfig, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
+import { nextPosition, targetAt, type RoutingPosition, type WorkflowConfig } from '../../core/workflow-config.js';
 import type { PresenceCommit } from '../../service/ports.js';
 import type { RoutingCommit } from '../../service/routing-ports.js';
 import type { PresenceWriter } from './presence-writer.js';
 import {
   CANDIDATE_SELECT, QUEUE_SELECT, TASK_SELECT, WORKER_CHANNEL_SELECT, WORKFLOW_SELECT, type CandidateRow, type TaskQueueRow, type TaskRow, type WorkerChannelRow, type WorkflowRow,
+  parsedConfig,
 } from '../routing-rows.js';
 import { cachedPrepare } from './statement-cache.js';
 import type { RoutingEffects, RoutingWriter } from './routing-writer.js';
 
 export const TTL_REASON = 'Task TTL Exceeded';
 
-// Parsing is pure, so results are kept by source text: a burst of offers parses each workflow and
-// TargetWorkers once, not once per reservation. Sources are few (one per workflow and queue); the
-// caches are bounded anyway, since every edit of a workflow or queue brings a new text.
-const configs = new BoundedCache<string, WorkflowConfig | null>(1000);
-const expressions = new BoundedCache<string, ReturnType<typeof parseExpression>>(1000);
-export function parsedConfig(source: string): WorkflowConfig | null {
-  return configs.get(source, (text) => {
-    const parsed = parseWorkflowConfig(text, () => true);
-    return parsed.ok ? parsed.value : null;
-  });
-}
-export function parsedExpression(source: string): ReturnType<typeof parseExpression> {
-  return expressions.get(source, parseExpression);
-}
 
 
 /** The statements and in-transaction steps of the task verbs; every step runs inside its caller's transaction. */
