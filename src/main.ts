@@ -121,6 +121,14 @@ async function assemble(config: Config, options: RollcallOptions, rootLog: Logge
   const bus = pgBus ?? createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
   const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
   await presence.start();
+  // The lease is renewed from registration on, not from the first listen: a start-up longer than the
+  // lease (reading every worker of a large site) would otherwise get this node reaped as it opens.
+  let dropAgents = (): void => undefined; // no sockets before the agent channel exists
+  const lease = new NodeLease({
+    presence, log: log.child({ part: 'lease' }), heartbeatMs: config.nodeHeartbeatMs, reapsOthers: config.databaseUrl !== null,
+    newNodeId: () => newSid('node'), dropAgents: () => dropAgents(), syncClock,
+  });
+  lease.start();
   const installation = await ensureInstallation(store, presence, { thresholdS: config.defaultThresholdS, demo: options.demo ?? false });
   const routing = new RoutingService({
     store, presence, bus, clock, log: log.child({ nodeId, part: 'routing' }), observer: metrics.routing,
@@ -206,10 +214,7 @@ async function assemble(config: Config, options: RollcallOptions, rootLog: Logge
   });
 
   let duePoll: NodeJS.Timeout | null = null;
-  const lease = new NodeLease({
-    presence, log: log.child({ part: 'lease' }), heartbeatMs: config.nodeHeartbeatMs, reapsOthers: config.databaseUrl !== null,
-    newNodeId: () => newSid('node'), dropAgents: () => channel.dropAll(), syncClock,
-  });
+  dropAgents = () => channel.dropAll();
   let baseUrl = '';
   const rollcall: Rollcall = {
     config, app, store, presence, routing, channel, consoleFeed, installation, log, metrics,
@@ -220,7 +225,6 @@ async function assemble(config: Config, options: RollcallOptions, rootLog: Logge
       baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       channel.start();
       retention.start();
-      lease.start();
       // Another node's committed deadline (or a dead node's) wakes no timer here: re-read the earliest due times.
       if (pgBus) duePoll = setInterval(() => void Promise.all([presence.scheduler.refresh(), presence.holdEnds.refresh(), routing.scheduler.refresh()]), DUE_POLL_MS);
       state = 'ready';

@@ -33,8 +33,13 @@ export class NodeLease {
 
   constructor(private readonly options: NodeLeaseOptions) {}
 
+  /**
+   * Renews every `heartbeatMs` from now on. The timer does not keep the process alive by itself: a
+   * start that fails part-way must not leave a process renewing a lease for nothing.
+   */
   start(): void {
     this.timer = setInterval(() => void this.renew(), this.options.heartbeatMs);
+    this.timer.unref();
   }
 
   /** Stops renewing and waits for a renewal under way. */

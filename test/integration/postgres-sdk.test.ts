@@ -10,7 +10,10 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON, type TestSchema } from '../support/postgres.js';
 import { credentials, requireBuiltCli } from '../support/cli-process.js';
-import { sdkWorker, startRollcall, type SdkWorker, type TestRollcall } from '../support/harness.js';
+import pino from 'pino';
+import { createRollcall } from '../../src/main.js';
+import { loadConfig } from '../../src/config.js';
+import { sdkWorker, startRollcall, tempDataDir, type SdkWorker, type TestRollcall } from '../support/harness.js';
 import { once, waitFor } from '../support/wait.js';
 import { keyCredentials, restClient } from './rest-support.js';
 
@@ -102,5 +105,22 @@ describe.skipIf(NO_POSTGRES)(`the server on PostgreSQL with the official clients
     const { account, apiKey, workspace } = s.rollcall.installation;
     expect(printed).toMatchObject({ account_sid: account.sid, api_key_sid: apiKey.sid, api_key_secret: apiKey.secret, workspace_sid: workspace.sid });
     expect(printed.workers.map((w) => w.friendly_name).sort()).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  it('renews its node lease from registration, before it listens (a long start-up is not reaped)', async () => {
+    schema ??= await createTestSchema();
+    const config = loadConfig({ PORT: '0', ROLLCALL_DATA_DIR: tempDataDir(), ROLLCALL_LOG_LEVEL: 'silent', ROLLCALL_DATABASE_URL: schema.urlInSchema,
+      ROLLCALL_NODE_HEARTBEAT_MS: '100', ROLLCALL_NODE_LEASE_MS: '1000' });
+    const rollcall = await createRollcall(config, { demo: true, logger: pino({ level: 'silent' }) });
+    cleanups.push(() => rollcall.close());
+    const client = new pg.Client({ connectionString: schema.urlInSchema });
+    await client.connect();
+    cleanups.push(() => client.end());
+    const node = async () => (await client.query<{ started_at: string; heartbeat_at: string }>('SELECT started_at, heartbeat_at FROM nodes WHERE id = $1', [rollcall.presence.nodeId])).rows[0];
+    // Not listening: the renewals alone move the heartbeat on.
+    await waitFor('three renewals before listening', async () => {
+      const row = await node();
+      return row !== undefined && Number(row.heartbeat_at) - Number(row.started_at) >= 300;
+    }, 5000);
   });
 });

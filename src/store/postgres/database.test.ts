@@ -49,6 +49,42 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL transactions${NO_POSTGRES ? ` (skipped:
     expect(queuedRan).toBe(true);
   });
 
+  it("runs a batch's items at once in one transaction, keeps `serially` sections apart, and commits them together", async () => {
+    schema = await createTestSchema();
+    db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 2 });
+    await db.sql.run('CREATE TABLE t (seq SERIAL PRIMARY KEY, item TEXT NOT NULL)');
+    await db.sql.run('CREATE TABLE counter (n INTEGER NOT NULL)');
+    await db.sql.run('INSERT INTO counter VALUES (0)');
+    await db.tx((tx) => tx.all(['a', 'b', 'c'], async (item) => {
+      await tx.run('INSERT INTO t (item) VALUES ($1)', [`${item}1`]);
+      await tx.run('INSERT INTO t (item) VALUES ($1)', [`${item}2`]);
+      // A read, then a write from what was read: alone, or the three would each add 1 to the same 0.
+      await tx.serially(async () => {
+        const n = (await tx.one<{ n: number }>('SELECT n FROM counter'))?.n ?? 0;
+        await tx.run('UPDATE counter SET n = $1', [n + 1]);
+      });
+    }));
+    // Interleaved: every item's first statement ran before any item's second.
+    expect((await db.sql.rows<{ item: string }>('SELECT item FROM t ORDER BY seq')).map((r) => r.item)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2']);
+    expect(await db.sql.one('SELECT n FROM counter')).toEqual({ n: 3 });
+  });
+
+  it("rolls a whole batch back when one item fails, throwing that item's error (not the aborted transaction's)", async () => {
+    schema = await createTestSchema();
+    db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 2 });
+    await db.sql.run('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    await db.sql.run('INSERT INTO t VALUES (2)');
+    const failed = db.tx((tx) => tx.all([1, 2, 3], async (id) => {
+      await tx.run('INSERT INTO t VALUES ($1)', [id + 10]);
+      await tx.run('INSERT INTO t VALUES ($1)', [id]); // 2 exists
+    }));
+    await expect(failed).rejects.toMatchObject({ code: '23505' });
+    expect(await db.sql.rows('SELECT id FROM t ORDER BY id')).toEqual([{ id: 2 }]);
+    // The connection is clean for the next transaction.
+    await db.tx((tx) => tx.run('INSERT INTO t VALUES (5)'));
+    expect(await db.sql.rows('SELECT id FROM t ORDER BY id')).toEqual([{ id: 2 }, { id: 5 }]);
+  });
+
   it('retries a transaction PostgreSQL rolled back as a deadlock victim, and both commit', async () => {
     schema = await createTestSchema();
     db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, poolSize: 4 });

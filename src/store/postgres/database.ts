@@ -36,6 +36,41 @@ export interface Sql {
 /** A transaction: its statements and its instant (read once, at its start). */
 export interface Tx extends Sql {
   readonly now: number;
+  /**
+   * Runs `fn` for every item at once, in this transaction: their statements share the pipelined
+   * connection, so a batch of N workers costs about the round trips of one, not N times them. The
+   * items must not touch each other's rows except inside `serially`. Waits for every item to end
+   * before it resolves or throws (a failed item aborts the transaction, and the others' statements
+   * then fail too, so nothing runs after the ROLLBACK); throws the first item's own error.
+   */
+  all<I, R>(items: readonly I[], fn: (item: I) => Promise<R>): Promise<R[]>;
+  /** Runs `fn` alone among the items of `all` (rows they share, such as a task two workers were offered). */
+  serially<R>(fn: () => Promise<R>): Promise<R>;
+}
+
+/** "current transaction is aborted": the echo of an earlier statement's failure, never the cause. */
+const ABORTED = '25P02';
+
+async function settleAll<I, R>(items: readonly I[], fn: (item: I) => Promise<R>): Promise<R[]> {
+  const settled = await Promise.allSettled(items.map(fn));
+  const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
+  if (failures.length > 0) throw failures.find((e) => codeOf(e) !== ABORTED) ?? failures[0];
+  return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
+}
+
+/** A transaction's statements, its instant, and the queue `serially` keeps. */
+function txOf(client: pg.PoolClient, now: number): Tx {
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    ...sqlOf(client),
+    now,
+    all: settleAll,
+    serially<R>(fn: () => Promise<R>): Promise<R> {
+      const run = queue.then(fn, fn);
+      queue = run.catch(() => undefined);
+      return run;
+    },
+  };
 }
 
 export interface PgDatabaseOptions {
@@ -114,7 +149,9 @@ export class PgDatabase {
   private readonly maxClients: number;
 
   constructor(options: PgDatabaseOptions) {
-    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions });
+    // Pipelined: a statement is sent without waiting for the answers to those before it, which
+    // only matters where the store sends several at once (`Tx.all`); one at a time is unchanged.
+    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions, pipeline: true });
     this.leasePool = new pg.Pool({ connectionString: options.url, max: 1, types, options: options.pgOptions });
     // An idle client's failure must not crash the process (pg would throw it as an unhandled
     // 'error' event); it is reported, the pool drops that client, and the next query reconnects.
@@ -186,7 +223,7 @@ export class PgDatabase {
       let broken = false;
       try {
         const now = this.clock ? (await client.query('BEGIN'), this.clock.now()) : await begin(client);
-        const result = await fn({ ...sqlOf(client), now });
+        const result = await fn(txOf(client, now));
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -3,7 +3,8 @@
  * connections end in batches, each its own transaction. Two reapers at once end every connection
  * exactly once, at the dead node's last heartbeat; a worker that reconnected elsewhere first gets
  * no due time; a retired node's connections left over by a reaper that stopped half-way are taken
- * by the next reap.
+ * by the next reap. An opening in flight never holds up its node's lease renewal, and a retirement
+ * waits for it (so its connection is reaped, not left on a retired node).
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,6 +85,52 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL node reap${NO_POSTGRES ? ` (skipped: ${
     expect(await a.heartbeatNode('NDdead')).toBe(false);
     expect(await a.reapNodes('NDa', 'node-lost')).toEqual([]);
   }, 120_000);
+
+  /** A client holding `workerSid`'s row lock, so an opening of that worker stops half-way (after it locked its node). */
+  const holdWorker = async (workerSid: string) => {
+    const client = new pg.Client({ connectionString: schema.url, options: schema.pgOptions });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('SELECT 1 FROM workers WHERE sid = $1 FOR UPDATE', [workerSid]);
+    return { release: async () => { await client.query('COMMIT'); await client.end(); } };
+  };
+  const within = <T>(ms: number, promise: Promise<T>): Promise<T | 'timed out'> =>
+    Promise.race([promise, new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), ms))]);
+
+  it('renews a node lease while an opening on that node is in flight', async () => {
+    schema = await createTestSchema();
+    const a = await open();
+    const { workspace, sids } = await deadNode(a, 1);
+    const sid = sids[0] as string;
+    await a.registerNode('NDa');
+    const held = await holdWorker(sid);
+    const opening = a.openConnection({ workspaceSid: workspace.sid, workerSid: sid, connectionId: 'CNnew', nodeId: 'NDa', exempt: false });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the opening now holds its node's row and waits for the worker
+    // With the node row held FOR SHARE by the opening, this renewal waited for it (a busy node was reaped).
+    expect(await within(3000, a.heartbeatNode('NDa'))).toBe(true);
+    await held.release();
+    expect((await opening).ok).toBe(true);
+  });
+
+  it('retires a dead node only after its opening in flight, then reaps that connection too', async () => {
+    schema = await createTestSchema();
+    const [a, b] = [await open(), await open()];
+    const { workspace, sids } = await deadNode(a, 2);
+    const late = sids[1] as string;
+    await b.registerNode('NDb');
+    // The late worker's old connection ended cleanly; it is reconnecting to the dying node.
+    await sql("DELETE FROM connections WHERE id = 'CN1'", []);
+    const held = await holdWorker(late);
+    const opening = a.openConnection({ workspaceSid: workspace.sid, workerSid: late, connectionId: 'CNlate', nodeId: 'NDdead', exempt: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const reap = b.reapNodes('NDb', 'node-lost');
+    expect(await within(500, reap)).toBe('timed out'); // the retirement waits for the opening
+    await held.release();
+    expect((await opening).ok).toBe(true);
+    const reaped = await reap;
+    expect(reaped.map((c) => c.worker.sid).sort()).toEqual([...sids].sort());
+    expect(await sql("SELECT id FROM connections WHERE node_id = 'NDdead'", [])).toEqual([]);
+  });
 
   it("takes a retired node's left-over connections at the next reap", async () => {
     schema = await createTestSchema();

@@ -42,6 +42,8 @@ const RETIRED_WITH_CONNECTIONS = 'SELECT n.id FROM nodes n WHERE n.retired_at IS
 
 const ACTIVITY = 'SELECT a.*, ws.account_sid FROM activities a JOIN workspaces ws ON ws.sid = a.workspace_sid WHERE a.workspace_sid = $1 AND a.sid = $2';
 
+interface Ending { readonly connectionId: string; readonly reason: DisconnectReason; readonly lastSeenAt: number }
+
 export interface NodeLease {
   /** A node whose last heartbeat is older than this is dead: its connections are reaped. */
   readonly nodeLeaseMs: number;
@@ -61,22 +63,47 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     return writer.run(tx, conn.worker_sid, { type: 'connection-ended', at: tx.now, connectionId, reason, lastSeenAt: seen }, null, locked);
   };
 
-  const endNodeConnections = async (tx: Tx, nodeId: string, reason: DisconnectReason, lastSeenAt: number): Promise<PresenceCommit[]> => {
-    const commits: PresenceCommit[] = [];
-    // In worker order, so two reapers lock workers in the same order.
-    for (const c of await tx.rows<{ id: string }>('SELECT id FROM connections WHERE node_id = $1 ORDER BY worker_sid, id', [nodeId])) {
-      const commit = await endOne(tx, c.id, reason, lastSeenAt);
-      if (commit) commits.push(commit);
+  /**
+   * Ends a batch of connections in one transaction: their workers are locked first, in SID order,
+   * in one statement (so two batches touching one worker wait instead of deadlocking), then every
+   * worker's endings run at once (`Tx.all`), each worker's own in turn. Unknown connections (ended
+   * or reaped already) are passed over.
+   */
+  const endMany = async (tx: Tx, endings: readonly Ending[]): Promise<PresenceCommit[]> => {
+    if (endings.length === 0) return [];
+    const owners = await tx.rows<{ id: string; worker_sid: string }>('SELECT id, worker_sid FROM connections WHERE id = ANY($1)', [endings.map((e) => e.connectionId)]);
+    const ownerOf = new Map(owners.map((o) => [o.id, o.worker_sid]));
+    const byWorker = new Map<string, Ending[]>();
+    for (const e of endings) {
+      const worker = ownerOf.get(e.connectionId);
+      if (worker !== undefined) byWorker.set(worker, [...(byWorker.get(worker) ?? []), e]);
     }
-    return commits;
+    if (byWorker.size === 0) return [];
+    await tx.run('SELECT 1 FROM workers WHERE sid = ANY($1) ORDER BY sid FOR UPDATE', [[...byWorker.keys()]]);
+    const perWorker = await tx.all([...byWorker.values()], async (group) => {
+      const commits: PresenceCommit[] = [];
+      for (const e of group) {
+        const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt);
+        if (commit) commits.push(commit);
+      }
+      return commits;
+    });
+    return perWorker.flat();
+  };
+
+  const endNodeConnections = async (tx: Tx, nodeId: string, reason: DisconnectReason, lastSeenAt: number): Promise<PresenceCommit[]> => {
+    const rows = await tx.rows<{ id: string }>('SELECT id FROM connections WHERE node_id = $1 ORDER BY worker_sid, id', [nodeId]);
+    return endMany(tx, rows.map((c) => ({ connectionId: c.id, reason, lastSeenAt })));
   };
 
   return {
     async openConnection(opening) {
       return db.tx(async (tx): Promise<Result<PresenceCommit>> => {
-        // The node first (FOR SHARE, before any worker): a reaper skips a node while an opening holds it,
-        // and a retirement waits for it, so a connection never lands on a node that is being retired.
-        const node = await tx.one<{ retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = $1 FOR SHARE', [opening.nodeId]);
+        // The node first (FOR KEY SHARE, before any worker): a retirement (FOR UPDATE) waits for the
+        // openings in flight, and an opening after it sees the node retired, so a connection never lands
+        // on a retired node. The node's own renewal (an UPDATE of a non-key column) does not conflict with
+        // KEY SHARE: thousands of openings never hold up the lease (FOR SHARE did, and a busy node was reaped).
+        const node = await tx.one<{ retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = $1 FOR KEY SHARE', [opening.nodeId]);
         if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
         const row = await lockWorker(tx, opening.workerSid);
         if (!row || row.workspace_sid !== opening.workspaceSid) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
@@ -92,14 +119,7 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
       });
     },
     async endConnections(endings) {
-      return db.tx(async (tx) => {
-        const commits: PresenceCommit[] = [];
-        for (const e of endings) {
-          const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt);
-          if (commit) commits.push(commit);
-        }
-        return afterDisconnections(tx, commits);
-      });
+      return db.tx(async (tx) => afterDisconnections(tx, await endMany(tx, endings)));
     },
     async setActivity(request) {
       return db.tx(async (tx): Promise<Result<PresenceCommit>> => {
@@ -123,17 +143,17 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     },
     async claimDueDeadlines(limit) {
       return db.tx(async (tx) => {
-        const commits: PresenceCommit[] = [];
-        for (const due of await tx.rows<{ worker_sid: string; deadline_id: number }>(CLAIM, [tx.now, limit])) {
+        const due = await tx.rows<{ worker_sid: string; deadline_id: number }>(CLAIM, [tx.now, limit]);
+        // One row per worker (a worker has at most one deadline), every one locked by the claim: they fire at once.
+        const fired = await tx.all(due, async (d) => {
           // A deadline the breaker held logs out like any other; its evidence names the hold.
-          const breaker = await breakerEvidence(tx, due.worker_sid, due.deadline_id);
-          const commit = await writer.run(tx, due.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: due.deadline_id, breaker });
-          // A stale claim (the row qualified in this statement's snapshot, and another node fired
-          // or a reconnect cancelled it before the lock was taken) changes nothing: the machine gives
-          // no output, and nothing is reported. A real fire always clears its deadline.
-          if (commit && commit.outputs.length > 0) commits.push(commit);
-        }
-        return commits;
+          const breaker = await breakerEvidence(tx, d.worker_sid, d.deadline_id);
+          return writer.run(tx, d.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: d.deadline_id, breaker });
+        });
+        // A stale claim (the row qualified in this statement's snapshot, and another node fired
+        // or a reconnect cancelled it before the lock was taken) changes nothing: the machine gives
+        // no output, and nothing is reported. A real fire always clears its deadline.
+        return fired.filter((commit): commit is PresenceCommit => commit !== null && commit.outputs.length > 0);
       });
     },
     async nextDueAt() {
@@ -151,12 +171,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
         await tx.run('UPDATE logout_settings SET logout_activity_sid = $1, enabled = $2, threshold_ms = $3, updated_at = $4, updated_by = $5 WHERE workspace_sid = $6',
           [s.logoutActivitySid, s.enabled ? 1 : 0, s.thresholdMs, tx.now, actor, workspaceSid]);
         // Rule 9: the new settings apply at once to every pending disconnection (each under its worker's lock).
-        const commits: PresenceCommit[] = [];
-        const disconnected = await tx.rows<{ sid: string }>("SELECT sid FROM workers WHERE workspace_sid = $1 AND (presence::jsonb -> 'disconnection') <> 'null'::jsonb ORDER BY sid", [workspaceSid]);
-        for (const w of disconnected) {
-          const commit = await writer.run(tx, w.sid, { type: 'policy-changed', at: tx.now });
-          if (commit && commit.outputs.length > 0) commits.push(commit);
-        }
+        // Locked here, in SID order, then re-armed at once (Tx.all).
+        const disconnected = await tx.rows<{ sid: string }>("SELECT sid FROM workers WHERE workspace_sid = $1 AND (presence::jsonb -> 'disconnection') <> 'null'::jsonb ORDER BY sid FOR UPDATE", [workspaceSid]);
+        const rearmed = await tx.all(disconnected, (w) => writer.run(tx, w.sid, { type: 'policy-changed', at: tx.now }));
+        const commits = rearmed.filter((commit): commit is PresenceCommit => commit !== null && commit.outputs.length > 0);
         // Deadlines an outage hold holds stay held, at their new ordinary time or the hold's end.
         const moved = await reapplyHold(tx, workspaceSid);
         return ok({ settings: { ...s, updatedBy: actor }, commits: commits.map((c) => withDueTimes(c, moved)) });
@@ -175,8 +193,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     async reapNodes(liveNodeId, reason) {
       // Nodes whose lease ran out are retired first, in one short transaction: from then on their
       // renewal finds them reaped (they rejoin and drop their sockets) and nothing may open on them.
-      await db.tx((tx) => tx.run('UPDATE nodes SET retired_at = $1 WHERE id <> $2 AND retired_at IS NULL AND heartbeat_at < $3',
-        [tx.now, liveNodeId, tx.now - lease.nodeLeaseMs]));
+      // FOR UPDATE waits for the openings in flight on those nodes (they hold KEY SHARE), and re-checks
+      // the lease after the wait: a node that renewed meanwhile is not retired.
+      await db.tx((tx) => tx.run(`UPDATE nodes SET retired_at = $1 WHERE id IN (
+        SELECT id FROM nodes WHERE id <> $2 AND retired_at IS NULL AND heartbeat_at < $3 FOR UPDATE)`, [tx.now, liveNodeId, tx.now - lease.nodeLeaseMs]));
       // Then their connections end in batches, each its own transaction: a dead node of 20 000
       // agents is not one transaction holding 20 000 worker locks while those agents reconnect
       // elsewhere. A retired node's connections left over (a reaper that died half-way) are
@@ -186,12 +206,8 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
       while (retired.length > 0) {
         const batch = await db.tx(async (tx) => {
           const rows = await tx.rows<{ id: string; heartbeat_at: number }>(REAP_BATCH, [REAP_BATCH_SIZE, retired]);
-          const ended: PresenceCommit[] = [];
-          for (const c of rows) {
-            // Rule 11: a dead process's connections are lost at its last stored heartbeat.
-            const commit = await endOne(tx, c.id, reason, c.heartbeat_at);
-            if (commit) ended.push(commit);
-          }
+          // Rule 11: a dead process's connections are lost at its last stored heartbeat.
+          const ended = await endMany(tx, rows.map((c) => ({ connectionId: c.id, reason, lastSeenAt: c.heartbeat_at })));
           return { size: rows.length, commits: await afterDisconnections(tx, ended) };
         });
         commits.push(...batch.commits);

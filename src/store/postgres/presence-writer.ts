@@ -84,7 +84,8 @@ export class PgPresenceWriter {
     const effects = newEffects();
     const events = await this.persistOutputs(tx, row, worker, workspace, state, next.state, next.outputs, effects);
     if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events, routingPresence: presence };
-    const routing = { events: effects.events, pushes: await this.routing.finalPushes(tx, effects), presence: [], touchedWorkers: [...effects.touchedWorkers] };
+    const pushes = await tx.serially(() => this.routing.finalPushes(tx, effects));
+    const routing = { events: effects.events, pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
     return { worker, outputs: next.outputs, events, routing, routingPresence: presence };
   }
 
@@ -155,8 +156,9 @@ export class PgPresenceWriter {
           break;
         }
         case 'offers-rescinded':
-          // Same transaction as the change: no offer outlives a committed logout.
-          await this.routing.endPendingOffers(tx, row.sid, out.cause, effects);
+          // Same transaction as the change: no offer outlives a committed logout. Alone among a
+          // batch's workers (Tx.all): the tasks it returns to the queue may be another's offers too.
+          await tx.serially(() => this.routing.endPendingOffers(tx, row.sid, out.cause, effects));
           break;
       }
     }
