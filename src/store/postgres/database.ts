@@ -46,6 +46,12 @@ export interface Tx extends Sql {
   all<I, R>(items: readonly I[], fn: (item: I) => Promise<R>): Promise<R[]>;
   /** Runs `fn` alone among the items of `all` (rows they share, such as a task two workers were offered). */
   serially<R>(fn: () => Promise<R>): Promise<R>;
+  /**
+   * Sends a write whose answer nobody reads, without waiting for it: the statements after it go out
+   * behind it on the pipelined connection and see its effect. Its failure aborts the transaction;
+   * the commit (or the statement that then fails as aborted) throws that failure.
+   */
+  send(text: string, params?: readonly unknown[]): void;
 }
 
 /** "current transaction is aborted": the echo of an earlier statement's failure, never the cause. */
@@ -58,10 +64,17 @@ async function settleAll<I, R>(items: readonly I[], fn: (item: I) => Promise<R>)
   return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
 }
 
-/** A transaction's statements, its instant, and the queue `serially` keeps. */
-function txOf(client: pg.PoolClient, now: number): Tx {
+/** The first failure among writes sent and not awaited (after all of them settled), if any. */
+async function firstFailure(sent: readonly Promise<unknown>[]): Promise<unknown> {
+  const failures = (await Promise.allSettled(sent)).filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
+  return failures.find((e) => codeOf(e) !== ABORTED) ?? failures[0];
+}
+
+/** A transaction's statements, its instant, the queue `serially` keeps, and the writes it sent. */
+function txOf(client: pg.PoolClient, now: number): { tx: Tx; sent: Promise<unknown>[] } {
   let queue: Promise<unknown> = Promise.resolve();
-  return {
+  const sent: Promise<unknown>[] = [];
+  const tx: Tx = {
     ...sqlOf(client),
     now,
     all: settleAll,
@@ -70,7 +83,13 @@ function txOf(client: pg.PoolClient, now: number): Tx {
       queue = run.catch(() => undefined);
       return run;
     },
+    send(text, params = []) {
+      const write = client.query(config(text, params));
+      write.catch(() => undefined); // read at the commit, or by the catch of the transaction
+      sent.push(write);
+    },
   };
+  return { tx, sent };
 }
 
 export interface PgDatabaseOptions {
@@ -152,7 +171,7 @@ export class PgDatabase {
     // Pipelined: a statement is sent without waiting for the answers to those before it, which
     // only matters where the store sends several at once (`Tx.all`); one at a time is unchanged.
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions, pipeline: true });
-    this.leasePool = new pg.Pool({ connectionString: options.url, max: 1, types, options: options.pgOptions });
+    this.leasePool = new pg.Pool({ connectionString: options.url, max: 1, types, options: options.pgOptions, pipeline: true });
     // An idle client's failure must not crash the process (pg would throw it as an unhandled
     // 'error' event); it is reported, the pool drops that client, and the next query reconnects.
     for (const pool of [this.pool, this.leasePool]) {
@@ -223,9 +242,22 @@ export class PgDatabase {
       let broken = false;
       try {
         const now = this.clock ? (await client.query('BEGIN'), this.clock.now()) : await begin(client);
-        const result = await fn(txOf(client, now));
-        await client.query('COMMIT');
-        return result;
+        const { tx, sent } = txOf(client, now);
+        try {
+          const result = await fn(tx);
+          // The COMMIT goes out behind the writes still in flight: one round trip for all of them.
+          // If one of them failed, the server turned the COMMIT into a ROLLBACK; that failure is thrown.
+          const commit = client.query('COMMIT');
+          commit.catch(() => undefined);
+          const failed = await firstFailure(sent);
+          if (failed !== undefined) throw failed;
+          await commit;
+          return result;
+        } catch (error) {
+          // A statement that failed only because an earlier sent write had aborted the transaction:
+          // the earlier failure is the cause (and decides whether to retry).
+          throw codeOf(error) === ABORTED ? (await firstFailure(sent)) ?? error : error;
+        }
       } catch (error) {
         // A stale prepared statement: this connection (and its statements) is dropped.
         broken = isStalePlan(error);

@@ -21,7 +21,7 @@ export interface CallbackSettings { readonly event_callback_url: string | null; 
 async function enqueueCallbacks(tx: Tx, event: WorkspaceEvent, settings?: CallbackSettings): Promise<void> {
   const ws = settings ?? await tx.one<CallbackSettings>('SELECT event_callback_url, events_filter FROM workspaces WHERE sid = $1', [event.workspaceSid]);
   if (ws?.event_callback_url && passesEventsFilter(ws.events_filter, event.eventType)) {
-    await tx.run(OWE, [event.accountSid, event.workspaceSid, 'event', event.sid, event.eventType, null, ws.event_callback_url, null,
+    tx.send(OWE, [event.accountSid, event.workspaceSid, 'event', event.sid, event.eventType, null, ws.event_callback_url, null,
       JSON.stringify(eventCallbackParams(event)), event.at]);
   }
   if (event.eventType !== 'reservation.created') return;
@@ -35,7 +35,7 @@ async function enqueueCallbacks(tx: Tx, event: WorkspaceEvent, settings?: Callba
     workerSid: event.data.worker_sid ?? '', taskSid: event.data.task_sid ?? '', reservationSid: event.resourceSid,
     taskAttributes: a.task_attributes, workerAttributes: a.worker_attributes, taskAgeS: (event.at - a.task_start) / 1000, taskPriority: a.priority,
   });
-  await tx.run(OWE, [event.accountSid, event.workspaceSid, 'assignment', event.sid, event.eventType, event.resourceSid, a.url, a.fallback,
+  tx.send(OWE, [event.accountSid, event.workspaceSid, 'assignment', event.sid, event.eventType, event.resourceSid, a.url, a.fallback,
     JSON.stringify(params), event.at]);
 }
 
@@ -44,7 +44,7 @@ async function enqueueCallbacks(tx: Tx, event: WorkspaceEvent, settings?: Callba
  * after commit. `settings`, when given, must have been read in this transaction.
  */
 export async function recordEvent(tx: Tx, event: WorkspaceEvent, settings?: CallbackSettings): Promise<void> {
-  await tx.run(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at)
+  tx.send(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
   [event.sid, event.accountSid, event.workspaceSid, event.eventType, event.resourceType, event.resourceSid, event.actorType, event.actorSid,
     event.description, JSON.stringify(event.data), event.cause, event.evidence ? JSON.stringify(event.evidence) : null, event.at]);

@@ -51,13 +51,15 @@ export interface NodeLease {
 
 export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, lease: NodeLease): PresenceVerbs {
   /** Ends one connection under its worker's lock; null when it is unknown (already ended or reaped). */
-  const endOne = async (tx: Tx, connectionId: string, reason: DisconnectReason, lastSeenAt: number): Promise<PresenceCommit | null> => {
-    const owner = await tx.one<{ worker_sid: string }>('SELECT worker_sid FROM connections WHERE id = $1', [connectionId]);
-    if (!owner) return null;
-    const locked = await lockWorker(tx, owner.worker_sid);
-    // Read again under the lock: another node may have ended it between the two statements.
-    const conn = await tx.one<{ worker_sid: string; opened_at: number }>('SELECT worker_sid, opened_at FROM connections WHERE id = $1', [connectionId]);
-    if (!conn) return null;
+  const endOne = async (tx: Tx, connectionId: string, reason: DisconnectReason, lastSeenAt: number, ownerSid?: string): Promise<PresenceCommit | null> => {
+    const owner = ownerSid ?? (await tx.one<{ worker_sid: string }>('SELECT worker_sid FROM connections WHERE id = $1', [connectionId]))?.worker_sid;
+    if (owner === undefined) return null;
+    // Read again under the lock (sent behind it, one round trip): another node may have ended it meanwhile.
+    const [locked, conn] = await Promise.all([
+      lockWorker(tx, owner),
+      tx.one<{ worker_sid: string; opened_at: number }>('SELECT worker_sid, opened_at FROM connections WHERE id = $1', [connectionId]),
+    ]);
+    if (!conn || !locked) return null;
     // Opening is itself a sign of life, and nothing is seen after now.
     const seen = Math.min(Math.max(lastSeenAt, conn.opened_at), tx.now);
     return writer.run(tx, conn.worker_sid, { type: 'connection-ended', at: tx.now, connectionId, reason, lastSeenAt: seen }, null, locked);
@@ -80,10 +82,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     }
     if (byWorker.size === 0) return [];
     await tx.run('SELECT 1 FROM workers WHERE sid = ANY($1) ORDER BY sid FOR UPDATE', [[...byWorker.keys()]]);
-    const perWorker = await tx.all([...byWorker.values()], async (group) => {
+    const perWorker = await tx.all([...byWorker], async ([worker, group]) => {
       const commits: PresenceCommit[] = [];
       for (const e of group) {
-        const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt);
+        const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt, worker);
         if (commit) commits.push(commit);
       }
       return commits;
@@ -103,9 +105,11 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
         // openings in flight, and an opening after it sees the node retired, so a connection never lands
         // on a retired node. The node's own renewal (an UPDATE of a non-key column) does not conflict with
         // KEY SHARE: thousands of openings never hold up the lease (FOR SHARE did, and a busy node was reaped).
-        const node = await tx.one<{ retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = $1 FOR KEY SHARE', [opening.nodeId]);
+        const [node, row] = await Promise.all([
+          tx.one<{ retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = $1 FOR KEY SHARE', [opening.nodeId]),
+          lockWorker(tx, opening.workerSid),
+        ]);
         if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
-        const row = await lockWorker(tx, opening.workerSid);
         if (!row || row.workspace_sid !== opening.workspaceSid) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
         const commit = await writer.run(tx, opening.workerSid, { type: 'connection-opened', at: tx.now, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId, row);
         if (!commit) throw new Error(`worker ${opening.workerSid} vanished inside its own transaction`);
@@ -123,9 +127,8 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     },
     async setActivity(request) {
       return db.tx(async (tx): Promise<Result<PresenceCommit>> => {
-        const row = await lockWorker(tx, request.workerSid);
+        const [row, activity] = await Promise.all([lockWorker(tx, request.workerSid), tx.one<ActivityRow>(ACTIVITY, [request.workspaceSid, request.activitySid])]);
         if (!row || row.workspace_sid !== request.workspaceSid) return refuse('not-found', `Worker ${request.workerSid} was not found`);
-        const activity = await tx.one<ActivityRow>(ACTIVITY, [request.workspaceSid, request.activitySid]);
         if (!activity) return refuse('invalid-parameter', `ActivitySid ${request.activitySid} is not an activity of this workspace`, 'ActivitySid');
         if (request.ifMatchVersion !== undefined && request.ifMatchVersion !== row.version) {
           return refuse('version-mismatch', `Worker ${request.workerSid} is at version ${row.version}, not ${request.ifMatchVersion}`);
@@ -147,8 +150,8 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
         // One row per worker (a worker has at most one deadline), every one locked by the claim: they fire at once.
         const fired = await tx.all(due, async (d) => {
           // A deadline the breaker held logs out like any other; its evidence names the hold.
-          const breaker = await breakerEvidence(tx, d.worker_sid, d.deadline_id);
-          return writer.run(tx, d.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: d.deadline_id, breaker });
+          const [breaker, locked] = await Promise.all([breakerEvidence(tx, d.worker_sid, d.deadline_id), lockWorker(tx, d.worker_sid)]);
+          return locked && writer.run(tx, d.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: d.deadline_id, breaker }, null, locked);
         });
         // A stale claim (the row qualified in this statement's snapshot, and another node fired
         // or a reconnect cancelled it before the lock was taken) changes nothing: the machine gives

@@ -37,9 +37,35 @@ const CONTEXT = `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enabled AS s_
  * the reconnect-vs-fire race test). The second statement sees what that transaction committed.
  */
 export async function lockWorker(tx: Tx, workerSid: string): Promise<WorkerRow | null> {
-  if (!(await tx.one('SELECT 1 FROM workers WHERE sid = $1 FOR UPDATE', [workerSid]))) return null;
-  return (await tx.one<WorkerRow>(`${WORKER_SELECT} WHERE w.sid = $1`, [workerSid])) ?? null;
+  // Both sent at once (one round trip): the server runs the read after the lock is granted, and a
+  // read at READ COMMITTED takes its snapshot when it starts.
+  const [lock, row] = await Promise.all([
+    tx.one('SELECT 1 FROM workers WHERE sid = $1 FOR UPDATE', [workerSid]),
+    tx.one<WorkerRow>(`${WORKER_SELECT} WHERE w.sid = $1`, [workerSid]),
+  ]);
+  return lock ? row ?? null : null;
 }
+
+const CONNECTIONS = 'SELECT id, exempt FROM connections WHERE worker_sid = $1 ORDER BY opened_at, id';
+/** No offer can appear while the worker's row is locked (an offer locks it first): read once, it holds for the transaction. */
+const HAS_PENDING_OFFERS = "SELECT EXISTS (SELECT 1 FROM reservations WHERE worker_sid = $1 AND status = 'pending') AS pending";
+
+/** The machine's state from the locked worker row and its connections. */
+function stateOf(row: WorkerRow, connections: readonly { id: string; exempt: number }[]): PresenceState {
+  const stored = JSON.parse(row.presence) as StoredPresence;
+  return {
+    activity: { sid: row.activity_sid, available: row.activity_available === 1 },
+    activitySince: row.status_changed_at,
+    connections: connections.map((c) => ({ id: c.id, exempt: c.exempt === 1 })),
+    endedLastSeenAt: stored.endedLastSeenAt,
+    disconnection: stored.disconnection,
+    deadline: toDeadline(row),
+    nextDeadlineId: stored.nextDeadlineId,
+  };
+}
+
+/** What `persistOutputs` writes about: the worker before and after, and what the one read gave. */
+interface Changed { row: WorkerRow; worker: Worker; workspace: Workspace; ctx: ContextRow; offers: boolean }
 
 export class PgPresenceWriter {
   constructor(private readonly routing: PgRoutingWriter) {}
@@ -57,12 +83,20 @@ export class PgPresenceWriter {
     const row = locked ?? await lockWorker(tx, workerSid);
     if (!row) return null;
     const at = tx.now;
-    const ctx = await tx.one<ContextRow>(CONTEXT, [row.workspace_sid]);
+    // Everything else the change needs, in one round trip: the workspace and its policy, the
+    // worker's connections, whether it holds offers, and the name of an activity being set.
+    const setting = typeof input === 'object' && input.type === 'activity-set' ? input.activity.sid : null;
+    const [ctx, connections, offers, settingName] = await Promise.all([
+      tx.one<ContextRow>(CONTEXT, [row.workspace_sid]),
+      tx.rows<{ id: string; exempt: number }>(CONNECTIONS, [row.sid]),
+      tx.one<{ pending: boolean }>(HAS_PENDING_OFFERS, [row.sid]),
+      setting === null ? undefined : tx.one<{ friendly_name: string }>('SELECT friendly_name FROM activities WHERE sid = $1', [setting]),
+    ]);
     if (!ctx) throw new Error(`store integrity: workspace ${row.workspace_sid} with its logout settings is missing`);
     const workspace = toWorkspace(ctx);
     const settings = toSettings({ workspace_sid: ctx.sid, logout_activity_sid: ctx.s_logout, enabled: ctx.s_enabled, threshold_ms: ctx.s_threshold, updated_at: ctx.s_updated });
     const logoutActivity = toActivity({ sid: ctx.s_logout, workspace_sid: ctx.sid, account_sid: ctx.account_sid, friendly_name: ctx.a_name, available: ctx.a_available, created_at: ctx.a_created, updated_at: ctx.a_updated });
-    const state = await this.loadState(tx, row);
+    const state = stateOf(row, connections);
     const resolved = typeof input === 'function' ? input(state) : input;
     if (resolved === null) return { worker: toWorker(row), outputs: [], events: [], routingPresence: routingPresence(state.connections.length > 0, state.disconnection) };
     const next = transition(state, resolved, toLogoutPolicy(settings, logoutActivity));
@@ -71,18 +105,19 @@ export class PgPresenceWriter {
     await this.syncConnections(tx, row.sid, state, next.state, nodeId);
     const version = activityChanged ? row.version + 1 : row.version;
     const updatedAt = activityChanged ? at : row.updated_at;
-    await tx.run('UPDATE workers SET activity_sid = $1, status_changed_at = $2, presence = $3, version = $4, updated_at = $5 WHERE sid = $6',
+    tx.send('UPDATE workers SET activity_sid = $1, status_changed_at = $2, presence = $3, version = $4, updated_at = $5 WHERE sid = $6',
       [next.state.activity.sid, next.state.activitySince, JSON.stringify(stored), version, updatedAt, row.sid]);
     let worker = toWorker(row);
     if (activityChanged) {
       const to = next.state.activity.sid === logoutActivity.sid
         ? { friendly_name: logoutActivity.friendlyName }
-        : await tx.one<{ friendly_name: string }>('SELECT friendly_name FROM activities WHERE sid = $1', [next.state.activity.sid]);
+        : next.state.activity.sid === setting ? settingName
+          : await tx.one<{ friendly_name: string }>('SELECT friendly_name FROM activities WHERE sid = $1', [next.state.activity.sid]);
       worker = { ...worker, activitySid: next.state.activity.sid, activityName: to?.friendly_name ?? '', available: next.state.activity.available, version, updatedAt, statusChangedAt: next.state.activitySince };
     }
     const presence = routingPresence(next.state.connections.length > 0, next.state.disconnection);
     const effects = newEffects();
-    const events = await this.persistOutputs(tx, row, worker, workspace, state, next.state, next.outputs, effects);
+    const events = await this.persistOutputs(tx, { row, worker, workspace, ctx, offers: offers?.pending === true }, state, next.state, next.outputs, effects);
     if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events, routingPresence: presence };
     const pushes = await tx.serially(() => this.routing.finalPushes(tx, effects));
     const routing = { events: effects.events, pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
@@ -92,50 +127,36 @@ export class PgPresenceWriter {
   private async syncConnections(tx: Tx, workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null): Promise<void> {
     if (before.connections === after.connections) return;
     const kept = new Set(after.connections.map((c) => c.id));
-    for (const c of before.connections) if (!kept.has(c.id)) await tx.run('DELETE FROM connections WHERE id = $1', [c.id]);
+    for (const c of before.connections) if (!kept.has(c.id)) tx.send('DELETE FROM connections WHERE id = $1', [c.id]);
     const had = new Set(before.connections.map((c) => c.id));
     for (const c of after.connections) {
       if (had.has(c.id)) continue;
       if (nodeId === null) throw new Error(`connection ${c.id} was opened without a node`);
-      await tx.run('INSERT INTO connections (id, worker_sid, node_id, exempt, opened_at) VALUES ($1, $2, $3, $4, $5)', [c.id, workerSid, nodeId, c.exempt ? 1 : 0, tx.now]);
+      tx.send('INSERT INTO connections (id, worker_sid, node_id, exempt, opened_at) VALUES ($1, $2, $3, $4, $5)', [c.id, workerSid, nodeId, c.exempt ? 1 : 0, tx.now]);
     }
   }
 
-  private async loadState(tx: Tx, row: WorkerRow): Promise<PresenceState> {
-    const stored = JSON.parse(row.presence) as StoredPresence;
-    const connections = await tx.rows<{ id: string; exempt: number }>('SELECT id, exempt FROM connections WHERE worker_sid = $1 ORDER BY opened_at, id', [row.sid]);
-    return {
-      activity: { sid: row.activity_sid, available: row.activity_available === 1 },
-      activitySince: row.status_changed_at,
-      connections: connections.map((c) => ({ id: c.id, exempt: c.exempt === 1 })),
-      endedLastSeenAt: stored.endedLastSeenAt,
-      disconnection: stored.disconnection,
-      deadline: toDeadline(row),
-      nextDeadlineId: stored.nextDeadlineId,
-    };
-  }
-
   private async persistOutputs(
-    tx: Tx, row: WorkerRow, worker: Worker, workspace: Workspace, before: PresenceState, after: PresenceState, outputs: readonly PresenceOutput[], effects: RoutingEffects,
+    tx: Tx, { row, worker, workspace, ctx, offers }: Changed, before: PresenceState, after: PresenceState, outputs: readonly PresenceOutput[], effects: RoutingEffects,
   ): Promise<WorkspaceEvent[]> {
     const events: WorkspaceEvent[] = [];
     const at = tx.now;
     for (const out of outputs) {
       switch (out.type) {
         case 'deadline-set':
-          await tx.run(`INSERT INTO deadlines (worker_sid, deadline_id, due_at) VALUES ($1, $2, $3)
+          tx.send(`INSERT INTO deadlines (worker_sid, deadline_id, due_at) VALUES ($1, $2, $3)
             ON CONFLICT (worker_sid) DO UPDATE SET deadline_id = excluded.deadline_id, due_at = excluded.due_at`, [row.sid, out.deadline.id, out.deadline.dueAt]);
           break;
         case 'deadline-cleared':
-          await tx.run('DELETE FROM deadlines WHERE worker_sid = $1 AND deadline_id = $2', [row.sid, out.deadlineId]);
+          tx.send('DELETE FROM deadlines WHERE worker_sid = $1 AND deadline_id = $2', [row.sid, out.deadlineId]);
           break;
         case 'disconnected':
           // Whether the session was exempt is kept for the threshold advisor's replay.
-          await tx.run('INSERT INTO disconnect_episodes (workspace_sid, worker_sid, last_seen_at, detected_at, reason, exempt) VALUES ($1, $2, $3, $4, $5, $6)',
+          tx.send('INSERT INTO disconnect_episodes (workspace_sid, worker_sid, last_seen_at, detected_at, reason, exempt) VALUES ($1, $2, $3, $4, $5, $6)',
             [row.workspace_sid, row.sid, out.lastSeenAt, out.detectedAt, out.reason, after.disconnection?.exempt ? 1 : 0]);
           break;
         case 'reconnected':
-          await tx.run('UPDATE disconnect_episodes SET ended_at = $1, outcome = COALESCE(outcome, $2) WHERE worker_sid = $3 AND ended_at IS NULL', [out.at, 'reconnected', row.sid]);
+          tx.send('UPDATE disconnect_episodes SET ended_at = $1, outcome = COALESCE(outcome, $2) WHERE worker_sid = $3 AND ended_at IS NULL', [out.at, 'reconnected', row.sid]);
           break;
         case 'activity-changed': {
           await appendLog(tx, {
@@ -143,22 +164,22 @@ export class PgPresenceWriter {
             evidence: out.evidence ? JSON.stringify(out.evidence) : null, effectiveAt: out.effectiveAt, recordedAt: at,
           });
           if (before.disconnection && out.cause === 'offline-threshold') {
-            await tx.run("UPDATE disconnect_episodes SET outcome = 'logged-out', logged_out_at = $1 WHERE worker_sid = $2 AND ended_at IS NULL AND outcome IS NULL", [out.effectiveAt, row.sid]);
+            tx.send("UPDATE disconnect_episodes SET outcome = 'logged-out', logged_out_at = $1 WHERE worker_sid = $2 AND ended_at IS NULL AND outcome IS NULL", [out.effectiveAt, row.sid]);
           } else if (before.disconnection && PERSON_CAUSES.has(out.cause)) {
-            await tx.run("UPDATE disconnect_episodes SET outcome = 'overridden' WHERE worker_sid = $1 AND ended_at IS NULL AND outcome IS NULL", [row.sid]);
+            tx.send("UPDATE disconnect_episodes SET outcome = 'overridden' WHERE worker_sid = $1 AND ended_at IS NULL AND outcome IS NULL", [row.sid]);
           }
           const from = out.from.sid === row.activity_sid
             ? { sid: row.activity_sid, friendlyName: row.activity_name }
             : await this.activity(tx, out.from.sid);
           const event = workerActivityEvent({ sid: newSid('event'), workspace, at, actor: out.actor }, worker, from, before.activitySince, out.cause, out.evidence, out.effectiveAt);
-          await recordEvent(tx, event);
+          await recordEvent(tx, event, ctx);
           events.push(event);
           break;
         }
         case 'offers-rescinded':
           // Same transaction as the change: no offer outlives a committed logout. Alone among a
           // batch's workers (Tx.all): the tasks it returns to the queue may be another's offers too.
-          await tx.serially(() => this.routing.endPendingOffers(tx, row.sid, out.cause, effects));
+          if (offers) await tx.serially(() => this.routing.endPendingOffers(tx, row.sid, out.cause, effects));
           break;
       }
     }
