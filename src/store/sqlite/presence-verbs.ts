@@ -39,9 +39,14 @@ export function connectionEnder(db: BetterSqlite3.Database, writer: PresenceWrit
 }
 
 export interface PresenceVerbOptions {
-  /** How long one claim of due deadlines may run before it commits what it has (ms). */
+  /**
+   * How long one transaction of a batch verb (a claim of due deadlines, a batch of connection ends)
+   * may hold the event loop before it commits what it has (ms).
+   */
   readonly claimBudgetMs: number;
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Due deadlines read per statement while claiming. */
 const DUE_CHUNK = 64;
@@ -121,18 +126,32 @@ export function createPresenceVerbs(
         return commit ? (holds.afterDisconnections([commit], at)[0] ?? null) : null;
       });
     },
+    /**
+     * In as many transactions as the loop budget needs, a turn of the event loop between them (a
+     * mass close is thousands of ends, and SQLite runs on the loop). Each end is applied once: one
+     * that an earlier transaction applied is unknown to a retry and does nothing.
+     */
     async endConnections(endings: readonly ConnectionEnding[]) {
-      return writeTx(db, () => {
-        const at = clock.now();
-        const commits: PresenceCommit[] = [];
-        writer.batch(() => {
-          for (const e of endings) {
-            const commit = endOne(e.connectionId, e.reason, e.lastSeenAt, at);
-            if (commit) commits.push(commit);
-          }
-        });
-        return holds.afterDisconnections(commits, at);
-      });
+      const commits: PresenceCommit[] = [];
+      let next = 0;
+      while (next < endings.length) {
+        if (next > 0) await nextTurn();
+        commits.push(...writeTx(db, () => {
+          const at = clock.now();
+          const until = performance.now() + options.claimBudgetMs;
+          const part: PresenceCommit[] = [];
+          writer.batch(() => {
+            while (next < endings.length) {
+              const e = endings[next++] as ConnectionEnding;
+              const commit = endOne(e.connectionId, e.reason, e.lastSeenAt, at);
+              if (commit) part.push(commit);
+              if (performance.now() > until) break;
+            }
+          });
+          return holds.afterDisconnections(part, at);
+        }));
+      }
+      return commits;
     },
     async setActivity(request: ActivityChangeRequest) {
       return writeTx(db, (): Result<PresenceCommit> => {
