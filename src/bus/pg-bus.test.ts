@@ -70,6 +70,36 @@ describe.skipIf(NO_POSTGRES)(`the PostgreSQL bus${NO_POSTGRES ? ` (skipped: ${NO
     expect(w.heard.map((m) => m.event?.sid)).toEqual([w.createdEvent?.sid, 'EVbig']);
   });
 
+  it('carries a burst of messages in order, in a few notifications rather than one per message', async () => {
+    const w = await world();
+    // A third listener on the same channel counts the notifications.
+    const counter = new pg.Client({ connectionString: schema?.urlInSchema ?? '' });
+    await counter.connect();
+    const channel = `rollcall_bus_${schema?.schema ?? ''}`.slice(0, 63);
+    let notifications = 0;
+    counter.on('notification', (n) => { if (n.channel === channel) notifications++; });
+    await counter.query(`LISTEN "${channel}"`);
+    try {
+      const sids = Array.from({ length: 1200 }, (_, i) => `EVburst${String(i).padStart(4, '0')}`);
+      const all = new Promise<void>((resolve) => {
+        const cancel = w.b.subscribe(() => {
+          if (w.heard.length < sids.length) return;
+          cancel();
+          resolve();
+        });
+      });
+      for (const sid of sids) w.a.publish({ event: { ...w.createdEvent, sid } as NonNullable<BusMessage['event']> });
+      await all;
+      expect(w.heard.map((m) => m.event?.sid)).toEqual(sids);
+      expect(w.heard.every((m) => m.remote === true)).toBe(true);
+      // 1 200 messages of ~1 KB: at least three batches (500 each at most), and nowhere near 1 200.
+      expect(notifications).toBeGreaterThanOrEqual(3);
+      expect(notifications).toBeLessThan(20);
+    } finally {
+      await counter.end();
+    }
+  });
+
   it('finds an event no notification brought by the poll of the event sequence, once', async () => {
     const w = await world();
     // Committed by the store without anyone publishing it (a node that died before its notify).

@@ -39,11 +39,21 @@ export interface PgBusOptions {
   readonly reconnectMs?: number;
 }
 
+/**
+ * One notification: the messages published while the previous notification was being sent, in
+ * publish order (a burst of ten thousand logouts is a few dozen notifications, not ten thousand
+ * statements), inline or, over the limit, stored in `bus_payloads` under `ref`. `message` (one, inline)
+ * is what nodes before the batching sent; it is still read, for a rolling upgrade.
+ */
 interface Envelope {
   readonly from: string;
+  readonly messages?: readonly BusMessage[];
   readonly message?: BusMessage;
   readonly ref?: string;
 }
+
+/** Messages sent in one notification at most (a stored body of a few hundred kilobytes). */
+const BATCH_LIMIT = 500;
 
 export interface PgBus extends Bus {
   start(): Promise<void>;
@@ -71,6 +81,7 @@ export function createPgBus(options: PgBusOptions): PgBus {
   let polling: Promise<number> | null = null;
   // One send at a time, in publish order: two pushes of one offer never overtake each other.
   let sending: Promise<void> = Promise.resolve();
+  let queued: BusMessage[] = [];
 
   const remember = (sid: string): boolean => {
     if (seen.has(sid)) return false;
@@ -89,16 +100,18 @@ export function createPgBus(options: PgBusOptions): PgBus {
     const envelope = JSON.parse(payload) as Envelope;
     if (envelope.from === options.nodeTag) return;
     if (envelope.message) return deliver(envelope.message);
+    for (const message of envelope.messages ?? []) deliver(message);
     if (envelope.ref) {
       const { rows } = await pool.query<{ body: string }>('SELECT body FROM bus_payloads WHERE id = $1', [envelope.ref]);
       const body = rows[0]?.body;
       if (body === undefined) throw new Error(`bus payload ${envelope.ref} is gone`);
-      deliver(JSON.parse(body) as BusMessage);
+      const stored = JSON.parse(body) as BusMessage | BusMessage[];
+      for (const message of Array.isArray(stored) ? stored : [stored]) deliver(message);
     }
   };
 
-  const send = async (message: BusMessage): Promise<void> => {
-    const inline = JSON.stringify({ from: options.nodeTag, message } satisfies Envelope);
+  const send = async (messages: readonly BusMessage[]): Promise<void> => {
+    const inline = JSON.stringify({ from: options.nodeTag, messages } satisfies Envelope);
     if (Buffer.byteLength(inline) <= NOTIFY_LIMIT_BYTES) {
       await pool.query('SELECT pg_notify($1, $2)', [channel, inline]);
       return;
@@ -107,7 +120,7 @@ export function createPgBus(options: PgBusOptions): PgBus {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string }>('INSERT INTO bus_payloads (body) VALUES ($1) RETURNING id', [JSON.stringify(message)]);
+      const { rows } = await client.query<{ id: string }>('INSERT INTO bus_payloads (body) VALUES ($1) RETURNING id', [JSON.stringify(messages)]);
       await client.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ from: options.nodeTag, ref: rows[0]?.id } satisfies Envelope)]);
       await client.query('COMMIT');
     } catch (error) {
@@ -214,7 +227,21 @@ export function createPgBus(options: PgBusOptions): PgBus {
       if (message.event) remember(message.event.sid);
       local.publish(message);
       if (stopped || channel === '') return;
-      sending = sending.then(() => send(message)).catch((error: unknown) => options.log.warn({ err: error, eventSid: message.event?.sid }, 'a bus notification was not sent; other nodes learn of the event at their next poll'));
+      queued.push(message);
+      // The first message since the last send starts the next one; the others join its batch.
+      if (queued.length > 1) return;
+      sending = sending.then(async () => {
+        while (queued.length > 0) {
+          const batch = queued.slice(0, BATCH_LIMIT);
+          queued = queued.slice(batch.length);
+          try {
+            await send(batch);
+          } catch (error) {
+            options.log.warn({ err: error, messages: batch.length, eventSids: batch.flatMap((m) => m.event?.sid ?? []).slice(0, 5) },
+              'a bus notification was not sent; other nodes learn of its events at their next poll');
+          }
+        }
+      });
     },
     subscribe(listener): Cancel {
       return local.subscribe(listener);
