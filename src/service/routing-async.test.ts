@@ -79,8 +79,38 @@ async function world() {
   const [workflow] = await real.listWorkflows(workspace.sid);
   if (!workflow) throw new Error('the FIFO template has no workflow');
   const createTask = () => routing.createTask(workspace.sid, { workflowSid: workflow.sid, attributes: '{}' }, account.sid);
-  return { clock, real, slow, presence, routing, workspace, account, alice, bob, offers, settle, setActivity, changeWorker, createTask };
+  return { clock, real, slow, bus, presence, routing, workspace, account, alice, bob, offers, settle, setActivity, changeWorker, createTask };
 }
+
+describe('routing and changes made on other nodes', () => {
+  it('re-reads the workers another node changed in one turn with one store call', async () => {
+    const w = await world();
+    await w.settle();
+    const asked: string[][] = [];
+    const read = w.slow.store.routingCandidatesOf;
+    w.slow.store.routingCandidatesOf = async (sids) => {
+      asked.push([...sids]);
+      return read(sids);
+    };
+    // Bob went Available on another node, and alice changed there too: two notifications, one turn.
+    const moved = await w.real.setActivity({
+      workspaceSid: w.workspace.sid, workerSid: w.bob, activitySid: (await w.real.listActivities(w.workspace.sid)).find((a) => a.friendlyName === 'Available')?.sid ?? '',
+      cause: 'api', actor: w.account.sid, rejectPendingReservations: false,
+    });
+    if (!moved.ok) throw new Error(moved.refusal.message);
+    for (const sid of [w.bob, w.alice]) {
+      const event = { ...moved.value.events[0], resourceSid: sid } as NonNullable<BusMessage['event']>;
+      w.bus.publish({ event, remote: true });
+    }
+    await w.settle();
+    expect(asked).toEqual([[w.bob, w.alice]]);
+    // The view now holds bob as the store has him: a task goes to an available worker.
+    const created = await w.createTask();
+    if (!created.ok) throw new Error(created.refusal.message);
+    await w.settle();
+    expect(w.offers.length).toBeGreaterThan(0);
+  });
+});
 
 describe('routing on a store that answers late', () => {
   it('offers to a worker whose older re-read (unavailable) landed after the newer one (available)', async () => {

@@ -37,6 +37,8 @@ export class RoutingService {
   private readonly loop: RoutingLoop;
   private readonly store: RoutingStore;
   private readonly unsubscribe: (() => void)[] = [];
+  /** Workers changed elsewhere, by workspace, waiting for this turn's re-read (`rereadSoon`). */
+  private readonly rereads = new Map<string, Set<string>>();
 
   constructor(private readonly options: RoutingServiceOptions) {
     this.store = options.store;
@@ -67,7 +69,7 @@ export class RoutingService {
       if (!e) return;
       // Another node's worker changes (pg-bus.ts) reach the view here; this node's through onCommitted.
       const workerChanged = e.eventType === 'worker.deleted' || (message.remote === true && e.eventType.startsWith('worker.'));
-      if (workerChanged) void this.views.refreshWorker(e.workspaceSid, e.resourceSid).then(() => this.kick(e.workspaceSid)).catch((error: unknown) => this.options.log.error({ err: error }, 'routing could not re-read a changed worker'));
+      if (workerChanged) this.rereadSoon(e.workspaceSid, e.resourceSid);
       // Another node's task or offer changed: a pass here may now have something to offer.
       else if (message.remote === true && (e.eventType.startsWith('task.') || e.eventType.startsWith('reservation.'))) this.kick(e.workspaceSid);
     }));
@@ -177,6 +179,28 @@ export class RoutingService {
     this.publish([commit]);
     this.kick(workspaceSid);
     return { ok: true, value };
+  }
+
+  /**
+   * Re-reads a worker that changed elsewhere (another node, or a deletion), together with the
+   * others heard of in the same turn: one store call per workspace, not one per event (a burst of
+   * another node's logouts arrives thousands at once). The read, not the message, says how the
+   * worker is now, so notifications arriving out of commit order do no harm.
+   */
+  private rereadSoon(workspaceSid: string, workerSid: string): void {
+    const first = this.rereads.size === 0;
+    const sids = this.rereads.get(workspaceSid) ?? new Set<string>();
+    sids.add(workerSid);
+    this.rereads.set(workspaceSid, sids);
+    if (!first) return;
+    setImmediate(() => {
+      const due = [...this.rereads];
+      this.rereads.clear();
+      for (const [sid, workers] of due) {
+        void this.views.refreshWorkers(sid, [...workers]).then(() => this.kick(sid))
+          .catch((error: unknown) => this.options.log.error({ err: error, workers: workers.size }, 'routing could not re-read changed workers'));
+      }
+    });
   }
 
   /** Schedules a routing pass for a workspace (coalesced: at most one queued at a time). */
