@@ -190,7 +190,8 @@ export class PgDatabase {
 
   constructor(options: PgDatabaseOptions) {
     // Pipelined: a statement is sent without waiting for the answers to those before it, which
-    // only matters where the store sends several at once (`Tx.all`); one at a time is unchanged.
+    // only matters where the store sends several at once (`Tx.all`, `Tx.send`, reads sent
+    // together); statements awaited one at a time behave as before.
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, types, options: options.pgOptions, pipeline: true });
     this.leasePool = new pg.Pool({ connectionString: options.url, max: 1, types, options: options.pgOptions, pipeline: true });
     // An idle client's failure must not crash the process (pg would throw it as an unhandled
