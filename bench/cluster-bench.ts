@@ -144,14 +144,14 @@ async function silentPhase(b: Bench, agents: readonly ChildProcess[]): Promise<v
   const seen = await log.waitForLogouts(mark, o.agents, stopAt + LIVENESS_TIMEOUT_MS + o.thresholdS * 1000 + 60_000);
   await killAll(agents);
   const rows = await log.logouts(mark);
-  const late = dist(rows.map((r) => r.recordedAt - (r.lastSeenAt + r.thresholdMs)));
+  const late = dist(rows.map((r) => r.committedAt - (r.lastSeenAt + r.thresholdMs)));
   const early = rows.filter((r) => r.recordedAt < r.effectiveAt || r.recordedAt < r.lastSeenAt + r.thresholdMs).length;
   const doubled = twice(rows);
   const workers = new Set(rows.map((r) => r.workerSid)).size;
   const ok = seen === o.agents && workers === o.agents && doubled === 0 && early === 0 && late.p99 <= TARGET.silentP99Ms;
   report.target('silent: committed − (last_seen + threshold) (ms)', late, late.p99, TARGET.silentP99Ms, 'p99 ≤ 250 ms, min ≥ 0', ok,
     `${workers}/${o.agents} agents logged out, ${doubled} twice, ${early} early`);
-  const afterStop = dist(rows.map((r) => r.recordedAt - stopAt));
+  const afterStop = dist(rows.map((r) => r.committedAt - stopAt));
   report.notes.push(
     `silent: ${rows.length} logouts of ${workers}/${o.agents} agents (${rows.filter((r) => r.reason === 'heartbeat-lost').length} heartbeat-lost), ${doubled} logged out twice, ${early} before last_seen + threshold; committed ${f(afterStop.min / 1000, 2)}–${f(afterStop.max / 1000, 2)} s after SIGSTOP`,
   );
@@ -187,7 +187,7 @@ async function nodeKillPhase(b: Bench): Promise<void> {
   await sleep(2 * o.heartbeatMs);
   const rows = await log.logouts(mark);
   const ofA = rows.filter((r) => aSids.has(r.workerSid));
-  const after = dist(ofA.map((r) => r.recordedAt - killAt));
+  const after = dist(ofA.map((r) => r.committedAt - killAt));
   const nodeLost = ofA.filter((r) => r.reason === 'node-lost').length;
   const workers = new Set(ofA.map((r) => r.workerSid)).size;
   const doubled = twice(rows);
@@ -198,7 +198,7 @@ async function nodeKillPhase(b: Bench): Promise<void> {
     `${workers}/${o.killAgents} logged out (${nodeLost} node-lost), ${doubled} twice, ${others_} logouts of agents on the survivors`);
   report.info('node kill: effective − kill (ms)', dist(ofA.map((r) => r.effectiveAt - killAt)), undefined, 'last heartbeat + threshold');
   report.notes.push(
-    `node kill: ${workers}/${o.killAgents} agents of ${a.name} logged out (${nodeLost} node-lost), ${doubled} twice, ${others_} logouts of the ${rest.length} agents on the survivors; within budget ${ofA.filter((r) => r.recordedAt - killAt <= budgetMs).length}`,
+    `node kill: ${workers}/${o.killAgents} agents of ${a.name} logged out (${nodeLost} node-lost), ${doubled} twice, ${others_} logouts of the ${rest.length} agents on the survivors; within budget ${ofA.filter((r) => r.committedAt - killAt <= budgetMs).length}`,
     `node kill: ${a.name}'s last heartbeat ${dead ? f((dead.heartbeatAt - killAt) / 1000, 2) : '?'} s from the kill, reaped (retired) at +${dead?.retiredAt ? f((dead.retiredAt - killAt) / 1000, 2) : '?'} s`,
   );
   Object.assign(b.raw, { nodeKill: { seen, workers, nodeLost, doubled, others: others_, after, budgetMs, dead, killAt } });

@@ -2,6 +2,10 @@
  * What the cluster bench reads straight from PostgreSQL (one `pg` client of the orchestrator, as an
  * operator would; the nodes are not asked): the activity log's logouts with their evidence, the
  * committed transitions in a window, the open connections per node, and the node rows.
+ *
+ * "Committed" is the commit's own instant (`pg_xact_commit_timestamp`, so the server must run with
+ * `track_commit_timestamp = on`), not the row's `recorded_at`: that is the transaction's instant,
+ * read at its start, and a claim of many logouts commits seconds after it starts.
  */
 import pg from 'pg';
 
@@ -12,8 +16,13 @@ export interface LogoutRow {
   readonly dueAt: number;
   readonly reason: string;
   readonly effectiveAt: number;
+  /** The transaction's instant (read at its start, the database's clock). */
   readonly recordedAt: number;
+  /** When that transaction committed (the database's clock). */
+  readonly committedAt: number;
 }
+
+const COMMITTED_AT = '(extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000)::float8';
 
 interface Evidence { lastSeenAt: number; thresholdMs: number; dueAt: number; reason: string }
 
@@ -23,6 +32,11 @@ export class ClusterLog {
   static async open(url: string): Promise<ClusterLog> {
     const sql = new pg.Client({ connectionString: url });
     await sql.connect();
+    const { rows } = await sql.query<{ track_commit_timestamp: string }>('SHOW track_commit_timestamp');
+    if (rows[0]?.track_commit_timestamp !== 'on') {
+      await sql.end();
+      throw new Error('the cluster bench reads commit instants: start PostgreSQL with -c track_commit_timestamp=on (see bench/README.md)');
+    }
     return new ClusterLog(sql);
   }
 
@@ -47,21 +61,21 @@ export class ClusterLog {
   }
 
   async logouts(since: number): Promise<LogoutRow[]> {
-    const { rows } = await this.sql.query<{ worker_sid: string; evidence: string; effective_at: string; recorded_at: string }>(
-      "SELECT worker_sid, evidence, effective_at, recorded_at FROM activity_log WHERE id > $1 AND cause = 'offline-threshold' ORDER BY id", [since]);
+    const { rows } = await this.sql.query<{ worker_sid: string; evidence: string; effective_at: string; recorded_at: string; committed_at: number }>(
+      `SELECT worker_sid, evidence, effective_at, recorded_at, ${COMMITTED_AT} AS committed_at FROM activity_log WHERE id > $1 AND cause = 'offline-threshold' ORDER BY id`, [since]);
     return rows.map((r) => {
       const e = JSON.parse(r.evidence) as Evidence;
       return {
         workerSid: r.worker_sid, lastSeenAt: e.lastSeenAt, thresholdMs: e.thresholdMs, dueAt: e.dueAt, reason: e.reason,
-        effectiveAt: Number(r.effective_at), recordedAt: Number(r.recorded_at),
+        effectiveAt: Number(r.effective_at), recordedAt: Number(r.recorded_at), committedAt: Number(r.committed_at),
       };
     });
   }
 
-  /** Activity changes of `cause` recorded (committed instant, the database's clock) in [fromAt, toAt). */
+  /** Activity changes of `cause` committed in [fromAt, toAt) (the database's clock). */
   async committedBetween(cause: string, fromAt: number, toAt: number): Promise<number> {
     const { rows } = await this.sql.query<{ n: number }>(
-      'SELECT COUNT(*)::int AS n FROM activity_log WHERE cause = $1 AND recorded_at >= $2 AND recorded_at < $3', [cause, fromAt, toAt]);
+      `SELECT COUNT(*)::int AS n FROM activity_log WHERE cause = $1 AND ${COMMITTED_AT} >= $2 AND ${COMMITTED_AT} < $3`, [cause, fromAt, toAt]);
     return rows[0]?.n ?? 0;
   }
 

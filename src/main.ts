@@ -54,6 +54,12 @@ export type RollcallStore = SqliteStore | PostgresStore;
 const DUE_POLL_MS = 1000;
 /** Several nodes: how often each re-reads the routing catalogue (queues, workflows, workspaces) in case a notification was lost. */
 const CATALOG_POLL_MS = 2000;
+/**
+ * Due logouts one claim takes on PostgreSQL. A claim's logouts run at once and commit together,
+ * so the first waits for the last: a claim of 1 000 committed ~3 s after it started (the cluster
+ * bench, commit instants). SQLite stops a claim after 40 ms of work whatever the count.
+ */
+const PG_DEADLINE_BATCH = 100;
 
 export interface Rollcall {
   readonly config: Config;
@@ -119,7 +125,7 @@ async function assemble(config: Config, options: RollcallOptions, rootLog: Logge
   const pgBus = config.databaseUrl !== null ? createPgBus({ url: config.databaseUrl, nodeTag: nodeId, log: log.child({ nodeId, part: 'bus' }), events: store }) : null;
   await pgBus?.start();
   const bus = pgBus ?? createLocalBus((error) => log.error({ err: error }, 'bus subscriber failed'));
-  const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId });
+  const presence = new PresenceService({ store, bus, clock, log: log.child({ nodeId }), nodeId, deadlineBatchSize: several ? PG_DEADLINE_BATCH : undefined });
   await presence.start();
   // The lease is renewed from registration on, not from the first listen: a start-up longer than the
   // lease (reading every worker of a large site) would otherwise get this node reaped as it opens.
