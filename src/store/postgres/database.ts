@@ -57,17 +57,18 @@ export interface Tx extends Sql {
 /** "current transaction is aborted": the echo of an earlier statement's failure, never the cause. */
 const ABORTED = '25P02';
 
-async function settleAll<I, R>(items: readonly I[], fn: (item: I) => Promise<R>): Promise<R[]> {
-  const settled = await Promise.allSettled(items.map(fn));
-  const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
-  if (failures.length > 0) throw failures.find((e) => codeOf(e) !== ABORTED) ?? failures[0];
-  return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
+/** After all of `promises` settled: the first failure that is not only "aborted", else the first; undefined if none failed. */
+async function firstFailure(promises: readonly Promise<unknown>[]): Promise<unknown> {
+  const failures = (await Promise.allSettled(promises)).filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
+  return failures.find((e) => codeOf(e) !== ABORTED) ?? failures[0];
 }
 
-/** The first failure among writes sent and not awaited (after all of them settled), if any. */
-async function firstFailure(sent: readonly Promise<unknown>[]): Promise<unknown> {
-  const failures = (await Promise.allSettled(sent)).filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
-  return failures.find((e) => codeOf(e) !== ABORTED) ?? failures[0];
+/** `Tx.all`: every item started at once; settles only when all have. */
+async function settleAll<I, R>(items: readonly I[], fn: (item: I) => Promise<R>): Promise<R[]> {
+  const running = items.map(fn);
+  const failed = await firstFailure(running);
+  if (failed !== undefined) throw failed;
+  return Promise.all(running);
 }
 
 /** A transaction's statements, its instant, the queue `serially` keeps, and the writes it sent. */

@@ -78,7 +78,10 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     const byWorker = new Map<string, Ending[]>();
     for (const e of endings) {
       const worker = ownerOf.get(e.connectionId);
-      if (worker !== undefined) byWorker.set(worker, [...(byWorker.get(worker) ?? []), e]);
+      if (worker === undefined) continue;
+      const group = byWorker.get(worker);
+      if (group) group.push(e);
+      else byWorker.set(worker, [e]);
     }
     if (byWorker.size === 0) return [];
     await tx.run('SELECT 1 FROM workers WHERE sid = ANY($1) ORDER BY sid FOR UPDATE', [[...byWorker.keys()]]);

@@ -102,7 +102,7 @@ export class PgPresenceWriter {
     const next = transition(state, resolved, toLogoutPolicy(settings, logoutActivity));
     const activityChanged = next.state.activity.sid !== state.activity.sid || next.outputs.some((o) => o.type === 'activity-changed');
     const stored: StoredPresence = { endedLastSeenAt: next.state.endedLastSeenAt, disconnection: next.state.disconnection, nextDeadlineId: next.state.nextDeadlineId };
-    await this.syncConnections(tx, row.sid, state, next.state, nodeId);
+    this.syncConnections(tx, row.sid, state, next.state, nodeId);
     const version = activityChanged ? row.version + 1 : row.version;
     const updatedAt = activityChanged ? at : row.updated_at;
     tx.send('UPDATE workers SET activity_sid = $1, status_changed_at = $2, presence = $3, version = $4, updated_at = $5 WHERE sid = $6',
@@ -124,7 +124,8 @@ export class PgPresenceWriter {
     return { worker, outputs: next.outputs, events, routing, routingPresence: presence };
   }
 
-  private async syncConnections(tx: Tx, workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null): Promise<void> {
+  /** Sends (does not await) the connection rows' changes. */
+  private syncConnections(tx: Tx, workerSid: string, before: PresenceState, after: PresenceState, nodeId: string | null): void {
     if (before.connections === after.connections) return;
     const kept = new Set(after.connections.map((c) => c.id));
     for (const c of before.connections) if (!kept.has(c.id)) tx.send('DELETE FROM connections WHERE id = $1', [c.id]);
