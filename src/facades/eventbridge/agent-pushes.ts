@@ -11,9 +11,29 @@ import { ebReservation, ebTask, ebTransfer, ebWorker, ebWorkerChannel } from './
 
 const PUSHED_EVENTS = new Set(['worker.activity.update', 'worker.attributes.update']);
 
+/**
+ * How long held pushes wait after the answer is written. Writing the answer first is not enough:
+ * the SDK reads it through axios, which takes a few milliseconds of its own turns before the
+ * promise resolves, and a push written one turn after the answer was seen to arrive first (the
+ * SDK's TaskTransfer spec missed the initiator's `updated` in about one run of four). Twilio's own
+ * events trail its answers by more than this.
+ */
+export const HELD_PUSH_GRACE_MS = 25;
+
+interface QueuedPush {
+  readonly eventType: string;
+  readonly payload: unknown;
+  /** The holds still to be lifted before this push may go. */
+  readonly waitsFor: Set<number>;
+}
+
 export class AgentPushes {
   private readonly sessions = new Map<string, Set<AgentSession>>();
-  private readonly held = new Map<string, { holds: number; queue: [string, unknown][] }>();
+  /** Per worker, the envelope requests in flight that may cause its pushes (see `hold`). */
+  private readonly active = new Map<string, Set<number>>();
+  /** Per worker, pushes waiting for requests' answers, in order. */
+  private readonly queued = new Map<string, QueuedPush[]>();
+  private holdCount = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -43,32 +63,51 @@ export class AgentPushes {
   }
 
   /**
-   * Holds a worker's pushes while an envelope request of that worker is answered: the SDK acts
-   * on the HTTP answer first (it registers `reservation.on('accepted')` once `accept()` resolved),
-   * so the events the request caused must reach it after the answer. The returned release, called
-   * once the answer is written, sends what was held, in order, on the next turn.
+   * Holds a worker's pushes while an envelope request is answered: the SDK acts on the HTTP answer
+   * first (it registers `reservation.on('accepted')` once `accept()` resolved), so the events the
+   * request caused must reach it after the answer. A hold lasts until `HELD_PUSH_GRACE_MS` after the
+   * answer was written, which also covers what the request set off on later turns (a transfer's
+   * offer comes from the routing pass it kicked). A push waits for the holds in force when it was
+   * sent, not for holds taken after it, and the worker's pushes keep their order. The returned
+   * release is called once the answer is written (or the request closed); a second call is ignored.
    */
   hold(workerSid: string): () => void {
-    const held = this.held.get(workerSid) ?? { holds: 0, queue: [] };
-    held.holds++;
-    this.held.set(workerSid, held);
+    const id = ++this.holdCount;
+    let active = this.active.get(workerSid);
+    if (!active) this.active.set(workerSid, (active = new Set()));
+    active.add(id);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      setImmediate(() => {
-        held.holds--;
-        if (held.holds > 0) return;
-        this.held.delete(workerSid);
-        for (const [eventType, payload] of held.queue) for (const session of this.of(workerSid)) session.send(eventType, payload);
-      });
+      setTimeout(() => this.lift(workerSid, id), HELD_PUSH_GRACE_MS).unref();
     };
   }
 
+  private lift(workerSid: string, holdId: number): void {
+    const active = this.active.get(workerSid);
+    active?.delete(holdId);
+    if (active?.size === 0) this.active.delete(workerSid);
+    const queue = this.queued.get(workerSid);
+    if (!queue) return;
+    for (const entry of queue) entry.waitsFor.delete(holdId);
+    let ready = 0;
+    while (ready < queue.length && queue[ready]!.waitsFor.size === 0) ready++;
+    const due = queue.splice(0, ready);
+    if (queue.length === 0) this.queued.delete(workerSid);
+    for (const { eventType, payload } of due) for (const session of this.of(workerSid)) session.send(eventType, payload);
+  }
+
   private send(workerSid: string, eventType: string, payload: unknown): void {
-    const held = this.held.get(workerSid);
-    if (held) held.queue.push([eventType, payload]);
-    else for (const session of this.of(workerSid)) session.send(eventType, payload);
+    const active = this.active.get(workerSid);
+    const queue = this.queued.get(workerSid);
+    if (!active && !queue) {
+      for (const session of this.of(workerSid)) session.send(eventType, payload);
+      return;
+    }
+    const entry: QueuedPush = { eventType, payload, waitsFor: new Set(active) };
+    if (queue) queue.push(entry);
+    else this.queued.set(workerSid, [entry]);
   }
 
   /** Closes every session of a worker that no longer exists (4004: the SDK treats it like any close). */

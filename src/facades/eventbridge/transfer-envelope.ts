@@ -15,6 +15,8 @@ import { ebTransfer } from './dialect.js';
 interface TransferCall {
   readonly method: 'GET' | 'POST';
   readonly params: Record<string, unknown>;
+  /** Holds another worker's pushes until this call's answer is written (see AgentPushes.hold). */
+  readonly holdPushesOf?: ((workerSid: string) => void) | undefined;
 }
 
 export async function transfersCall(routing: RoutingService, wsSid: string, wkSid: string, transferSid: string | undefined, call: TransferCall): Promise<Result<unknown>> {
@@ -34,6 +36,9 @@ export async function transfersCall(routing: RoutingService, wsSid: string, wkSi
   if (attributes === null) return refuse('invalid-parameter', 'Attributes must be a JSON object', 'Attributes');
   const priority = Priority === undefined ? undefined : Number(Priority);
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 0)) return refuse('invalid-parameter', `Priority ${String(Priority)} is not valid: a whole number of at least 0`, 'Priority');
+  // The offer to a named worker reaches them after the initiator's answer, as the initiator's own
+  // pushes do: the initiator's 'transferInitiated' then comes before anything the target answers.
+  if (isSid('worker', To)) call.holdPushesOf?.(To);
   const placed = await routing.createTransfer({
     workspaceSid: wsSid, workerSid: wkSid, reservationSid: ReservationSid, taskSid: TaskSid, to: To, mode,
     ...(attributes !== undefined ? { attributes } : {}),
