@@ -14,9 +14,11 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { issueAccessToken } from '../src/service/access-tokens.js';
 import { ask, children, nextMessage, sleep, spawn } from './child-processes.js';
 import { ClusterLog, type LogoutRow } from './cluster-log.js';
+import { cpuMeter, pidsNamed } from './proc-cpu.js';
 import { createSchema, killNode, readCredentials, startNode, stopNode, type BenchNode, type Installation } from './cluster-nodes.js';
 import type { RestCommand, SweepResult, ToggleResult } from './cluster-rest.js';
 import type { AgentsCommand, AgentsConnected, AgentsStats } from './presence-agents.js';
@@ -29,19 +31,21 @@ const LIVENESS_TIMEOUT_MS = 21_000;
 interface Options {
   agents: number; killAgents: number; thresholdS: number; windowS: number; warmupS: number; restConcurrency: number;
   connectConcurrency: number; leaseMs: number; heartbeatMs: number; hardLimitS: number; keep: boolean; profile: boolean;
+  /** Only the transitions phase (a shorter run while working on throughput); its figure is the same. */
+  transitionsOnly: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   // Production defaults (src/config.ts): threshold 30 s, node heartbeat 5 s, lease 15 s.
   const o: Options = {
     agents: 10_000, killAgents: 3000, thresholdS: 30, windowS: 20, warmupS: 3, restConcurrency: 96, connectConcurrency: 200,
-    leaseMs: 15_000, heartbeatMs: 5000, hardLimitS: 1800, keep: false, profile: false,
+    leaseMs: 15_000, heartbeatMs: 5000, hardLimitS: 1800, keep: false, profile: false, transitionsOnly: false,
   };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
     const name = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Options;
     if (!(name in o)) throw new Error(`unknown option ${arg}; known: ${Object.keys(o).join(', ')}`);
-    if (name === 'keep' || name === 'profile') o[name] = value !== 'false';
+    if (name === 'keep' || name === 'profile' || name === 'transitionsOnly') o[name] = value !== 'false';
     else if (!Number.isFinite(Number(value))) throw new Error(`${arg}: expected a number`);
     else o[name] = Number(value);
   }
@@ -119,7 +123,15 @@ async function transitionsPhase(b: Bench, agents: readonly ChildProcess[]): Prom
   const { o, report, log } = b;
   const framesBefore = await Promise.all(agents.map(agentsStats));
   phase(`transitions: ${o.warmupS} s warm-up + ${o.windowS} s window, ${o.restConcurrency} requests in flight`);
+  const pidOf = (child: ChildProcess): number[] => (child.pid === undefined ? [] : [child.pid]);
+  const meter = cpuMeter({
+    ...Object.fromEntries(b.nodes.map((n) => [`node ${n.name}`, () => pidOf(n.process)])),
+    PostgreSQL: () => pidsNamed('postgres'), 'REST client': () => pidOf(b.rest), agents: () => agents.flatMap(pidOf),
+  });
+  const startedAt = performance.now();
   const toggled = await restAsk<ToggleResult>(b, { cmd: 'toggle', sids: b.sids, available: b.activities.Available, other: b.activities.Break, warmupMs: o.warmupS * 1000, windowMs: o.windowS * 1000 });
+  const cpu = meter();
+  const wallS = (performance.now() - startedAt) / 1000;
   const framesAfter = await Promise.all(agents.map(agentsStats));
   const committed = await log.committedBetween('api', toggled.windowStartAt, toggled.windowEndAt);
   const perS = committed / o.windowS;
@@ -130,8 +142,9 @@ async function transitionsPhase(b: Bench, agents: readonly ChildProcess[]): Prom
   report.notes.push(
     `transitions: ${committed} activity-log rows (cause api) recorded in the ${o.windowS} s window; ${toggled.ok} answers 200 and ${toggled.failed} others in it; ${f(toggled.ok / o.windowS, 0)} answers/s`,
     `transitions: the agents received ${pushes} pushes (worker.activity.update and others) over warm-up, window and restore; ${toggled.restored} workers put back to Available`,
+    `transitions: CPU over warm-up, window and restore (${f(wallS, 1)} s, ${os.cpus().length} cores): ${Object.entries(cpu).map(([k, v]) => `${k} ${f(v, 1)} s`).join(', ')}`,
   );
-  Object.assign(b.raw, { transitions: { ...toggled, latenciesMs: dist(toggled.latenciesMs), committed, perS, pushes } });
+  Object.assign(b.raw, { transitions: { ...toggled, latenciesMs: dist(toggled.latenciesMs), committed, perS, pushes, cpuS: cpu, wallS } });
 }
 
 /** Target 1: the agents processes freeze (SIGSTOP); the kernel still ACKs, only liveness can tell. */
@@ -244,6 +257,10 @@ async function run(o: Options, baseUrl: string): Promise<{ report: Report; raw: 
     phase(`connecting ${o.agents} agents, a third on each node`);
     const agents = await connectAgents(b, b.nodes.map((node, k) => ({ node, tokens: b.tokens.filter((_, i) => i % b.nodes.length === k) })), 'silent');
     await transitionsPhase(b, agents);
+    if (o.transitionsOnly) {
+      await killAll(agents);
+      return { report: b.report, raw: b.raw };
+    }
     await silentPhase(b, agents);
     await nodeKillPhase(b);
     return { report: b.report, raw: b.raw };

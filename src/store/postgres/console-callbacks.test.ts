@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestSchema, NO_POSTGRES, NO_POSTGRES_REASON, type TestSchema } from '../../../test/support/postgres.js';
 import type { Result } from '../../core/errors.js';
-import type { Activity, Workspace } from '../../core/resources.js';
+import type { Activity, Workspace, WorkspaceEvent } from '../../core/resources.js';
 import { ManualClock } from '../../service/clocks.js';
 import { newSid } from '../../service/ids.js';
 import { PgDatabase } from './database.js';
@@ -34,6 +34,11 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL console, callbacks and gauges${NO_POSTG
     stores.push(opened);
     return opened;
   };
+  /** A workspace event of the test's workspace, for the numbering tests. */
+  const workspaceEvent = (description: string): WorkspaceEvent => ({
+    sid: newSid('event'), accountSid: workspace.accountSid, workspaceSid: workspace.sid, eventType: 'workspace.updated', resourceType: 'workspace',
+    resourceSid: workspace.sid, actorType: 'system', actorSid: null, description, data: {}, cause: null, evidence: null, at: clock.now(),
+  });
   const worker = async (name: string): Promise<string> =>
     must(await store.createWorker({ workspaceSid: workspace.sid, friendlyName: name, attributes: '{}', activitySid: sidOf('Available'), actor: 'AC' })).worker.sid;
 
@@ -86,35 +91,47 @@ describe.skipIf(NO_POSTGRES)(`PostgreSQL console, callbacks and gauges${NO_POSTG
     expect(await store.eventsAfter(workspace.sid, after[0]?.seq ?? 0, 10)).toEqual([after[1]]);
   });
 
-  it('numbers events in commit order: an event inserted first but committed last is not skipped by a reader following the stream', async () => {
+  it('numbers events in commit order: an event recorded first but committed last is not skipped by a reader following the stream', async () => {
     const db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, clock, poolSize: 2 });
     try {
-      const event = (description: string) => ({
-        sid: newSid('event'), accountSid: workspace.accountSid, workspaceSid: workspace.sid, eventType: 'workspace.updated' as const, resourceType: 'workspace' as const,
-        resourceSid: workspace.sid, actorType: 'system' as const, actorSid: null, description, data: {}, cause: null, evidence: null, at: clock.now(),
-      });
       const start = await store.lastEventSeq(workspace.sid);
       let release = (): void => undefined;
       const held = new Promise<void>((resolve) => (release = resolve));
-      let inserted = (): void => undefined;
-      const early = new Promise<void>((resolve) => (inserted = resolve));
-      // The early transaction inserts first (the smaller seq) and commits last.
+      let recorded = (): void => undefined;
+      const early = new Promise<void>((resolve) => (recorded = resolve));
+      // The early transaction records first and commits last.
       const slow = db.tx(async (tx) => {
-        await recordEvent(tx, event('inserted first'));
-        inserted();
+        await recordEvent(tx, workspaceEvent('recorded first'));
+        recorded();
         await held;
       });
       await early;
-      await db.tx((tx) => recordEvent(tx, event('inserted second')));
+      await db.tx((tx) => recordEvent(tx, workspaceEvent('recorded second')));
       const firstRead = await store.eventsAfter(workspace.sid, start, 10);
-      expect(firstRead.map((e) => e.event.description)).toEqual(['inserted second']);
+      expect(firstRead.map((e) => e.event.description)).toEqual(['recorded second']);
       release();
       await slow;
       const next = await store.eventsAfter(workspace.sid, firstRead[0]?.seq ?? 0, 10);
-      expect(next.map((e) => e.event.description)).toEqual(['inserted first']);
+      expect(next.map((e) => e.event.description)).toEqual(['recorded first']);
       expect(await store.lastEventSeq(workspace.sid)).toBe(next[0]?.seq);
-      // Insertion order stays what `events` and REST paging list by.
-      expect((await store.events(workspace.sid)).map((e) => e.description).slice(-2)).toEqual(['inserted first', 'inserted second']);
+      // The rows are inserted at the commit, under the workspace's lock: listed by seq (REST paging), they come in commit order too.
+      expect((await store.events(workspace.sid)).map((e) => e.description).slice(-2)).toEqual(['recorded second', 'recorded first']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('numbers a row inserted without a number at its commit (a node of an older build during a rolling upgrade)', async () => {
+    const db = new PgDatabase({ url: schema.url, pgOptions: schema.pgOptions, clock, poolSize: 2 });
+    try {
+      const start = await store.lastEventSeq(workspace.sid);
+      const e = workspaceEvent('inserted by an older node');
+      await db.tx((tx) => tx.run(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', NULL, NULL, $10)`,
+      [e.sid, e.accountSid, e.workspaceSid, e.eventType, e.resourceType, e.resourceSid, e.actorType, e.actorSid, e.description, e.at]));
+      await db.tx((tx) => recordEvent(tx, workspaceEvent('recorded by this build')));
+      const read = await store.eventsAfter(workspace.sid, start, 10);
+      expect(read.map((r) => r.event.description)).toEqual(['inserted by an older node', 'recorded by this build']);
     } finally {
       await db.close();
     }

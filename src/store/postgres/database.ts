@@ -52,6 +52,12 @@ export interface Tx extends Sql {
    * the commit (or the statement that then fails as aborted) throws that failure.
    */
   send(text: string, params?: readonly unknown[]): void;
+  /**
+   * Runs `fn` once `fn` of the transaction has returned, just before the COMMIT is sent (in the order
+   * registered); `fn` may only `send`. For work that must come last, such as numbering the events
+   * under their workspace's lock for as short a time as possible (event-log.ts).
+   */
+  beforeCommit(fn: () => void): void;
 }
 
 /** "current transaction is aborted": the echo of an earlier statement's failure, never the cause. */
@@ -71,10 +77,11 @@ async function settleAll<I, R>(items: readonly I[], fn: (item: I) => Promise<R>)
   return Promise.all(running);
 }
 
-/** A transaction's statements, its instant, the queue `serially` keeps, and the writes it sent. */
-function txOf(client: pg.PoolClient, now: number): { tx: Tx; sent: Promise<unknown>[] } {
+/** A transaction's statements, its instant, the queue `serially` keeps, the writes it sent and what runs before its commit. */
+function txOf(client: pg.PoolClient, now: number): { tx: Tx; sent: Promise<unknown>[]; last: (() => void)[] } {
   let queue: Promise<unknown> = Promise.resolve();
   const sent: Promise<unknown>[] = [];
+  const last: (() => void)[] = [];
   const tx: Tx = {
     ...sqlOf(client, true),
     now,
@@ -90,8 +97,11 @@ function txOf(client: pg.PoolClient, now: number): { tx: Tx; sent: Promise<unkno
       write.catch(() => undefined); // read at the commit, or by the catch of the transaction
       sent.push(write);
     },
+    beforeCommit(fn) {
+      last.push(fn);
+    },
   };
-  return { tx, sent };
+  return { tx, sent, last };
 }
 
 export interface PgDatabaseOptions {
@@ -265,9 +275,10 @@ export class PgDatabase {
       let broken = false;
       try {
         const now = this.clock ? (await client.query('BEGIN'), this.clock.now()) : await begin(client);
-        const { tx, sent } = txOf(client, now);
+        const { tx, sent, last } = txOf(client, now);
         try {
           const result = await fn(tx);
+          for (const work of last) work();
           // The COMMIT goes out behind the writes still in flight: one round trip for all of them.
           // If one of them failed, the server turned the COMMIT into a ROLLBACK; that failure is thrown.
           const commit = client.query('COMMIT');

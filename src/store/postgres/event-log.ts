@@ -39,14 +39,46 @@ async function enqueueCallbacks(tx: Tx, event: WorkspaceEvent, settings?: Callba
     JSON.stringify(params), event.at]);
 }
 
+/** The events each open transaction recorded, written together just before its commit. */
+const pending = new WeakMap<Tx, WorkspaceEvent[]>();
+
 /**
  * Stores an event and the callbacks it owes in the caller's transaction; the caller publishes it
- * after commit. `settings`, when given, must have been read in this transaction.
+ * after commit. `settings`, when given, must have been read in this transaction. The event row
+ * itself is written at the end of the transaction (`writeEvents`), so it cannot be read back
+ * before the commit.
  */
 export async function recordEvent(tx: Tx, event: WorkspaceEvent, settings?: CallbackSettings): Promise<void> {
-  tx.send(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-  [event.sid, event.accountSid, event.workspaceSid, event.eventType, event.resourceType, event.resourceSid, event.actorType, event.actorSid,
-    event.description, JSON.stringify(event.data), event.cause, event.evidence ? JSON.stringify(event.evidence) : null, event.at]);
+  let events = pending.get(tx);
+  if (!events) {
+    pending.set(tx, (events = []));
+    const recorded = events;
+    tx.beforeCommit(() => writeEvents(tx, recorded));
+  }
+  events.push(event);
   await enqueueCallbacks(tx, event, settings);
+}
+
+/**
+ * A transaction's events, in the order recorded, numbered in commit order (`commit_seq`, see
+ * schema.ts migration 2): each workspace's lock, in SID order, then one insert that takes the
+ * numbers, sent behind the transaction's other statements and just before its COMMIT. The lock is
+ * held from there until the commit is visible, so a reader that sees number k of a workspace sees
+ * every number below it. (The deferred trigger of migration 2 did the same with a lock and an
+ * `UPDATE` per event at commit; it now fires only for rows inserted without a number.)
+ */
+function writeEvents(tx: Tx, events: readonly WorkspaceEvent[]): void {
+  for (const workspaceSid of [...new Set(events.map((e) => e.workspaceSid))].sort()) {
+    tx.send("SELECT pg_advisory_xact_lock(hashtextextended('rollcall:event-commit:' || current_schema() || ':' || $1, 0))", [workspaceSid]);
+  }
+  const column = (pick: (e: WorkspaceEvent) => string | number | null): (string | number | null)[] => events.map(pick);
+  tx.send(`INSERT INTO events (sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at, commit_seq)
+    SELECT e.sid, e.account_sid, e.workspace_sid, e.event_type, e.resource_type, e.resource_sid, e.actor_type, e.actor_sid, e.description, e.data, e.cause, e.evidence, e.at,
+      nextval('events_commit_seq')
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[])
+      WITH ORDINALITY AS e(sid, account_sid, workspace_sid, event_type, resource_type, resource_sid, actor_type, actor_sid, description, data, cause, evidence, at, n)
+    ORDER BY e.n`,
+  [column((e) => e.sid), column((e) => e.accountSid), column((e) => e.workspaceSid), column((e) => e.eventType), column((e) => e.resourceType),
+    column((e) => e.resourceSid), column((e) => e.actorType), column((e) => e.actorSid), column((e) => e.description), column((e) => JSON.stringify(e.data)),
+    column((e) => e.cause), column((e) => (e.evidence ? JSON.stringify(e.evidence) : null)), column((e) => e.at)]);
 }

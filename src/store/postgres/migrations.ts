@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { OUTAGE_HOLD_SCHEMA } from './outage-hold.js';
-import { EVENT_COMMIT_ORDER, SCHEMA_V1 } from './schema.js';
+import { EVENT_COMMIT_ORDER, EVENTS_NUMBERED_AT_INSERT, SCHEMA_V1 } from './schema.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the whole schema as SQLite's migrations 1–11 leave it (see schema.ts).
@@ -17,6 +17,8 @@ export const MIGRATIONS: readonly string[] = [
   OUTAGE_HOLD_SCHEMA,
   // 4: bus payloads too large for a notification (src/bus/pg-bus.ts), kept a few minutes.
   'CREATE TABLE bus_payloads (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())',
+  // 5: events numbered at insert, just before the commit; the trigger of 2 only for rows without a number.
+  EVENTS_NUMBERED_AT_INSERT,
 ];
 
 /** One key per schema: stores in different schemas of one database migrate independently. */
