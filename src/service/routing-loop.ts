@@ -119,8 +119,10 @@ export class RoutingLoop {
     try {
       do {
         view.passAgain = false;
-        const todo: Attempt[] = order(await this.options.store.pendingTasks(workspaceSid, this.options.passSize ?? 1000), view)
-          .map((task) => ({ task, excluded: NOBODY, attempt: 0 }));
+        const pending = await this.options.store.pendingTasks(workspaceSid, this.options.passSize ?? 1000);
+        // Workers other nodes changed are read only now that there is something to offer.
+        if (pending.length > 0) await this.options.views.refreshStale(workspaceSid);
+        const todo: Attempt[] = order(pending, view).map((task) => ({ task, excluded: NOBODY, attempt: 0 }));
         for (let next = 0; next < todo.length;) {
           if (this.stopped) return;
           const batch: Decided[] = [];

@@ -67,9 +67,13 @@ export class RoutingService {
     this.unsubscribe.push(this.options.bus.subscribe((message) => {
       const e = message.event;
       if (!e) return;
-      // Another node's worker changes (pg-bus.ts) reach the view here; this node's through onCommitted.
-      const workerChanged = e.eventType === 'worker.deleted' || (message.remote === true && e.eventType.startsWith('worker.'));
-      if (workerChanged) this.rereadSoon(e.workspaceSid, e.resourceSid);
+      // A deletion leaves the view at once. Another node's worker changes (pg-bus.ts) reach the view
+      // here, this node's through onCommitted: the worker is read before the next decisions.
+      if (e.eventType === 'worker.deleted') this.rereadSoon(e.workspaceSid, e.resourceSid);
+      else if (message.remote === true && e.eventType.startsWith('worker.')) {
+        this.views.markStale(e.workspaceSid, e.resourceSid);
+        this.kick(e.workspaceSid);
+      }
       // Another node's task or offer changed: a pass here may now have something to offer.
       else if (message.remote === true && (e.eventType.startsWith('task.') || e.eventType.startsWith('reservation.'))) this.kick(e.workspaceSid);
     }));
@@ -182,10 +186,10 @@ export class RoutingService {
   }
 
   /**
-   * Re-reads a worker that changed elsewhere (another node, or a deletion), together with the
-   * others heard of in the same turn: one store call per workspace, not one per event (a burst of
-   * another node's logouts arrives thousands at once). The read, not the message, says how the
-   * worker is now, so notifications arriving out of commit order do no harm.
+   * Re-reads a deleted worker, together with the others heard of in the same turn: one store call
+   * per workspace, not one per event. The read, not the message, says how the worker is now, so
+   * notifications arriving out of commit order do no harm (so do the stale marks other nodes'
+   * changes leave, read before the next decisions: `RoutingViews.markStale`).
    */
   private rereadSoon(workspaceSid: string, workerSid: string): void {
     const first = this.rereads.size === 0;
