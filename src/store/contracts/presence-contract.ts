@@ -247,6 +247,17 @@ export function describePresenceContract(engine: string, factory: StoreFactory):
       await w.handle.dispose();
     });
 
+    it('creates one worker of a name when several creations of it run at once, and the others of other names beside them', async () => {
+      const w = await setup();
+      const create = (friendlyName: string) => w.store.createWorker({ workspaceSid: w.workspace.sid, friendlyName, attributes: '{}', actor: 'ACx' });
+      const results = await Promise.all([...['zoe', 'zoe', 'zoe', 'zoe'].map(create), ...['yan', 'xia', 'wim'].map(create)]);
+      const outcome = results.map((r) => (r.ok ? r.value.worker.friendlyName : r.refusal.code));
+      expect(outcome.slice(0, 4).sort()).toEqual(['conflict', 'conflict', 'conflict', 'zoe']);
+      expect(outcome.slice(4)).toEqual(['yan', 'xia', 'wim']);
+      expect((await w.store.listWorkers(w.workspace.sid)).filter((x) => x.friendlyName === 'zoe')).toHaveLength(1);
+      await w.handle.dispose();
+    });
+
     it('refuses duplicate worker names and unknown activities on create, and versions attribute changes', async () => {
       const w = await setup();
       const dup = await w.store.createWorker({ workspaceSid: w.workspace.sid, friendlyName: 'alice', attributes: '{}', actor: 'ACx' });

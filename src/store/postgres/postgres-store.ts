@@ -143,8 +143,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async createWorker(input) {
       return db.tx(async (tx): Promise<Result<PresenceCommit>> => {
-        // The workspace row is locked so two creations of one name apply in turn.
-        const workspace = await tx.one<WorkspaceRow>('SELECT * FROM workspaces WHERE sid = $1 FOR UPDATE', [input.workspaceSid]);
+        // Two creations of one name apply in turn (a lock on the name, not the workspace: creations of
+        // other names go on beside it, and so do the changes whose rows refer to the workspace). The
+        // workspace's row is held against deletion only.
+        const [workspace] = await Promise.all([
+          tx.one<WorkspaceRow>('SELECT * FROM workspaces WHERE sid = $1 FOR KEY SHARE', [input.workspaceSid]),
+          tx.one("SELECT pg_advisory_xact_lock(hashtextextended('rollcall:worker-name:' || current_schema() || ':' || $1 || ':' || $2, 0))", [input.workspaceSid, input.friendlyName]),
+        ]);
         if (!workspace) return refuse('not-found', `Workspace ${input.workspaceSid} was not found`);
         const activitySid = input.activitySid ?? workspace.default_activity_sid;
         if (!(await tx.one(`${ACTIVITY_SELECT} WHERE a.workspace_sid = $1 AND a.sid = $2`, [input.workspaceSid, activitySid]))) {
