@@ -22,24 +22,16 @@ import type { Tx } from './database.js';
 import { recordEvent } from './event-log.js';
 import { newEffects, type PgRoutingWriter, type RoutingEffects } from './routing-writer.js';
 
-type ContextRow = WorkspaceRow & {
-  s_logout: string; s_enabled: number; s_threshold: number; s_updated: number; a_name: string; a_available: number; a_created: number; a_updated: number;
-  w_connections: { id: string; exempt: number }[]; w_offers: boolean; setting_name: string | null;
-};
+type ContextRow = WorkspaceRow & { s_logout: string; s_enabled: number; s_threshold: number; s_updated: number; a_name: string; a_available: number; a_created: number; a_updated: number };
 
-/**
- * Everything the machine needs besides the worker, in one statement (one snapshot, taken after the
- * lock: it is sent behind the locking statement): the worker's workspace and its policy, the worker's connections, whether it holds offers (none can
- * appear while its row is locked: an offer locks it first) and the name of an activity being set.
- * Four statements before; each costs the server about as much again as the work it does.
- */
+/** The worker's workspace and its logout policy, in one statement. */
 const CONTEXT = `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enabled AS s_enabled, s.threshold_ms AS s_threshold, s.updated_at AS s_updated,
-    a.friendly_name AS a_name, a.available AS a_available, a.created_at AS a_created, a.updated_at AS a_updated,
-    (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'exempt', c.exempt) ORDER BY c.opened_at, c.id), '[]'::json) FROM connections c WHERE c.worker_sid = $1) AS w_connections,
-    EXISTS (SELECT 1 FROM reservations r WHERE r.worker_sid = $1 AND r.status = 'pending') AS w_offers,
-    (SELECT friendly_name FROM activities WHERE sid = $2) AS setting_name
+    a.friendly_name AS a_name, a.available AS a_available, a.created_at AS a_created, a.updated_at AS a_updated
   FROM workspaces ws JOIN logout_settings s ON s.workspace_sid = ws.sid JOIN activities a ON a.sid = s.logout_activity_sid
   WHERE ws.sid = (SELECT workspace_sid FROM workers WHERE sid = $1)`;
+const CONNECTIONS = 'SELECT id, exempt FROM connections WHERE worker_sid = $1 ORDER BY opened_at, id';
+/** No offer can appear while the worker's row is locked (an offer locks it first): read once, it holds for the transaction. */
+const HAS_PENDING_OFFERS = "SELECT EXISTS (SELECT 1 FROM reservations WHERE worker_sid = $1 AND status = 'pending') AS pending";
 
 /**
  * Locks and reads a worker; null when it does not exist. Every worker change starts here. The
@@ -89,12 +81,20 @@ export class PgPresenceWriter {
   ): Promise<PresenceCommit | null> {
     if (locked && locked.sid !== workerSid) throw new Error(`run: the locked row is ${locked.sid}, not ${workerSid}`);
     const setting = typeof input === 'object' && input.type === 'activity-set' ? input.activity.sid : null;
-    // The lock, the row and the context in one round trip: the server runs them in that order.
-    const [row, ctx] = await Promise.all([locked ?? lockWorker(tx, workerSid), tx.one<ContextRow>(CONTEXT, [workerSid, setting])]);
+    // Everything the change needs in one round trip, sent behind the lock (the server runs them in
+    // order, so they read after it is granted): the workspace and its policy, the worker's
+    // connections, whether it holds offers, and the name of an activity being set. Tried: the four as
+    // one statement (subqueries, the connections as JSON) cost the server more CPU, not less.
+    const [row, ctx, connections, offers, settingName] = await Promise.all([
+      locked ?? lockWorker(tx, workerSid),
+      tx.one<ContextRow>(CONTEXT, [workerSid]),
+      tx.rows<{ id: string; exempt: number }>(CONNECTIONS, [workerSid]),
+      tx.one<{ pending: boolean }>(HAS_PENDING_OFFERS, [workerSid]),
+      setting === null ? undefined : tx.one<{ friendly_name: string }>('SELECT friendly_name FROM activities WHERE sid = $1', [setting]),
+    ]);
     if (!row) return null;
     const at = tx.now;
     if (!ctx) throw new Error(`store integrity: workspace ${row.workspace_sid} with its logout settings is missing`);
-    const connections = ctx.w_connections;
     const workspace = toWorkspace(ctx);
     const settings = toSettings({ workspace_sid: ctx.sid, logout_activity_sid: ctx.s_logout, enabled: ctx.s_enabled, threshold_ms: ctx.s_threshold, updated_at: ctx.s_updated });
     const logoutActivity = toActivity({ sid: ctx.s_logout, workspace_sid: ctx.sid, account_sid: ctx.account_sid, friendly_name: ctx.a_name, available: ctx.a_available, created_at: ctx.a_created, updated_at: ctx.a_updated });
@@ -113,13 +113,13 @@ export class PgPresenceWriter {
     if (activityChanged) {
       const to = next.state.activity.sid === logoutActivity.sid
         ? { friendly_name: logoutActivity.friendlyName }
-        : next.state.activity.sid === setting && ctx.setting_name !== null ? { friendly_name: ctx.setting_name }
+        : next.state.activity.sid === setting ? settingName
           : await tx.one<{ friendly_name: string }>('SELECT friendly_name FROM activities WHERE sid = $1', [next.state.activity.sid]);
       worker = { ...worker, activitySid: next.state.activity.sid, activityName: to?.friendly_name ?? '', available: next.state.activity.available, version, updatedAt, statusChangedAt: next.state.activitySince };
     }
     const presence = routingPresence(next.state.connections.length > 0, next.state.disconnection);
     const effects = newEffects();
-    const events = await this.persistOutputs(tx, { row, worker, workspace, ctx, offers: ctx.w_offers }, state, next.state, next.outputs, effects);
+    const events = await this.persistOutputs(tx, { row, worker, workspace, ctx, offers: offers?.pending === true }, state, next.state, next.outputs, effects);
     if (effects.events.length === 0 && effects.touchedWorkers.size === 0) return { worker, outputs: next.outputs, events, routingPresence: presence };
     const pushes = await tx.serially(() => this.routing.finalPushes(tx, effects));
     const routing = { events: effects.events, pushes, presence: [], touchedWorkers: [...effects.touchedWorkers] };
