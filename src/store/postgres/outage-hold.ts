@@ -70,13 +70,19 @@ export async function activeHold(sql: Pick<Tx, 'one'>, workspaceSid: string): Pr
   return row ? toRecord(row) : null;
 }
 
-/** The hold that postponed this deadline, for the logout's evidence; undefined for ordinary ones. */
-export async function breakerEvidence(tx: Tx, workerSid: string, deadlineId: number): Promise<BreakerEvidence | undefined> {
-  const row = await tx.one<HoldRow & { ordinary_due_at: number }>(`SELECT o.*, 0 AS held, h.ordinary_due_at FROM outage_hold_workers h
-    JOIN outage_holds o ON o.sid = h.hold_sid WHERE h.worker_sid = $1 AND h.deadline_id = $2`, [workerSid, deadlineId]);
-  if (!row) return undefined;
-  return { holdSid: row.sid, trippedAt: row.tripped_at, untilAt: row.until_at, ordinaryDueAt: row.ordinary_due_at, endedAt: row.ended_at, endReason: row.end_reason as HoldEndReason | null };
+/** The holds that postponed these due deadlines, for the logouts' evidence, by worker (ordinary deadlines have none). */
+export async function breakerEvidenceOf(tx: Tx, due: readonly { worker_sid: string; deadline_id: number }[]): Promise<Map<string, BreakerEvidence>> {
+  const rows = await tx.rows<HoldRow & { ordinary_due_at: number; worker_sid: string; deadline_id: number }>(`SELECT o.*, 0 AS held, h.ordinary_due_at, h.worker_sid, h.deadline_id
+    FROM outage_hold_workers h JOIN outage_holds o ON o.sid = h.hold_sid WHERE h.worker_sid = ANY($1::text[])`, [due.map((d) => d.worker_sid)]);
+  const wanted = new Map(due.map((d) => [d.worker_sid, d.deadline_id]));
+  const found = new Map<string, BreakerEvidence>();
+  for (const row of rows) {
+    if (wanted.get(row.worker_sid) !== row.deadline_id) continue;
+    found.set(row.worker_sid, { holdSid: row.sid, trippedAt: row.tripped_at, untilAt: row.until_at, ordinaryDueAt: row.ordinary_due_at, endedAt: row.ended_at, endReason: row.end_reason as HoldEndReason | null });
+  }
+  return found;
 }
+
 
 async function holdEvent(tx: Tx, hold: OutageHoldRecord, type: 'workspace.outage_hold.started' | 'workspace.outage_hold.ended', actor: string): Promise<WorkspaceEvent> {
   const workspace = toWorkspace(await tx.one<WorkspaceRow>('SELECT * FROM workspaces WHERE sid = $1', [hold.workspaceSid]) as WorkspaceRow);

@@ -11,8 +11,10 @@ import type { PresenceCommit, Store } from '../../service/ports.js';
 import { toActivity, toSettings, type ActivityRow, type SettingsRow } from '../sqlite/rows.js';
 import { withDueTimes } from '../sqlite/outage-hold.js';
 import type { PgDatabase, Tx } from './database.js';
-import { afterDisconnections, breakerEvidence, reapplyHold } from './outage-hold.js';
-import { lockWorker, type PgPresenceWriter } from './presence-writer.js';
+import { afterDisconnections, breakerEvidenceOf, reapplyHold } from './outage-hold.js';
+import { WORKER_SELECT } from '../sqlite/presence-writer.js';
+import type { WorkerRow } from '../sqlite/rows.js';
+import { lockWorker, SharedReads, type PgPresenceWriter } from './presence-writer.js';
 
 type PresenceVerbs = Pick<Store, 'openConnection' | 'endConnection' | 'endConnections' | 'setActivity' | 'claimDueDeadlines' | 'nextDueAt'
   | 'updateLogoutSettings' | 'registerNode' | 'storeNow' | 'heartbeatNode' | 'reapNodes' | 'retireNode'>;
@@ -51,7 +53,7 @@ export interface NodeLease {
 
 export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, lease: NodeLease): PresenceVerbs {
   /** Ends one connection under its worker's lock; null when it is unknown (already ended or reaped). */
-  const endOne = async (tx: Tx, connectionId: string, reason: DisconnectReason, lastSeenAt: number, ownerSid?: string): Promise<PresenceCommit | null> => {
+  const endOne = async (tx: Tx, connectionId: string, reason: DisconnectReason, lastSeenAt: number, ownerSid?: string, shared: SharedReads | null = null): Promise<PresenceCommit | null> => {
     const owner = ownerSid ?? (await tx.one<{ worker_sid: string }>('SELECT worker_sid FROM connections WHERE id = $1', [connectionId]))?.worker_sid;
     if (owner === undefined) return null;
     // Read again under the lock (sent behind it, one round trip): another node may have ended it meanwhile.
@@ -62,7 +64,7 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     if (!conn || !locked) return null;
     // Opening is itself a sign of life, and nothing is seen after now.
     const seen = Math.min(Math.max(lastSeenAt, conn.opened_at), tx.now);
-    return writer.run(tx, conn.worker_sid, { type: 'connection-ended', at: tx.now, connectionId, reason, lastSeenAt: seen }, null, locked);
+    return writer.run(tx, conn.worker_sid, { type: 'connection-ended', at: tx.now, connectionId, reason, lastSeenAt: seen }, null, locked, shared);
   };
 
   /**
@@ -85,10 +87,11 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     }
     if (byWorker.size === 0) return [];
     await tx.run('SELECT 1 FROM workers WHERE sid = ANY($1) ORDER BY sid FOR UPDATE', [[...byWorker.keys()]]);
+    const shared = new SharedReads(tx);
     const perWorker = await tx.all([...byWorker], async ([worker, group]) => {
       const commits: PresenceCommit[] = [];
       for (const e of group) {
-        const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt, worker);
+        const commit = await endOne(tx, e.connectionId, e.reason, e.lastSeenAt, worker, shared);
         if (commit) commits.push(commit);
       }
       return commits;
@@ -150,11 +153,21 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     async claimDueDeadlines(limit) {
       return db.tx(async (tx) => {
         const due = await tx.rows<{ worker_sid: string; deadline_id: number }>(CLAIM, [tx.now, limit]);
+        if (due.length === 0) return [];
+        // The claim locked the workers' rows (and waited for none: SKIP LOCKED), so their rows are
+        // read after it in one statement, as is the breaker's evidence (a deadline the breaker held
+        // logs out like any other; its evidence names the hold).
+        const [rows, breakers] = await Promise.all([
+          tx.rows<WorkerRow>(`${WORKER_SELECT} WHERE w.sid = ANY($1::text[])`, [due.map((d) => d.worker_sid)]),
+          breakerEvidenceOf(tx, due),
+        ]);
+        const rowOf = new Map(rows.map((r) => [r.sid, r]));
+        const shared = new SharedReads(tx);
         // One row per worker (a worker has at most one deadline), every one locked by the claim: they fire at once.
         const fired = await tx.all(due, async (d) => {
-          // A deadline the breaker held logs out like any other; its evidence names the hold.
-          const [breaker, locked] = await Promise.all([breakerEvidence(tx, d.worker_sid, d.deadline_id), lockWorker(tx, d.worker_sid)]);
-          return locked && writer.run(tx, d.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: d.deadline_id, breaker }, null, locked);
+          const locked = rowOf.get(d.worker_sid);
+          if (!locked) return null;
+          return writer.run(tx, d.worker_sid, { type: 'due-time-reached', at: tx.now, deadlineId: d.deadline_id, breaker: breakers.get(d.worker_sid) }, null, locked, shared);
         });
         // A stale claim (the row qualified in this statement's snapshot, and another node fired
         // or a reconnect cancelled it before the lock was taken) changes nothing: the machine gives

@@ -24,11 +24,27 @@ import { newEffects, type PgRoutingWriter, type RoutingEffects } from './routing
 
 type ContextRow = WorkspaceRow & { s_logout: string; s_enabled: number; s_threshold: number; s_updated: number; a_name: string; a_available: number; a_created: number; a_updated: number };
 
-/** The worker's workspace and its logout policy, in one statement. */
-const CONTEXT = `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enabled AS s_enabled, s.threshold_ms AS s_threshold, s.updated_at AS s_updated,
+const CONTEXT_SELECT = `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enabled AS s_enabled, s.threshold_ms AS s_threshold, s.updated_at AS s_updated,
     a.friendly_name AS a_name, a.available AS a_available, a.created_at AS a_created, a.updated_at AS a_updated
-  FROM workspaces ws JOIN logout_settings s ON s.workspace_sid = ws.sid JOIN activities a ON a.sid = s.logout_activity_sid
-  WHERE ws.sid = (SELECT workspace_sid FROM workers WHERE sid = $1)`;
+  FROM workspaces ws JOIN logout_settings s ON s.workspace_sid = ws.sid JOIN activities a ON a.sid = s.logout_activity_sid`;
+/** The worker's workspace and its logout policy, in one statement. */
+const CONTEXT = `${CONTEXT_SELECT} WHERE ws.sid = (SELECT workspace_sid FROM workers WHERE sid = $1)`;
+
+/**
+ * Reads a batch of changes in one transaction shares: each workspace's context read once for the
+ * batch (a claim of 100 logouts read it 100 times). Only for batches that change no settings.
+ */
+export class SharedReads {
+  private readonly contexts = new Map<string, Promise<ContextRow | undefined>>();
+
+  constructor(private readonly tx: Tx) {}
+
+  context(workspaceSid: string): Promise<ContextRow | undefined> {
+    let read = this.contexts.get(workspaceSid);
+    if (!read) this.contexts.set(workspaceSid, (read = this.tx.one<ContextRow>(`${CONTEXT_SELECT} WHERE ws.sid = $1`, [workspaceSid])));
+    return read;
+  }
+}
 const CONNECTIONS = 'SELECT id, exempt FROM connections WHERE worker_sid = $1 ORDER BY opened_at, id';
 /** No offer can appear while the worker's row is locked (an offer locks it first): read once, it holds for the transaction. */
 const HAS_PENDING_OFFERS = "SELECT EXISTS (SELECT 1 FROM reservations WHERE worker_sid = $1 AND status = 'pending') AS pending";
@@ -75,9 +91,11 @@ export class PgPresenceWriter {
    * connection the machine added is stored on `nodeId`). `input` may depend on the loaded state.
    * `locked`: the worker's row as `lockWorker` returned it earlier in this transaction (the lock is
    * held until the commit, so the row cannot have changed); saves the two statements of a second lock.
+   * `shared`: with `locked`, the batch's reads of the workspace context (see SharedReads).
    */
   async run(
     tx: Tx, workerSid: string, input: PresenceInput | ((state: PresenceState) => PresenceInput | null), nodeId: string | null = null, locked: WorkerRow | null = null,
+    shared: SharedReads | null = null,
   ): Promise<PresenceCommit | null> {
     if (locked && locked.sid !== workerSid) throw new Error(`run: the locked row is ${locked.sid}, not ${workerSid}`);
     const setting = typeof input === 'object' && input.type === 'activity-set' ? input.activity.sid : null;
@@ -87,7 +105,7 @@ export class PgPresenceWriter {
     // one statement (subqueries, the connections as JSON) cost the server more CPU, not less.
     const [row, ctx, connections, offers, settingName] = await Promise.all([
       locked ?? lockWorker(tx, workerSid),
-      tx.one<ContextRow>(CONTEXT, [workerSid]),
+      locked && shared ? shared.context(locked.workspace_sid) : tx.one<ContextRow>(CONTEXT, [workerSid]),
       tx.rows<{ id: string; exempt: number }>(CONNECTIONS, [workerSid]),
       tx.one<{ pending: boolean }>(HAS_PENDING_OFFERS, [workerSid]),
       setting === null ? undefined : tx.one<{ friendly_name: string }>('SELECT friendly_name FROM activities WHERE sid = $1', [setting]),
