@@ -1,8 +1,9 @@
 /**
- * Counts the round trips a bench server makes to PostgreSQL: every `pg.Client#query` call is one
- * (a prepared statement's parse is sent with its first bind, and `BEGIN; SELECT now` is a single
- * simple query), with the time from the call until its answer. Installed in the bench's server
- * process only, on PostgreSQL only: nothing in src/ knows it is counted.
+ * Counts the statements a bench server sends to PostgreSQL: every `pg.Client#query` call is one
+ * (`BEGIN; SELECT now` is a single simple query), with the time from the call until its answer.
+ * They are not round trips: the store pipelines (decision 011), so statements sent together in a
+ * transaction share one. Installed in the bench's server process only, on PostgreSQL only:
+ * nothing in src/ knows it is counted.
  */
 import pg from 'pg';
 

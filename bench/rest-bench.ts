@@ -261,7 +261,7 @@ async function main(): Promise<void> {
   console.log(`Server during the update window: event-loop delay p50 ${loop.p50Ms.toFixed(2)} ms, p99 ${loop.p99Ms.toFixed(2)} ms, max ${loop.maxMs.toFixed(2)} ms; CPU ${(loop.cpuShare * 100).toFixed(0)} % of one core (${(loop.cpuShare * 1000 / o.rate).toFixed(2)} ms per update)`);
   if (loop.pg) {
     const perUpdate = (n: number): string => (n / (o.rate * o.durationS)).toFixed(2);
-    console.log(`PostgreSQL round trips during the update window: ${loop.pg.statements} (${perUpdate(loop.pg.statements)} per update), ` +
+    console.log(`PostgreSQL statements during the update window (pipelined: not round trips): ${loop.pg.statements} (${perUpdate(loop.pg.statements)} per update), ` +
       `waiting ${perUpdate(loop.pg.waitMs)} ms per update in total (statements in flight at once overlap); the most frequent, per update:`);
     for (const t of loop.pg.top) console.log(`  ${perUpdate(t.count).padStart(6)} × ${perUpdate(t.waitMs).padStart(7)} ms  ${t.text}`);
   }

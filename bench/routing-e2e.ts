@@ -113,7 +113,7 @@ const meterNote = (m: Record<string, MeterEntry>, wallMs: number): string => {
     `max ${fmt(e(name).maxMs, 1)} ms (${fmt((e(name).ms / wallMs) * 100, 0)} % of the wall)`;
   const reservations = e('reserve').results + e('reserveMany').results;
   const pg = m.pgRoundTrips;
-  const roundTrips = pg ? `; PostgreSQL round trips ${pg.calls} (${fmt(pg.calls / Math.max(1, reservations), 1)} per reservation, task creation and pushes included)` : '';
+  const roundTrips = pg ? `; PostgreSQL statements (pipelined, not round trips) ${pg.calls} (${fmt(pg.calls / Math.max(1, reservations), 1)} per reservation, task creation and pushes included)` : '';
   return `decisions ${e('pendingTasks').results} (waiting tasks handed to a pass) for ${reservations} reservations; ` +
     ['createTask', 'pendingTasks', 'reserve', 'reserveMany', 'nextRoutingDueAt', 'routingCandidatesOf'].map(part).join('; ') + roundTrips;
 };

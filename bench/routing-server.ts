@@ -96,7 +96,7 @@ function createLoopProbe() {
 
 /**
  * Calls, synchronous time (better-sqlite3 does all its work before the promise), time until the
- * promise settled (PostgreSQL's work is there: round trips) and rows or successes.
+ * promise settled (PostgreSQL's work is there: its statements) and rows or successes.
  */
 export interface MeterEntry { calls: number; ms: number; maxMs: number; settleMs: number; results: number }
 const METERED = ['createTask', 'pendingTasks', 'reserve', 'reserveMany', 'nextRoutingDueAt', 'routingCandidatesOf', 'claimRoutingDue'] as const;
