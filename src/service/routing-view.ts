@@ -5,12 +5,13 @@
  * order: every read is numbered when asked, and an answer never replaces what a read asked later
  * already put in the view.
  */
-import { evaluate, parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
+import { parseExpression, referencedScopes, type Expression } from '../core/expressions.js';
 import { IdleOrder } from '../core/idle-order.js';
 import type { CandidateWorker } from '../core/routing.js';
 import { parseWorkflowConfig, type WorkflowConfig } from '../core/workflow-config.js';
 import type { PresenceCommit } from './presence-ports.js';
 import type { RoutingStore } from './routing-ports.js';
+import { landed, updateMembership } from './routing-view-members.js';
 
 export interface QueueView {
   readonly targetWorkers: Expression;
@@ -236,10 +237,9 @@ export class RoutingViews {
   }
 
   /**
-   * Notes a worker another node changed. It is read only before the next decisions
-   * (`refreshStale`, from the routing pass when tasks wait): a change elsewhere matters here only
-   * once there is something to offer, and a read per change cost every node two statements for
-   * every other node's change (the cluster bench: 1.5 reads per activity change).
+   * Notes a worker another node changed, to be read before the next decisions (`refreshStale`,
+   * when a pass finds tasks waiting): reading at every change cost each node two statements per
+   * change made elsewhere, tasks or not.
    */
   markStale(workspaceSid: string, workerSid: string): void {
     this.views.get(workspaceSid)?.stale.add(workerSid);
@@ -248,9 +248,8 @@ export class RoutingViews {
   /** Reads the workers marked stale, all in one store call. */
   async refreshStale(workspaceSid: string): Promise<void> {
     const view = this.views.get(workspaceSid);
-    if (!view || view.stale.size === 0) return;
-    const sids = [...view.stale];
-    view.stale.clear();
+    const sids = [...(view?.stale ?? [])];
+    view?.stale.clear();
     await this.refreshWorkers(workspaceSid, sids);
   }
 
@@ -281,27 +280,4 @@ export class RoutingViews {
     await this.reloadWorkers(workspaceSid);
     await this.reloadCatalog(workspaceSid);
   }
-}
-
-/**
- * A worker as a read found it, unless a presence commit applied since the read was asked: its
- * availability and connections are newer than the read's, and are kept.
- */
-function landed(view: WorkspaceView, read: CandidateWorker, seq: number): CandidateWorker {
-  if ((view.presenceSeq.get(read.sid) ?? 0) <= seq) return read;
-  const current = view.workers.get(read.sid);
-  if (!current) return read;
-  return { ...read, activityAvailable: current.activityAvailable, presence: current.presence, idleSince: Math.max(read.idleSince, current.idleSince) };
-}
-
-/**
- * Keeps a queue's members right for one worker: those matching TargetWorkers (when it reads only
- * the worker) who could take work now — an available activity, and connected unless the hold is
- * off. Anyone else could not be chosen, so a decision need not walk past them.
- */
-function updateMembership(queue: QueueView, worker: CandidateWorker, holdDisconnected: boolean): void {
-  if (queue.members === null) return;
-  const ready = worker.activityAvailable && (worker.presence === 'connected' || !holdDisconnected);
-  if (ready && evaluate(queue.targetWorkers, { worker: worker.attributes, defaultScope: 'worker' })) queue.members.upsert(worker);
-  else queue.members.remove(worker.sid);
 }
