@@ -117,8 +117,10 @@ function startAgents(r: Run, urls: readonly string[], reconnect: boolean): { chi
   const connected = Promise.all(kids.map(async (child, i) => {
     const command: AgentsCommand = { cmd: 'connect', url: urls[i] as string, tokensFile: r.tokensFile, concurrency: r.o.concurrency, slice: r.shares[i], localAddress: sourceAddress(i), reconnect };
     child.send(command);
-    const done = await nextMessage<AgentsConnected>(child, (m) => m.type === 'connected', `agents-${i} connect`, 300_000);
     const share = (r.shares[i]?.[1] ?? 0) - (r.shares[i]?.[0] ?? 0);
+    // 100 000 agents over 6 processes did not finish within a flat 300 s (2026-11-27 19:03, the
+    // bare baseline's connect): the time allowed grows with the share, 30 ms an agent.
+    const done = await nextMessage<AgentsConnected>(child, (m) => m.type === 'connected', `agents-${i} connect`, Math.max(300_000, share * 30));
     if (done.ready !== share) throw new Error(`agents-${i}: only ${done.ready}/${share} got init: ${done.failures.join('; ')}`);
     return done;
   }));
