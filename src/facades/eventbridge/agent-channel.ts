@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TaskRouterGrant, TokenPolicy } from '../../service/access-tokens.js';
+import { within } from '../../service/clocks.js';
 import { newSid } from '../../service/ids.js';
 import { Liveness } from '../../service/liveness.js';
 import { AgentPushes } from './agent-pushes.js';
@@ -205,7 +206,7 @@ export class AgentChannel {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // From here the session gives the slots back (at its close, and once its opening is committed).
       socket.off('close', gone);
-      this.accept(ws, admitted);
+      this.accept(ws, socket, admitted);
     });
   }
 
@@ -219,9 +220,10 @@ export class AgentChannel {
     }
   }
 
-  private accept(ws: WebSocket, { grant, closeExisting, exempt, release, settled }: Admission): void {
+  private accept(ws: WebSocket, socket: Duplex, { grant, closeExisting, exempt, release, settled }: Admission): void {
     const { clock, presence, log } = this.options;
     const session = new AgentSession(newSid('connection'), ws, grant, clock, release);
+    socket.once('end', () => session.peerGone());
     const slog = log.child({ workerSid: grant.workerSid, connectionId: session.id });
     ws.on('pong', () => session.touch());
     ws.on('message', () => session.touch());
@@ -275,8 +277,8 @@ export class AgentChannel {
 
   /**
    * A socket closed. Everything time-sensitive happens now, in the close handler: the session
-   * leaves the wheels, and the close time is taken (a close is itself a sign of life, rule 4; a
-   * silent loss counts from the last pong). The store write is queued and committed in batches,
+   * leaves the wheels, and the close time is taken: when the peer's EOF was read, if it was (a close
+   * is itself a sign of life, rule 4; a silent loss counts from the last pong). The store write is queued and committed in batches,
    * so a mass disconnect is a few transactions, not one per socket, and the loop keeps turning.
    */
   private ended(session: AgentSession): void {
@@ -287,18 +289,7 @@ export class AgentChannel {
     // While shutting down, the node was retired first: the store ended these connections already.
     if (this.closing) return;
     const reason = session.lostReason ?? 'closed';
-    const lastSeenAt = session.lostReason ? session.lastSeenAt : this.options.clock.now();
+    const lastSeenAt = session.lostReason ? session.lastSeenAt : session.closedAt();
     this.ends.push({ connectionId: session.id, reason, lastSeenAt }, session.opened);
-  }
-}
-
-/** Waits for `work` at most `ms` of wall-clock time; undefined if it took longer. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, ms))));
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -12,6 +12,8 @@ import type { Release } from './connection-limits.js';
 export class AgentSession implements Watched {
   lastSeenAt: number;
   lostReason: DisconnectReason | null = null;
+  /** When the peer's end of the TCP stream was read (EOF), before `ws` reports the close. */
+  private peerGoneAt: number | null = null;
   /** Resolves once the connection is committed (or refused); the close waits for it. */
   opened: Promise<boolean> = Promise.resolve(false);
 
@@ -38,6 +40,20 @@ export class AgentSession implements Watched {
     this.lostReason = 'heartbeat-lost';
     this.lastSeenAt = lastSeenAt;
     this.socket.terminate();
+  }
+
+  /**
+   * The peer closed its side: the first sign of a close, read as the EOF arrives. `ws` reports the
+   * close only after its own shutdown and the handle's close callback, a later phase of the loop;
+   * when thousands drop at once that is hundreds of milliseconds later (issue 12, item 1).
+   */
+  peerGone(): void {
+    this.peerGoneAt ??= this.clock.now();
+  }
+
+  /** The close time of a socket that closed (not lost): when its EOF was read, else now. */
+  closedAt(): number {
+    return this.peerGoneAt ?? this.clock.now();
   }
 
   touch(): void {
