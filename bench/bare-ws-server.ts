@@ -5,11 +5,16 @@
  * presence. The presence bench forks it, connects the same agents process to it, and divides
  * Rollcall's RSS per agent by this one's (issue 12: ≤ 1.5×).
  *
- * IPC: `ready` with the URL once listening; `stats` (with `gc`) answers RSS and connections;
- * `close` closes every socket and exits.
+ * It carries the presence server's loop probe, so the burst's stall of a bare `ws` server (all
+ * agents SIGKILLed at once) is measured in the same run as Rollcall's: the floor under issue 12's
+ * "no block over 100 ms".
+ *
+ * IPC: `ready` with the URL once listening; `stats` (with `gc`) answers RSS, connections and the
+ * loop since the last `reset`; `close` closes every socket and exits.
  */
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { LoopProbe, type LoopStats } from './loop-probe.js';
 
 export interface BareReady {
   readonly type: 'ready';
@@ -20,9 +25,13 @@ export interface BareStats {
   readonly connections: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  readonly loop: LoopStats;
 }
 
-type BareCommand = { readonly id: number; readonly cmd: 'stats'; readonly gc: boolean } | { readonly id: number; readonly cmd: 'close' };
+type BareCommand =
+  | { readonly id: number; readonly cmd: 'stats'; readonly gc: boolean }
+  | { readonly id: number; readonly cmd: 'reset' }
+  | { readonly id: number; readonly cmd: 'close' };
 
 const pingMs = Number(process.env.BENCH_PING_MS ?? 10_000);
 const heartbeatFrameMs = Number(process.env.BENCH_HEARTBEAT_FRAME_MS ?? 15_000);
@@ -30,6 +39,7 @@ const heartbeatFrameMs = Number(process.env.BENCH_HEARTBEAT_FRAME_MS ?? 15_000);
 const server = createServer((_req, res) => res.writeHead(404).end());
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 const sockets = new Set<WebSocket>();
+const probe = new LoopProbe();
 
 server.on('upgrade', (req, socket, head) => {
   if (!req.url?.startsWith('/v1/wschannels')) return void socket.destroy();
@@ -66,8 +76,11 @@ process.on('message', (raw) => {
       gc();
     }
     const m = process.memoryUsage();
-    const value: BareStats = { connections: sockets.size, rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+    const value: BareStats = { connections: sockets.size, rssBytes: m.rss, heapUsedBytes: m.heapUsed, loop: probe.read().loop };
     process.send?.({ type: 'reply', id: command.id, value });
+  } else if (command.cmd === 'reset') {
+    probe.reset();
+    process.send?.({ type: 'reply', id: command.id });
   } else {
     clearInterval(pinger);
     clearInterval(heartbeat);

@@ -19,7 +19,8 @@ import { ask, children, nextMessage, sleep, spawn } from './child-processes.js';
 import { dist, fmt as f, printReport, ReportTable, type Dist } from './report.js';
 import type { ChildProcess } from 'node:child_process';
 import type { AgentsBack, AgentsCommand, AgentsConnected, AgentsStats } from './presence-agents.js';
-import type { LoopStats, ServerReady, ServerStats } from './presence-server.js';
+import type { LoopStats } from './loop-probe.js';
+import type { ServerReady, ServerStats } from './presence-server.js';
 import type { BareReady, BareStats } from './bare-ws-server.js';
 
 const TARGET = { bareRatio: 1.5, heartbeatP99Ms: 10 };
