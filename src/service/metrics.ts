@@ -42,7 +42,7 @@ export interface MetricsSources {
 
 type StoreFamily = 'presence' | 'routing' | 'callbacks' | 'admin' | 'read';
 
-const PRESENCE_VERBS = new Set(['openConnection', 'endConnection', 'endConnections', 'setActivity', 'changeWorker', 'createWorker', 'deleteWorker',
+const PRESENCE_VERBS = new Set(['openConnection', 'openConnections', 'endConnection', 'endConnections', 'setActivity', 'changeWorker', 'createWorker', 'deleteWorker',
   'claimDueDeadlines', 'updateLogoutSettings', 'registerNode', 'heartbeatNode', 'reapNodes', 'retireNode']);
 const ROUTING_VERBS = new Set(['reserve', 'reserveMany', 'updateReservation', 'createTask', 'updateTask', 'deleteTask', 'claimRoutingDue', 'skipTarget', 'updateWorkerChannel']);
 const CALLBACK_VERBS = new Set(['claimDueCallbacks', 'recordCallbackAttempt']);

@@ -90,6 +90,12 @@ export interface PresenceStore {
   changeWorker(request: WorkerChangeRequest): Promise<Result<PresenceCommit>>;
 
   openConnection(opening: ConnectionOpening): Promise<Result<PresenceCommit>>;
+  /**
+   * Opens many connections in one transaction (a reconnect storm), with a result per opening in
+   * the same order: an unknown worker refuses its own opening only; a node not registered or
+   * retired fails them all (thrown), as it fails `openConnection`.
+   */
+  openConnections(openings: readonly ConnectionOpening[]): Promise<Result<PresenceCommit>[]>;
   /** Null when the connection is unknown (already ended, or reaped). */
   endConnection(ending: ConnectionEnding): Promise<PresenceCommit | null>;
   /** Ends many connections in one transaction (a mass disconnect); unknown ones are skipped. */

@@ -124,6 +124,14 @@ export class PresenceService {
     return result;
   }
 
+  /** Opens many connections of this node in one transaction; for bursts of openings (a reconnect storm). */
+  async connectMany(openings: readonly Omit<ConnectionOpening, 'nodeId'>[]): Promise<Result<PresenceCommit>[]> {
+    if (openings.length === 0) return [];
+    const results = await this.store.openConnections(openings.map((o) => ({ ...o, nodeId: this.currentNodeId })));
+    this.afterCommit(results.flatMap((r) => (r.ok ? [r.value] : [])));
+    return results;
+  }
+
   async disconnect(ending: ConnectionEnding): Promise<PresenceCommit | null> {
     const commit = await this.store.endConnection(ending);
     if (commit) this.afterCommit([commit]);

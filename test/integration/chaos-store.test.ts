@@ -163,7 +163,7 @@ describe('chaos: the store fails for a few seconds under 1 000 agents', () => {
     // test could look. Heartbeats before the opening still land, so the upgrade is accepted.
     let openingRefused = false;
     store.only = {
-      has: (verb: string) => (verb === 'openConnection' ? (openingRefused = true) : verb === 'heartbeatNode' && openingRefused),
+      has: (verb: string) => (verb === 'openConnections' ? (openingRefused = true) : verb === 'heartbeatNode' && openingRefused),
     } as unknown as ReadonlySet<string>;
     store.failing = true;
     const ws = new WebSocket(`${wsUrl}/v1/wschannels?token=${encodeURIComponent(tokens[0] as string)}`);

@@ -55,7 +55,7 @@ describe('upgrades in progress', () => {
   it('refuses one beyond the bound with 503, Retry-After and {message}; the official SDK connects on retry, its worker untouched', async () => {
     const { t, slow } = await start();
     const before = await t.rollcall.store.findWorker(t.workspaceSid, t.workerSid('bob'));
-    const held = slow.hold('openConnection');
+    const held = slow.hold('openConnections');
     const first = open(t, await t.token('alice'));
     await held.calls(1);
 

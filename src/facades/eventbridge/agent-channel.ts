@@ -21,6 +21,7 @@ import { AgentPushes } from './agent-pushes.js';
 import { AgentSession } from './agent-session.js';
 import { rejectUpgrade } from './upgrade-refusal.js';
 import { ConnectionEndQueue } from '../../service/connection-end-queue.js';
+import { ConnectionOpenQueue } from '../../service/connection-open-queue.js';
 import type { Bus, Clock, Log, Store } from '../../service/ports.js';
 import type { PresenceService } from '../../service/presence-service.js';
 import type { Backoff } from '../../service/store-health.js';
@@ -53,6 +54,8 @@ export const CLOSE_REPLACED = 4000;
 export const CLOSE_TRY_AGAIN = 1013;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
 const END_BATCH_SIZE = 250;
+/** Connection openings committed per transaction (a reconnect storm); at most the upgrades in flight wait. */
+const OPEN_BATCH_SIZE = 100;
 
 export class AgentChannel {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
@@ -62,6 +65,7 @@ export class AgentChannel {
   private unsubscribe: (() => void) | null = null;
   private closing = false;
   private readonly ends: ConnectionEndQueue;
+  private readonly opens: ConnectionOpenQueue;
   private readonly gate: UpgradeGate;
   private readonly tokens: SessionTokens;
 
@@ -70,6 +74,7 @@ export class AgentChannel {
       write: (endings) => options.presence.disconnectMany(endings),
       clock: options.clock, health: options.presence.health, log: options.log, batchSize: END_BATCH_SIZE, backoff: options.backoff,
     });
+    this.opens = new ConnectionOpenQueue({ write: (openings) => options.presence.connectMany(openings), batchSize: OPEN_BATCH_SIZE });
     this.liveness = new Liveness({
       pingIntervalMs: options.pingIntervalMs,
       timeoutMs: options.livenessTimeoutMs,
@@ -230,7 +235,7 @@ export class AgentChannel {
     ws.on('error', (error) => slog.debug({ err: error }, 'agent socket error'));
     ws.on('close', () => this.ended(session));
     session.opened = (async () => {
-      const result = await presence.connect({ workspaceSid: grant.workspaceSid, workerSid: grant.workerSid, connectionId: session.id, exempt });
+      const result = await this.opens.open({ workspaceSid: grant.workspaceSid, workerSid: grant.workerSid, connectionId: session.id, exempt });
       presence.health.succeeded('connections opened');
       if (!result.ok) {
         ws.close(4004, result.refusal.message.slice(0, 120));

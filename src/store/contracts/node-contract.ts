@@ -44,6 +44,12 @@ export function describeNodeContract(engine: string, factory: StoreFactory): voi
       expect(ended[0]?.outputs[0]).toEqual({ type: 'disconnected', lastSeenAt: stoppedAt, reason: 'server-restart', detectedAt: stoppedAt });
       expect(await w.store.nextDueAt()).toBe(stoppedAt + THRESHOLD_MS);
       await expect(w.store.openConnection({ workspaceSid: w.workspace.sid, workerSid: w.bob.sid, connectionId: 'CN2', nodeId: 'NDa', exempt: false })).rejects.toThrow(/retired/);
+      // A batch on the retired node fails as a whole and opens nothing.
+      await expect(w.store.openConnections([
+        { workspaceSid: w.workspace.sid, workerSid: w.bob.sid, connectionId: 'CN3', nodeId: 'NDa', exempt: false },
+        { workspaceSid: w.workspace.sid, workerSid: w.alice.sid, connectionId: 'CN4', nodeId: 'NDa', exempt: false },
+      ])).rejects.toThrow(/retired/);
+      expect(await w.store.endConnection({ connectionId: 'CN3', reason: 'closed', lastSeenAt: w.clock.now() })).toBeNull();
       // A heartbeat of a retired node revives nothing, and a later node has nothing of it to reap.
       expect(await w.store.heartbeatNode('NDa')).toBe(false);
       await w.store.registerNode('NDb');

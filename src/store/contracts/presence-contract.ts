@@ -120,6 +120,27 @@ export function describePresenceContract(engine: string, factory: StoreFactory):
       await w.handle.dispose();
     });
 
+    it('opens many connections in one call, a result per opening in order, an unknown worker refused alone', async () => {
+      const w = await setup();
+      await w.store.registerNode('NDa');
+      const open = (workerSid: string, connectionId: string) => ({ workspaceSid: w.workspace.sid, workerSid, connectionId, nodeId: 'NDa', exempt: false });
+      must(await w.store.openConnection(open(w.bob.sid, 'CNb0')));
+      await w.store.endConnection({ connectionId: 'CNb0', reason: 'closed', lastSeenAt: w.clock.now() });
+      expect(await w.store.nextDueAt()).not.toBeNull();
+      w.clock.advance(1000);
+      const results = await w.store.openConnections([open(w.alice.sid, 'CN1'), open('WKnobody', 'CN2'), open(w.bob.sid, 'CN3'), open(w.alice.sid, 'CN4')]);
+      expect(results.map((r) => (r.ok ? r.value.worker.sid : r.refusal.code))).toEqual([w.alice.sid, 'not-found', w.bob.sid, w.alice.sid]);
+      // Bob's opening cancelled his logout, as a single opening does.
+      const bob = results[2];
+      expect(bob?.ok && bob.value.outputs).toMatchObject([{ type: 'deadline-cleared' }, { type: 'reconnected', at: w.clock.now(), deadlineCancelled: true }]);
+      expect(await w.store.nextDueAt()).toBeNull();
+      // Alice holds both of hers: ending one leaves her connected, ending the other disconnects her.
+      expect((await w.store.endConnection({ connectionId: 'CN1', reason: 'closed', lastSeenAt: w.clock.now() }))?.outputs).toEqual([]);
+      expect((await w.store.endConnection({ connectionId: 'CN4', reason: 'closed', lastSeenAt: w.clock.now() }))?.outputs[0]).toMatchObject({ type: 'disconnected' });
+      expect(await w.store.openConnections([])).toEqual([]);
+      await w.handle.dispose();
+    });
+
     it('ends many connections in one call, each from its own last sign of life, skipping unknown ones', async () => {
       const w = await setup();
       await w.store.registerNode('NDa');

@@ -7,7 +7,7 @@ import { refuse, ok, type Result } from '../../core/errors.js';
 import { applyLogoutSettingsPatch } from '../../core/logout-settings.js';
 import type { DisconnectReason } from '../../core/presence.js';
 import type { LogoutSettings } from '../../core/resources.js';
-import type { PresenceCommit, Store } from '../../service/ports.js';
+import type { ConnectionOpening, PresenceCommit, Store } from '../../service/ports.js';
 import { toActivity, toSettings, type ActivityRow, type SettingsRow } from '../sqlite/rows.js';
 import { withDueTimes } from '../sqlite/outage-hold.js';
 import type { PgDatabase, Tx } from './database.js';
@@ -16,7 +16,7 @@ import { WORKER_SELECT } from '../sqlite/presence-writer.js';
 import type { WorkerRow } from '../sqlite/rows.js';
 import { lockWorker, SharedReads, type PgPresenceWriter } from './presence-writer.js';
 
-type PresenceVerbs = Pick<Store, 'openConnection' | 'endConnection' | 'endConnections' | 'setActivity' | 'claimDueDeadlines' | 'nextDueAt'
+type PresenceVerbs = Pick<Store, 'openConnection' | 'openConnections' | 'endConnection' | 'endConnections' | 'setActivity' | 'claimDueDeadlines' | 'nextDueAt'
   | 'updateLogoutSettings' | 'registerNode' | 'storeNow' | 'heartbeatNode' | 'reapNodes' | 'retireNode'>;
 
 /**
@@ -104,23 +104,64 @@ export function createPresenceVerbs(db: PgDatabase, writer: PgPresenceWriter, le
     return endMany(tx, rows.map((c) => ({ connectionId: c.id, reason, lastSeenAt })));
   };
 
+  /**
+   * Opens a batch of connections in one transaction. The nodes first (FOR KEY SHARE, before any
+   * worker): a retirement (FOR UPDATE) waits for the openings in flight, and an opening after it
+   * sees the node retired, so a connection never lands on a retired node; the node's own renewal
+   * (an UPDATE of a non-key column) does not conflict with KEY SHARE, so openings never hold up the
+   * lease. Then the workers, locked in SID order in one statement (as every batch locks them), and
+   * their rows read behind the lock; all sent in one round trip. Each worker's openings then run
+   * at once (`Tx.all`), a worker's own in turn. An unknown worker is a refusal of its opening only;
+   * a retired node fails the batch.
+   */
+  const openMany = async (openings: readonly ConnectionOpening[]): Promise<Result<PresenceCommit>[]> => {
+    if (openings.length === 0) return [];
+    return db.tx(async (tx) => {
+      const nodeIds = [...new Set(openings.map((o) => o.nodeId))];
+      const workerSids = [...new Set(openings.map((o) => o.workerSid))].sort();
+      const [nodes, , rows] = await Promise.all([
+        tx.rows<{ id: string; retired_at: number | null }>('SELECT id, retired_at FROM nodes WHERE id = ANY($1) FOR KEY SHARE', [nodeIds]),
+        tx.run('SELECT 1 FROM workers WHERE sid = ANY($1) ORDER BY sid FOR UPDATE', [workerSids]),
+        tx.rows<WorkerRow>(`${WORKER_SELECT} WHERE w.sid = ANY($1)`, [workerSids]),
+      ]);
+      const live = new Set(nodes.filter((n) => n.retired_at === null).map((n) => n.id));
+      const dead = nodeIds.find((id) => !live.has(id));
+      if (dead !== undefined) throw new Error(`node ${dead} is not registered or was retired; it may not hold connections`);
+      const rowOf = new Map(rows.map((r) => [r.sid, r]));
+      const byWorker = new Map<string, number[]>();
+      openings.forEach((o, i) => {
+        const group = byWorker.get(o.workerSid);
+        if (group) group.push(i);
+        else byWorker.set(o.workerSid, [i]);
+      });
+      const results: Result<PresenceCommit>[] = new Array(openings.length);
+      const shared = new SharedReads(tx);
+      await tx.all([...byWorker], async ([workerSid, indexes]) => {
+        const row = rowOf.get(workerSid);
+        let first = true;
+        for (const i of indexes) {
+          const o = openings[i] as ConnectionOpening;
+          if (!row || row.workspace_sid !== o.workspaceSid) {
+            results[i] = refuse('not-found', `Worker ${o.workerSid} was not found`);
+            continue;
+          }
+          // A second opening of the worker in the batch reads again the row its first one wrote.
+          const commit = await writer.run(tx, workerSid, { type: 'connection-opened', at: tx.now, connection: { id: o.connectionId, exempt: o.exempt } }, o.nodeId, first ? row : null, shared);
+          if (!commit) throw new Error(`worker ${workerSid} vanished inside its own transaction`);
+          results[i] = ok(commit);
+          first = false;
+        }
+      });
+      return results;
+    });
+  };
+
   return {
     async openConnection(opening) {
-      return db.tx(async (tx): Promise<Result<PresenceCommit>> => {
-        // The node first (FOR KEY SHARE, before any worker): a retirement (FOR UPDATE) waits for the
-        // openings in flight, and an opening after it sees the node retired, so a connection never lands
-        // on a retired node. The node's own renewal (an UPDATE of a non-key column) does not conflict with
-        // KEY SHARE: thousands of openings never hold up the lease (FOR SHARE did, and a busy node was reaped).
-        const [node, row] = await Promise.all([
-          tx.one<{ retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = $1 FOR KEY SHARE', [opening.nodeId]),
-          lockWorker(tx, opening.workerSid),
-        ]);
-        if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
-        if (!row || row.workspace_sid !== opening.workspaceSid) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
-        const commit = await writer.run(tx, opening.workerSid, { type: 'connection-opened', at: tx.now, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId, row);
-        if (!commit) throw new Error(`worker ${opening.workerSid} vanished inside its own transaction`);
-        return ok(commit);
-      });
+      return (await openMany([opening]))[0] as Result<PresenceCommit>;
+    },
+    async openConnections(openings) {
+      return openMany(openings);
     },
     async endConnection(ending) {
       return db.tx(async (tx) => {

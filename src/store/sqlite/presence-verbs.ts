@@ -68,6 +68,25 @@ export function createPresenceVerbs(
     nextDue: prepare<[], { due_at: number | null }>('SELECT MIN(due_at) AS due_at FROM deadlines'),
     disconnectedWorkers: prepare<[string], { sid: string }>(`SELECT sid FROM workers WHERE workspace_sid = ? AND json_extract(presence, '$.disconnection') IS NOT NULL`),
   };
+  const nodeRow = prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?');
+  /** Opens a batch of connections in one transaction (see PresenceStore.openConnections). */
+  const openMany = async (openings: readonly ConnectionOpening[]): Promise<Result<PresenceCommit>[]> => {
+    if (openings.length === 0) return [];
+    return writeTx(db, () => {
+      for (const nodeId of new Set(openings.map((o) => o.nodeId))) {
+        const node = nodeRow.get(nodeId);
+        if (!node || node.retired_at !== null) throw new Error(`node ${nodeId} is not registered or was retired; it may not hold connections`);
+      }
+      const at = clock.now();
+      return writer.batch(() => openings.map((o): Result<PresenceCommit> => {
+        if (!q.worker.get(o.workspaceSid, o.workerSid)) return refuse('not-found', `Worker ${o.workerSid} was not found`);
+        const commit = writer.run(o.workerSid, at, { type: 'connection-opened', at, connection: { id: o.connectionId, exempt: o.exempt } }, o.nodeId);
+        if (!commit) throw new Error(`worker ${o.workerSid} vanished inside its own transaction`);
+        return ok(commit);
+      }));
+    });
+  };
+
   return {
     async logoutSettings(workspaceSid) {
       const row = q.settings.get(workspaceSid);
@@ -109,15 +128,10 @@ export function createPresenceVerbs(
       return q.workers.all(workspaceSid).map(toWorker);
     },
     async openConnection(opening: ConnectionOpening) {
-      return writeTx(db, (): Result<PresenceCommit> => {
-        if (!q.worker.get(opening.workspaceSid, opening.workerSid)) return refuse('not-found', `Worker ${opening.workerSid} was not found`);
-        const node = prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?').get(opening.nodeId);
-        if (!node || node.retired_at !== null) throw new Error(`node ${opening.nodeId} is not registered or was retired; it may not hold connections`);
-        const at = clock.now();
-        const commit = writer.run(opening.workerSid, at, { type: 'connection-opened', at, connection: { id: opening.connectionId, exempt: opening.exempt } }, opening.nodeId);
-        if (!commit) throw new Error(`worker ${opening.workerSid} vanished inside its own transaction`);
-        return ok(commit);
-      });
+      return (await openMany([opening]))[0] as Result<PresenceCommit>;
+    },
+    async openConnections(openings: readonly ConnectionOpening[]) {
+      return openMany(openings);
     },
     async endConnection(ending: ConnectionEnding) {
       return writeTx(db, () => {
