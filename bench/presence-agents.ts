@@ -43,6 +43,14 @@ export interface AgentsConnected {
   readonly initLatenciesMs: readonly number[];
 }
 
+/** Sent every PROGRESS_MS while the first connect runs, so a long run shows how far it got. */
+export interface AgentsProgress {
+  readonly type: 'progress';
+  readonly ready: number;
+  readonly failed: number;
+  readonly elapsedMs: number;
+}
+
 export interface AgentsBack {
   readonly type: 'back';
   readonly open: number;
@@ -65,6 +73,7 @@ export interface AgentsStats {
 
 const counters = { open: 0, pings: 0, heartbeatFrames: 0, otherFrames: 0, closedAfterReady: 0 };
 const CONNECT_TIMEOUT_MS = 30_000;
+const PROGRESS_MS = 10_000;
 /** twilio-taskrouter 2.x EventBridge: Math.floor(rand × (max − min + 1)) + min, min 800, max 1000·(2¹ − 1). */
 const sdkBackOffMs = (): number => Math.floor(Math.random() * (1000 - 800 + 1)) + 800;
 
@@ -149,7 +158,15 @@ async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
       else failures.push(result);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, command.concurrency) }, lane));
+  const progress = setInterval(() => {
+    const report: AgentsProgress = { type: 'progress', ready: latencies.length, failed: failures.length, elapsedMs: Math.round(performance.now() - startedAt) };
+    process.send?.(report);
+  }, PROGRESS_MS);
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, command.concurrency) }, lane));
+  } finally {
+    clearInterval(progress);
+  }
   return {
     type: 'connected',
     ready: latencies.length,

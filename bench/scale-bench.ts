@@ -18,7 +18,7 @@ import pg from 'pg';
 import { ask, children, nextMessage, sleep, spawn } from './child-processes.js';
 import { dist, fmt as f, printReport, ReportTable, type Dist } from './report.js';
 import type { ChildProcess } from 'node:child_process';
-import type { AgentsBack, AgentsCommand, AgentsConnected, AgentsStats } from './presence-agents.js';
+import type { AgentsBack, AgentsCommand, AgentsConnected, AgentsProgress, AgentsStats } from './presence-agents.js';
 import type { LoopStats } from './loop-probe.js';
 import type { ServerReady, ServerStats } from './presence-server.js';
 import type { BareReady, BareStats } from './bare-ws-server.js';
@@ -115,6 +115,15 @@ async function startNodes(r: Run, role: 'seed' | 'join'): Promise<ServerReady[]>
 
 function startAgents(r: Run, urls: readonly string[], reconnect: boolean): { children: ChildProcess[]; connected: Promise<AgentsConnected[]> } {
   const kids = r.shares.map(() => spawn('./presence-agents.js', {}));
+  // How far the connect got, every 30 s: each process reports every 10 s (a run that stops on a
+  // timeout then says where it stood).
+  const latest = kids.map(() => ({ ready: 0, failed: 0 }));
+  kids.forEach((child, i) => child.on('message', (m: { type?: string }) => {
+    if (m.type === 'progress') latest[i] = m as AgentsProgress;
+  }));
+  const ticker = setInterval(() => {
+    say(`  connect: ${sum(latest.map((p) => p.ready))} of ${r.o.agents} got init, ${sum(latest.map((p) => p.failed))} failed; per process [${latest.map((p) => p.ready).join(', ')}]`);
+  }, 30_000);
   const connected = Promise.all(kids.map(async (child, i) => {
     const command: AgentsCommand = { cmd: 'connect', url: urls[i] as string, tokensFile: r.tokensFile, concurrency: r.o.concurrency, slice: r.shares[i], localAddress: sourceAddress(i), reconnect };
     child.send(command);
@@ -125,6 +134,7 @@ function startAgents(r: Run, urls: readonly string[], reconnect: boolean): { chi
     if (done.ready !== share) throw new Error(`agents-${i}: only ${done.ready}/${share} got init: ${done.failures.join('; ')}`);
     return done;
   }));
+  void connected.finally(() => clearInterval(ticker)).catch(() => undefined);
   return { children: kids, connected };
 }
 
