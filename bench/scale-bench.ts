@@ -253,7 +253,8 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
   await resetNodes(r);
   // Past the lease (the reaper ends the dead nodes' connections) and every due time it could set.
   const settleUntil = killAt + o.leaseMs + o.thresholdS * 1000 + 5000;
-  phase(`storm: all back ${f((allBackAt - killAt) / 1000)} s after the kill; waiting ${f((settleUntil - Date.now()) / 1000, 0)} s for any logout`);
+  const wait = settleUntil - Date.now();
+  phase(`storm: all back ${f((allBackAt - killAt) / 1000)} s after the kill; ${wait > 0 ? `waiting ${f(wait / 1000, 0)} s for any logout` : 'the last due time has passed already'}`);
   await sleep(Math.max(0, settleUntil - Date.now()));
   const settle = await nodeStats(r, false);
   const rows = (await db.query<LogoutRow>(`SELECT w.friendly_name AS name, l.evidence, l.recorded_at FROM activity_log l JOIN workers w ON w.sid = l.worker_sid
@@ -277,7 +278,8 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
   report.target('storm: agents not back within 240 s', null, notBack, 0, '0', notBack === 0);
   report.target('storm: false logouts', null, falseLogouts, 0, '0', falseLogouts === 0, `${rows.length} logouts in all`);
   report.info('storm: event-loop delay, worst node, start → all back (ms)', worst(during.map((s) => s.loop)));
-  report.info('storm: event-loop delay, worst node, all back → settled (ms)', worst(settle.map((s) => s.loop)));
+  // Nothing to show when the agents came back after the last due time (no settling window).
+  if (wait > 0) report.info('storm: event-loop delay, worst node, all back → settled (ms)', worst(settle.map((s) => s.loop)));
   report.notes.push(
     `storm: nodes ready ${readyAt.map((at) => f((at - killAt) / 1000)).join(', ')} s after the kill; ${o.agents - notBack} back, the last after ${f((allBackAt - killAt) / 1000)} s; ${rows.length} logouts (${falseLogouts} of agents back before their due time)`,
     `storm: ${sum(backs.map((b) => b.failedAttempts))} failed attempts (connection refused while down, refusals: ${JSON.stringify(refused)}); per-node loop max during the storm ${during.map((s) => f(Math.max(s.loop.maxMs, s.loop.maxStallMs), 0)).join(', ')} ms; ${gcNote(during.map((s) => s.loop))}`,
