@@ -29,13 +29,15 @@ const SCHEMA = 'scale_bench';
 interface Options {
   agents: number; nodes: number; windowS: number; thresholdS: number; pingMs: number; livenessTimeoutMs: number; heartbeatFrameMs: number;
   tickMs: number; leaseMs: number; concurrency: number; portBase: number; databaseUrl: string; storm: boolean; keep: boolean; profile: boolean; hardLimitS: number;
+  /** Time an agents process is allowed for its first connect, per agent of its share (ms). */
+  connectMsPerAgent: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   const o: Options = {
     agents: 100_000, nodes: 0, windowS: 30, thresholdS: 30, pingMs: 10_000, livenessTimeoutMs: 21_000, heartbeatFrameMs: 15_000, tickMs: 100,
     leaseMs: 15_000, concurrency: 100, portBase: 9400, databaseUrl: 'postgres://postgres@127.0.0.1:5433/rollcall_scale', storm: true, keep: false, profile: false,
-    hardLimitS: 2400,
+    hardLimitS: 2400, connectMsPerAgent: 30,
   };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
@@ -129,8 +131,8 @@ function startAgents(r: Run, urls: readonly string[], reconnect: boolean): { chi
     child.send(command);
     const share = (r.shares[i]?.[1] ?? 0) - (r.shares[i]?.[0] ?? 0);
     // 100 000 agents over 6 processes did not finish within a flat 300 s (2026-11-27 19:03, the
-    // bare baseline's connect): the time allowed grows with the share, 30 ms an agent.
-    const done = await nextMessage<AgentsConnected>(child, (m) => m.type === 'connected', `agents-${i} connect`, Math.max(300_000, share * 30));
+    // bare baseline's connect): the time allowed grows with the share (`--connect-ms-per-agent`).
+    const done = await nextMessage<AgentsConnected>(child, (m) => m.type === 'connected', `agents-${i} connect`, Math.max(300_000, share * r.o.connectMsPerAgent));
     if (done.ready !== share) throw new Error(`agents-${i}: only ${done.ready}/${share} got init: ${done.failures.join('; ')}`);
     return done;
   }));
