@@ -48,8 +48,7 @@ export interface AgentChannelOptions {
   readonly clientAddress: ClientAddress;
 }
 
-/** Close code sent to sessions replaced by `closeExistingSessions=true`. */
-export const CLOSE_REPLACED = 4000;
+export { CLOSE_REPLACED } from './agent-session.js';
 /** Close code for a connection the store could not record (RFC 6455 "Try Again Later"). */
 export const CLOSE_TRY_AGAIN = 1013;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
@@ -251,7 +250,7 @@ export class AgentChannel {
         workspace_sid: grant.workspaceSid,
         token_lifetime: Math.max(0, grant.expiresAt - clock.now()),
       });
-      if (closeExisting) for (const old of older) this.replace(old);
+      if (closeExisting) for (const old of older) old.replaced();
       slog.debug({ exempt, closeExisting }, 'agent connected');
       return true;
     })().catch((error: unknown) => {
@@ -263,15 +262,6 @@ export class AgentChannel {
     });
     // The upgrade is over once its connection is committed (or refused): the next one may start.
     void session.opened.finally(settled);
-  }
-
-  /**
-   * Ends a session replaced by a newer one. An `init` with a zero token lifetime first makes the
-   * old SDK stop reconnecting; without it two tabs would kick each other forever.
-   */
-  private replace(old: AgentSession): void {
-    old.stopReconnecting();
-    old.socket.close(CLOSE_REPLACED, 'Replaced by a newer session');
   }
 
   private track(session: AgentSession): void {

@@ -9,6 +9,9 @@ import type { Watched } from '../../service/liveness.js';
 import type { Clock } from '../../service/ports.js';
 import type { Release } from './connection-limits.js';
 
+/** Close code sent to sessions replaced by `closeExistingSessions=true`. */
+export const CLOSE_REPLACED = 4000;
+
 export class AgentSession implements Watched {
   lastSeenAt: number;
   lostReason: DisconnectReason | null = null;
@@ -58,6 +61,15 @@ export class AgentSession implements Watched {
 
   touch(): void {
     this.lastSeenAt = this.clock.now();
+  }
+
+  /**
+   * Ends a session replaced by a newer one. An `init` with a zero token lifetime first makes the
+   * old SDK stop reconnecting; without it two tabs would kick each other forever.
+   */
+  replaced(): void {
+    this.stopReconnecting();
+    this.socket.close(CLOSE_REPLACED, 'Replaced by a newer session');
   }
 
   /**
