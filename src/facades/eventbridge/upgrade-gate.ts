@@ -8,7 +8,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { coalescedTokenReads, type TokenReads } from '../../service/coalesced-reads.js';
 import { isWorkerGrant, verifyAccessToken, type TokenPolicy, type WorkerGrant } from '../../service/access-tokens.js';
 import type { Clock, Store } from '../../service/ports.js';
 import type { ClientAddress } from '../http/client-address.js';
@@ -39,12 +38,9 @@ export interface UpgradeGateOptions {
 
 export class UpgradeGate {
   private readonly limits: ConnectionLimits;
-  /** The key and workspace reads of upgrades in flight together are shared (a storm is one key, one workspace). */
-  private readonly tokenReads: TokenReads;
 
   constructor(private readonly options: UpgradeGateOptions) {
     this.limits = new ConnectionLimits(options.caps);
-    this.tokenReads = coalescedTokenReads(options.store);
   }
 
   /** An admission, or null once the refusal has been written to the socket. */
@@ -79,7 +75,7 @@ export class UpgradeGate {
 
   private async admitWorker(socket: Duplex, url: URL, addressSlot: Release, settled: Release): Promise<Admission | null> {
     const { store, clock, tokenPolicy, caps } = this.options;
-    const verified = await verifyAccessToken(this.tokenReads, url.searchParams.get('token'), clock.now(), tokenPolicy);
+    const verified = await verifyAccessToken(store, url.searchParams.get('token'), clock.now(), tokenPolicy);
     if (!verified.ok) return rejectRefusal(socket, verified.refusal), null;
     const grant = verified.value;
     if (!isWorkerGrant(grant)) return refused(socket, 403, 'A workspace token (no worker_sid) cannot open the agent channel');
