@@ -83,7 +83,6 @@ export async function breakerEvidenceOf(tx: Tx, due: readonly { worker_sid: stri
   return found;
 }
 
-
 async function holdEvent(tx: Tx, hold: OutageHoldRecord, type: 'workspace.outage_hold.started' | 'workspace.outage_hold.ended', actor: string): Promise<WorkspaceEvent> {
   const workspace = toWorkspace(await tx.one<WorkspaceRow>('SELECT * FROM workspaces WHERE sid = $1', [hold.workspaceSid]) as WorkspaceRow);
   const event = outageHoldEvent({ sid: newSid('event'), workspace, at: tx.now, actor }, hold, type);

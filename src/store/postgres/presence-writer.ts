@@ -29,6 +29,8 @@ const CONTEXT_SELECT = `SELECT ws.*, s.logout_activity_sid AS s_logout, s.enable
   FROM workspaces ws JOIN logout_settings s ON s.workspace_sid = ws.sid JOIN activities a ON a.sid = s.logout_activity_sid`;
 /** The worker's workspace and its logout policy, in one statement. */
 const CONTEXT = `${CONTEXT_SELECT} WHERE ws.sid = (SELECT workspace_sid FROM workers WHERE sid = $1)`;
+/** The same, by the workspace. */
+const CONTEXT_OF_WORKSPACE = `${CONTEXT_SELECT} WHERE ws.sid = $1`;
 
 /**
  * Reads a batch of changes in one transaction shares: each workspace's context read once for the
@@ -41,7 +43,7 @@ export class SharedReads {
 
   context(workspaceSid: string): Promise<ContextRow | undefined> {
     let read = this.contexts.get(workspaceSid);
-    if (!read) this.contexts.set(workspaceSid, (read = this.tx.one<ContextRow>(`${CONTEXT_SELECT} WHERE ws.sid = $1`, [workspaceSid])));
+    if (!read) this.contexts.set(workspaceSid, (read = this.tx.one<ContextRow>(CONTEXT_OF_WORKSPACE, [workspaceSid])));
     return read;
   }
 }

@@ -67,14 +67,14 @@ export function createPresenceVerbs(
     dueDeadlines: prepare<[number, number], { worker_sid: string; deadline_id: number }>('SELECT worker_sid, deadline_id FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?'),
     nextDue: prepare<[], { due_at: number | null }>('SELECT MIN(due_at) AS due_at FROM deadlines'),
     disconnectedWorkers: prepare<[string], { sid: string }>(`SELECT sid FROM workers WHERE workspace_sid = ? AND json_extract(presence, '$.disconnection') IS NOT NULL`),
+    node: prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?'),
   };
-  const nodeRow = prepare<[string], { retired_at: number | null }>('SELECT retired_at FROM nodes WHERE id = ?');
   /** Opens a batch of connections in one transaction (see PresenceStore.openConnections). */
   const openMany = async (openings: readonly ConnectionOpening[]): Promise<Result<PresenceCommit>[]> => {
     if (openings.length === 0) return [];
     return writeTx(db, () => {
       for (const nodeId of new Set(openings.map((o) => o.nodeId))) {
-        const node = nodeRow.get(nodeId);
+        const node = q.node.get(nodeId);
         if (!node || node.retired_at !== null) throw new Error(`node ${nodeId} is not registered or was retired; it may not hold connections`);
       }
       const at = clock.now();
