@@ -31,7 +31,7 @@ export interface AgentsConnect {
 /** Wait until every agent is open again (after a restart); answers `AgentsBack`. */
 export interface AgentsAwaitBack { readonly cmd: 'await-back'; readonly sinceEpochMs: number; readonly timeoutMs: number }
 
-export type AgentsCommand = AgentsConnect | AgentsAwaitBack | { readonly cmd: 'stats' };
+export type AgentsCommand = AgentsConnect | AgentsAwaitBack | { readonly cmd: 'stats' } | { readonly cmd: 'history' };
 
 export interface AgentsConnected {
   readonly type: 'connected';
@@ -62,6 +62,17 @@ export interface AgentsBack {
   readonly refusedStatuses: Readonly<Record<string, number>>;
 }
 
+/** Answers `{ cmd: 'history' }`. */
+export interface AgentsHistory {
+  readonly type: 'history';
+  /**
+   * Per agent (by index in this process's slice), from the last `await-back` to now: each `init`
+   * as `[epoch ms, 0]` and each close after an `init` as `[epoch ms, close code]`, in order. Tells
+   * a logout of an agent whose socket was open from one of an agent the server dropped again.
+   */
+  readonly history: readonly (readonly (readonly [number, number])[])[];
+}
+
 export interface AgentsStats {
   readonly type: 'stats';
   readonly open: number;
@@ -81,6 +92,12 @@ let backAt: number[] = [];
 let failedAttempts = 0;
 const refusedStatuses: Record<string, number> = {};
 const opened: boolean[] = [];
+/** See `AgentsHistory`; recorded from the first `await-back` on. */
+let history: [number, number][][] = [];
+let recording = false;
+const note = (index: number, code: number): void => {
+  if (recording) (history[index] ??= []).push([Date.now(), code]);
+};
 
 interface Agent { readonly index: number; readonly url: string; readonly localAddress?: string; readonly reconnect: boolean }
 
@@ -118,6 +135,7 @@ function connectOne(agent: Agent): Promise<number | string> {
         counters.open++;
         opened[agent.index] = true;
         backAt[agent.index] = Date.now();
+        note(agent.index, 0);
         settle(performance.now() - startedAt);
         return;
       }
@@ -129,6 +147,7 @@ function connectOne(agent: Agent): Promise<number | string> {
         counters.open--;
         counters.closedAfterReady++;
         opened[agent.index] = false;
+        note(agent.index, code);
       } else {
         failedAttempts++;
       }
@@ -184,6 +203,11 @@ async function awaitBack(command: AgentsAwaitBack): Promise<AgentsBack> {
   return { type: 'back', open: counters.open, total: backAt.length, backAtMs: backAt, failedAttempts, refusedStatuses };
 }
 
+/** The history recorded since the last `await-back`, to the moment asked (the logouts come later). */
+function historyNow(): AgentsHistory {
+  return { type: 'history', history: Array.from({ length: backAt.length }, (_, i) => history[i] ?? []) };
+}
+
 process.on('disconnect', () => process.exit(2));
 process.on('message', (raw) => {
   const command = raw as AgentsCommand;
@@ -195,8 +219,12 @@ process.on('message', (raw) => {
     void connectAll(command).then((result) => process.send?.(result), failed);
   } else if (command.cmd === 'await-back') {
     failedAttempts = 0;
+    history = [];
+    recording = true;
     for (const key of Object.keys(refusedStatuses)) delete refusedStatuses[key];
     void awaitBack(command).then((result) => process.send?.(result), failed);
+  } else if (command.cmd === 'history') {
+    process.send?.(historyNow());
   } else {
     const stats: AgentsStats = { type: 'stats', ...counters };
     process.send?.(stats);

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { ask, children, nextMessage, sleep, spawn } from './child-processes.js';
 import { dist, fmt as f, printReport, ReportTable, type Dist } from './report.js';
 import type { ChildProcess } from 'node:child_process';
-import type { AgentsBack, AgentsCommand, AgentsConnected, AgentsProgress, AgentsStats } from './presence-agents.js';
+import type { AgentsBack, AgentsCommand, AgentsConnected, AgentsHistory, AgentsProgress, AgentsStats } from './presence-agents.js';
 import type { LoopStats } from './loop-probe.js';
 import type { ServerReady, ServerStats } from './presence-server.js';
 import type { BareReady, BareStats } from './bare-ws-server.js';
@@ -261,24 +261,28 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
   const settle = await nodeStats(r, false);
   const rows = (await db.query<LogoutRow>(`SELECT w.friendly_name AS name, l.evidence, l.recorded_at FROM activity_log l JOIN workers w ON w.sid = l.worker_sid
     WHERE l.id > $1 AND l.cause = 'offline-threshold'`, [mark])).rows;
-  const backAtOf = (name: string): number => {
+  const histories = await Promise.all(agents.map(async (child) => {
+    child.send({ cmd: 'history' } satisfies AgentsCommand);
+    return (await nextMessage<AgentsHistory>(child, (m) => m.type === 'history', 'agents history', 30_000)).history;
+  }));
+  const historyOf = (name: string): readonly (readonly [number, number])[] => {
     const index = Number(name.slice('agent-'.length));
     const share = r.shares.findIndex(([from, to]) => index >= from && index < to);
-    return backs[share]?.backAtMs[index - (r.shares[share]?.[0] ?? 0)] ?? Number.POSITIVE_INFINITY;
+    return histories[share]?.[index - (r.shares[share]?.[0] ?? 0)] ?? [];
   };
-  const falseLogouts = rows.filter((row) => {
-    const e = JSON.parse(row.evidence) as { lastSeenAt: number; thresholdMs: number };
-    const at = backAtOf(row.name);
-    return at >= killAt && at <= e.lastSeenAt + e.thresholdMs;
-  }).length;
+  const verdicts = rows.map((row) => stormVerdict(row, historyOf(row.name)));
+  const falseLogouts = verdicts.filter((v) => v.verdict !== 'late').length;
+  const byVerdict = verdicts.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v.verdict]: (acc[v.verdict] ?? 0) + 1 }), {});
+  const droppedOpenS = verdicts.flatMap((v) => (v.openS === undefined ? [] : [v.openS]));
   const backDist = dist(backTimes.filter((at) => at >= killAt).map((at) => (at - killAt) / 1000));
   const refused = backs.reduce<Record<string, number>>((acc, b) => {
     for (const [k, v] of Object.entries(b.refusedStatuses)) acc[k] = (acc[k] ?? 0) + v;
     return acc;
   }, {});
   report.info('storm: kill → agent back, init received (s)', backDist);
+  if (droppedOpenS.length > 0) report.info('storm: false logouts dropped again: init → drop (s)', dist(droppedOpenS));
   report.target('storm: agents not back within 240 s', null, notBack, 0, '0', notBack === 0);
-  report.target('storm: false logouts', null, falseLogouts, 0, '0', falseLogouts === 0, `${rows.length} logouts in all`);
+  report.target('storm: false logouts', null, falseLogouts, 0, '0', falseLogouts === 0, `${rows.length} logouts in all; ${JSON.stringify(byVerdict)}`);
   report.info('storm: event-loop delay, worst node, start → all back (ms)', worst(during.map((s) => s.loop)));
   // Nothing to show when the agents came back after the last due time (no settling window).
   if (wait > 0) report.info('storm: event-loop delay, worst node, all back → settled (ms)', worst(settle.map((s) => s.loop)));
@@ -286,7 +290,28 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
     `storm: nodes ready ${readyAt.map((at) => f((at - killAt) / 1000)).join(', ')} s after the kill; ${o.agents - notBack} back, the last after ${f((allBackAt - killAt) / 1000)} s; ${rows.length} logouts (${falseLogouts} of agents back before their due time)`,
     `storm: ${sum(backs.map((b) => b.failedAttempts))} failed attempts (connection refused while down, refusals: ${JSON.stringify(refused)}); per-node loop max during the storm ${during.map((s) => f(Math.max(s.loop.maxMs, s.loop.maxStallMs), 0)).join(', ')} ms; ${gcNote(during.map((s) => s.loop))}`,
   );
-  Object.assign(r.raw, { stormDuring: during, stormSettle: settle, stormReadyMs: readyAt.map((at) => at - killAt), stormBack: backDist, logouts: rows.length, falseLogouts, refused });
+  Object.assign(r.raw, { stormDuring: during, stormSettle: settle, stormReadyMs: readyAt.map((at) => at - killAt), stormBack: backDist, logouts: rows.length, falseLogouts, byVerdict, droppedOpenS: dist(droppedOpenS), refused });
+}
+
+/**
+ * Why a storm logout happened, from the agent's own record (`AgentsHistory`): `late` when it had
+ * not come back by its due time (a correct logout); `early` when recorded before its due time;
+ * otherwise the logout is counted false, as
+ * `open` when the agent's socket was open when the logout was recorded (the server logged out a
+ * connected agent), or `dropped <code>` when the agent came back in time but its socket was then
+ * closed with that code and it was not back again within the threshold.
+ */
+function stormVerdict(row: LogoutRow, history: readonly (readonly [number, number])[]): { verdict: string; openS?: number } {
+  const e = JSON.parse(row.evidence) as { lastSeenAt: number; thresholdMs: number; reason: string };
+  const due = e.lastSeenAt + e.thresholdMs;
+  if (Number(row.recorded_at) < due) return { verdict: 'early' };
+  if (!history.some(([at, code]) => code === 0 && at <= due)) return { verdict: 'late' };
+  const before = history.filter(([at]) => at <= Number(row.recorded_at));
+  const last = before.at(-1);
+  if (last === undefined || last[1] === 0) return { verdict: `open (${e.reason})` };
+  // How long the socket had been open (from its init) when it was dropped.
+  const init = before.at(-2);
+  return { verdict: `dropped ${last[1]} (${e.reason})`, openS: init && init[1] === 0 ? (last[0] - init[0]) / 1000 : undefined };
 }
 
 async function freshSchema(url: string): Promise<{ db: pg.Client; inSchema: string }> {
