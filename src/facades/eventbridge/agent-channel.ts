@@ -86,8 +86,9 @@ export class AgentChannel {
     this.tokens = new SessionTokens({ store: options.store, log: options.log, nowMs: options.clock.now() });
   }
 
+  /** Sessions whose connection is committed (and which were sent `init`). */
   get connectionCount(): number {
-    return this.liveness.size;
+    return this.pushes.size;
   }
 
   /**
@@ -233,6 +234,10 @@ export class AgentChannel {
     ws.on('message', () => session.touch());
     ws.on('error', (error) => slog.debug({ err: error }, 'agent socket error'));
     ws.on('close', () => this.ended(session));
+    // Watched from the handshake, not from the commit: during a reconnect storm the commit can
+    // take longer than the liveness timeout, and silence the server never asked about is no
+    // evidence (a session watched only after its commit was lost right after its `init`).
+    this.liveness.add(session);
     session.opened = (async () => {
       const result = await this.opens.open({ workspaceSid: grant.workspaceSid, workerSid: grant.workerSid, connectionId: session.id, exempt });
       presence.health.succeeded('connections opened');
@@ -244,7 +249,7 @@ export class AgentChannel {
       if (ws.readyState !== ws.OPEN) return true;
       const older = [...this.pushes.of(grant.workerSid)];
       this.track(session);
-      session.send('init', {
+      session.greet({
         channel_id: grant.workerSid,
         account_sid: grant.accountSid,
         workspace_sid: grant.workspaceSid,
@@ -266,7 +271,6 @@ export class AgentChannel {
 
   private track(session: AgentSession): void {
     this.pushes.add(session);
-    this.liveness.add(session);
     this.tokens.add(session);
   }
 

@@ -34,8 +34,14 @@ export class AgentPushes {
   /** Per worker, pushes waiting for requests' answers, in order. */
   private readonly queued = new Map<string, QueuedPush[]>();
   private holdCount = 0;
+  private sessionCount = 0;
 
   constructor(private readonly clock: Clock) {}
+
+  /** Sessions held, of all workers. */
+  get size(): number {
+    return this.sessionCount;
+  }
 
   /** The worker's open sessions. */
   of(workerSid: string): Iterable<AgentSession> {
@@ -45,12 +51,13 @@ export class AgentPushes {
   add(session: AgentSession): void {
     let set = this.sessions.get(session.grant.workerSid);
     if (!set) this.sessions.set(session.grant.workerSid, (set = new Set()));
+    if (!set.has(session)) this.sessionCount++;
     set.add(session);
   }
 
   remove(session: AgentSession): void {
     const set = this.sessions.get(session.grant.workerSid);
-    set?.delete(session);
+    if (set?.delete(session)) this.sessionCount--;
     if (set?.size === 0) this.sessions.delete(session.grant.workerSid);
   }
 

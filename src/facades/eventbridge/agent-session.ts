@@ -17,6 +17,8 @@ export class AgentSession implements Watched {
   lostReason: DisconnectReason | null = null;
   /** When the peer's end of the TCP stream was read (EOF), before `ws` reports the close. */
   private peerGoneAt: number | null = null;
+  /** Sent its `init`: the session is watched from its handshake, but heartbeat frames wait for it. */
+  private greeted = false;
   /** Resolves once the connection is committed (or refused); the close waits for it. */
   opened: Promise<boolean> = Promise.resolve(false);
 
@@ -36,7 +38,13 @@ export class AgentSession implements Watched {
   }
 
   heartbeat(): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(' ');
+    if (this.greeted && this.socket.readyState === this.socket.OPEN) this.socket.send(' ');
+  }
+
+  /** The first frame the SDK reads (its connection is committed by now). */
+  greet(payload: { channel_id: string; account_sid: string; workspace_sid: string; token_lifetime: number }): void {
+    this.greeted = true;
+    this.send('init', payload);
   }
 
   lose(lastSeenAt: number): void {
