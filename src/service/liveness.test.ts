@@ -108,4 +108,39 @@ describe('Liveness', () => {
     for (let now = 6000 + options.timeoutMs + 100; now <= 9000; now += 100) liveness.tick(now);
     expect(c.lostAt).toBe(0);
   });
+
+  it('keeps the ping interval in time when the loop ticks late but never stalls (a busy node)', () => {
+    // Every tick 250 ms apart instead of 100 (a loaded process: each tick late, none 1 s late).
+    // Counting buckets by ticks, a round of the wheel took 2.5 s, longer than the 2.1 s timeout,
+    // and connections answering every ping were lost (a reconnect storm lost hundreds).
+    const liveness = new Liveness(options);
+    let now = 0;
+    const conns = Array.from({ length: 100 }, () => new (class extends FakeConnection {
+      override ping(): void {
+        super.ping();
+        this.lastSeenAt = now; // answered at once
+      }
+    })(0));
+    for (const c of conns) liveness.add(c);
+    for (now = 0; now <= 20_000; now += 250) liveness.tick(now);
+    expect(conns.filter((c) => c.lostAt !== null)).toEqual([]);
+    // One ping a second each, as configured: 20 or 21 in 20 s.
+    expect(Math.min(...conns.map((c) => c.pings))).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...conns.map((c) => c.pings))).toBeLessThanOrEqual(21);
+    // Heartbeat frames keep their interval too (1.5 s): 13 or 14 in 20 s.
+    expect(Math.min(...conns.map((c) => c.beats))).toBeGreaterThanOrEqual(13);
+    expect(Math.max(...conns.map((c) => c.beats))).toBeLessThanOrEqual(14);
+  });
+
+  it('after a long stall serves at most a second of buckets at once, not every one it missed', () => {
+    const liveness = new Liveness(options);
+    const conns = Array.from({ length: 1000 }, () => new FakeConnection(0));
+    for (const c of conns) liveness.add(c);
+    liveness.tick(0);
+    const before = conns.reduce((n, c) => n + c.pings, 0);
+    liveness.tick(60_000); // a minute suspended: 600 ticks missed
+    const sent = conns.reduce((n, c) => n + c.pings, 0) - before;
+    // The wheel has 10 buckets of 100: one round (every connection once), never six hundred.
+    expect(sent).toBe(1000);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Server-owned liveness (rule 2). Every connection is pinged once per ping interval and sent a
  * heartbeat frame once per heartbeat interval, each spread evenly over the interval in buckets
- * (one bucket per tick), so no tick touches more than 1/N of the connections. A sweep once per
+ * (one bucket per tick width of time, however late the ticks come), so a tick on time touches
+ * 1/N of the connections (a tick late by k widths serves k buckets, at most ten). A sweep once per
  * second finds connections silent for longer than the timeout and reports them lost, with the
  * last sign of life the transport recorded.
  */
@@ -30,6 +31,13 @@ export interface LivenessOptions {
 
 /** A tick this many tick-widths late means the process was stalled. */
 const STALL_TICKS = 10;
+/**
+ * The most buckets one tick serves. A late tick serves the buckets whose time has passed, so a
+ * loaded process whose ticks come late keeps the intervals (counted in ticks, a round of the ping
+ * wheel took as much longer as the ticks were late, past the timeout); after a longer stall the
+ * rest is skipped rather than sent in one burst.
+ */
+const CATCH_UP_TICKS = STALL_TICKS;
 
 class Wheel {
   private readonly buckets: Set<Watched>[];
@@ -68,6 +76,8 @@ export class Liveness {
   private readonly all = new Set<Watched>();
   private nextSweepAt = 0;
   private lastTickAt: number | null = null;
+  /** The last tick-width slot (now / tickMs) whose buckets were served. */
+  private servedSlot: number | null = null;
   /** The end of the last stall of this process: silence before it is no evidence (see tick). */
   private resumedAt = Number.NEGATIVE_INFINITY;
 
@@ -93,16 +103,22 @@ export class Liveness {
   }
 
   /**
-   * One tick: ping one bucket, heartbeat one bucket, and sweep for silence when due. A tick that
-   * comes much later than scheduled means this process was stalled (a long GC, a busy loop, a
-   * suspended VM): pongs that arrived meanwhile have not been read yet, so silence is counted only
-   * from the end of the stall. The evidence of a later loss still names the real last pong.
+   * One tick: ping and heartbeat the buckets due since the last tick (one when on time), and sweep
+   * for silence when due. A tick that comes much later than scheduled means this process was
+   * stalled (a long GC, a busy loop, a suspended VM): pongs that arrived meanwhile have not been
+   * read yet, so silence is counted only from the end of the stall. The evidence of a later loss
+   * still names the real last pong.
    */
   tick(now: number): void {
     if (this.lastTickAt !== null && now - this.lastTickAt > STALL_TICKS * this.options.tickMs) this.resumedAt = now;
     this.lastTickAt = now;
-    for (const w of this.pings.advance()) w.ping();
-    for (const w of this.beats.advance()) w.heartbeat();
+    const slot = Math.floor(now / this.options.tickMs);
+    const from = Math.max(this.servedSlot ?? slot - 1, slot - CATCH_UP_TICKS);
+    for (let i = from; i < slot; i++) {
+      for (const w of this.pings.advance()) w.ping();
+      for (const w of this.beats.advance()) w.heartbeat();
+    }
+    this.servedSlot = Math.max(this.servedSlot ?? slot, slot);
     if (now < this.nextSweepAt) return;
     this.nextSweepAt = now + this.options.sweepIntervalMs;
     const limit = now - this.options.timeoutMs;
