@@ -8,11 +8,15 @@
  * client after its first `init`: on any close, and on any failed upgrade or refused TCP connect, it
  * opens a new socket after the SDK's back-off, `generateBackOffInterval(1)` = 800–1000 ms uniform
  * (the SDK resets its attempt counter on every new socket, so the back-off never grows), forever.
- * `localAddress` spreads client sockets over source addresses (127.0.0.2 …): each address pair has
- * only ~28 000 ephemeral ports.
+ * `localAddresses` spreads client sockets over source addresses, agent by agent. A socket with a
+ * source address is bound before it connects, and the kernel's search for a free port of that
+ * address grows with the ports it holds, TIME_WAIT included: with one address for 10 000 agents
+ * and a storm's refused attempts, `bind` took 16 of 29 s of one stall of this process (20 s
+ * without answering a ping, so the server rightly lost hundreds of its agents). Sixteen addresses
+ * keep each one's ports few.
  */
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
 export interface AgentsConnect {
@@ -23,7 +27,8 @@ export interface AgentsConnect {
   readonly concurrency: number;
   /** This process's share of the tokens file: [from, to). Default all. */
   readonly slice?: readonly [number, number];
-  readonly localAddress?: string;
+  /** Source addresses, one per agent in turn (see the file comment). */
+  readonly localAddresses?: readonly string[];
   /** Reconnect like the SDK once connected (see the file comment). */
   readonly reconnect?: boolean;
 }
@@ -67,10 +72,15 @@ export interface AgentsHistory {
   readonly type: 'history';
   /**
    * Per agent (by index in this process's slice), from the last `await-back` to now: each `init`
-   * as `[epoch ms, 0]` and each close after an `init` as `[epoch ms, close code]`, in order. Tells
-   * a logout of an agent whose socket was open from one of an agent the server dropped again.
+   * as `[epoch ms, 0, 0]` and each close after an `init` as `[epoch ms, close code, ms since the
+   * socket's last ping]` (since its init when it got none), in order. Tells a logout of an agent
+   * whose socket was open from one of an agent the server dropped again, and whether the server
+   * had stopped pinging it.
    */
-  readonly history: readonly (readonly (readonly [number, number])[])[];
+  readonly history: readonly (readonly (readonly [number, number, number])[])[];
+  /** This process's event-loop delay since the `await-back` (ms): how late it could answer pings. */
+  readonly loopP99Ms: number;
+  readonly loopMaxMs: number;
 }
 
 export interface AgentsStats {
@@ -93,11 +103,12 @@ let failedAttempts = 0;
 const refusedStatuses: Record<string, number> = {};
 const opened: boolean[] = [];
 /** See `AgentsHistory`; recorded from the first `await-back` on. */
-let history: [number, number][][] = [];
+let history: [number, number, number][][] = [];
 let recording = false;
-const note = (index: number, code: number): void => {
-  if (recording) (history[index] ??= []).push([Date.now(), code]);
+const note = (index: number, code: number, sincePingMs: number): void => {
+  if (recording) (history[index] ??= []).push([Date.now(), code, sincePingMs]);
 };
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
 interface Agent { readonly index: number; readonly url: string; readonly localAddress?: string; readonly reconnect: boolean }
 
@@ -123,7 +134,11 @@ function connectOne(agent: Agent): Promise<number | string> {
       res.resume();
       ws.terminate();
     });
-    ws.on('ping', () => counters.pings++);
+    let lastPingAt = 0;
+    ws.on('ping', () => {
+      counters.pings++;
+      lastPingAt = Date.now();
+    });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const text = isBinary ? '' : data.toString();
       if (text.trim() === '') {
@@ -135,7 +150,8 @@ function connectOne(agent: Agent): Promise<number | string> {
         counters.open++;
         opened[agent.index] = true;
         backAt[agent.index] = Date.now();
-        note(agent.index, 0);
+        lastPingAt = Math.max(lastPingAt, Date.now());
+        note(agent.index, 0, 0);
         settle(performance.now() - startedAt);
         return;
       }
@@ -147,7 +163,7 @@ function connectOne(agent: Agent): Promise<number | string> {
         counters.open--;
         counters.closedAfterReady++;
         opened[agent.index] = false;
-        note(agent.index, code);
+        note(agent.index, code, Date.now() - lastPingAt);
       } else {
         failedAttempts++;
       }
@@ -172,7 +188,9 @@ async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
     while (next < tokens.length) {
       const index = next++;
       const url = `${wsUrl}/v1/wschannels?token=${encodeURIComponent(tokens[index] as string)}&closeExistingSessions=false`;
-      const result = await connectOne({ index, url, localAddress: command.localAddress, reconnect: command.reconnect ?? false });
+      const addresses = command.localAddresses ?? [];
+      const localAddress = addresses.length > 0 ? addresses[index % addresses.length] : undefined;
+      const result = await connectOne({ index, url, localAddress, reconnect: command.reconnect ?? false });
       if (typeof result === 'number') latencies.push(result);
       else failures.push(result);
     }
@@ -205,7 +223,10 @@ async function awaitBack(command: AgentsAwaitBack): Promise<AgentsBack> {
 
 /** The history recorded since the last `await-back`, to the moment asked (the logouts come later). */
 function historyNow(): AgentsHistory {
-  return { type: 'history', history: Array.from({ length: backAt.length }, (_, i) => history[i] ?? []) };
+  return {
+    type: 'history', history: Array.from({ length: backAt.length }, (_, i) => history[i] ?? []),
+    loopP99Ms: loopDelay.percentile(99) / 1e6, loopMaxMs: loopDelay.max / 1e6,
+  };
 }
 
 process.on('disconnect', () => process.exit(2));
@@ -221,6 +242,8 @@ process.on('message', (raw) => {
     failedAttempts = 0;
     history = [];
     recording = true;
+    loopDelay.reset();
+    loopDelay.enable();
     for (const key of Object.keys(refusedStatuses)) delete refusedStatuses[key];
     void awaitBack(command).then((result) => process.send?.(result), failed);
   } else if (command.cmd === 'history') {

@@ -85,7 +85,9 @@ interface Run {
   nodes: ChildProcess[];
 }
 
-const sourceAddress = (i: number): string => `127.0.0.${2 + i}`;
+/** The source addresses of agents process i (see presence-agents.ts): 127.0.(i+1).1 to .16. */
+const SOURCE_ADDRESSES = 16;
+const sourceAddresses = (i: number): string[] => Array.from({ length: SOURCE_ADDRESSES }, (_, k) => `127.0.${1 + i}.${1 + k}`);
 
 /** The run's report so far, printed if the hard limit stops the run. */
 let partial: { report: Report; raw: Record<string, unknown> } | null = null;
@@ -127,7 +129,7 @@ function startAgents(r: Run, urls: readonly string[], reconnect: boolean): { chi
     say(`  connect: ${sum(latest.map((p) => p.ready))} of ${r.o.agents} got init, ${sum(latest.map((p) => p.failed))} failed; per process [${latest.map((p) => p.ready).join(', ')}]`);
   }, 30_000);
   const connected = Promise.all(kids.map(async (child, i) => {
-    const command: AgentsCommand = { cmd: 'connect', url: urls[i] as string, tokensFile: r.tokensFile, concurrency: r.o.concurrency, slice: r.shares[i], localAddress: sourceAddress(i), reconnect };
+    const command: AgentsCommand = { cmd: 'connect', url: urls[i] as string, tokensFile: r.tokensFile, concurrency: r.o.concurrency, slice: r.shares[i], localAddresses: sourceAddresses(i), reconnect };
     child.send(command);
     const share = (r.shares[i]?.[1] ?? 0) - (r.shares[i]?.[0] ?? 0);
     // 100 000 agents over 6 processes did not finish within a flat 300 s (2026-11-27 19:03, the
@@ -263,17 +265,18 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
     WHERE l.id > $1 AND l.cause = 'offline-threshold'`, [mark])).rows;
   const histories = await Promise.all(agents.map(async (child) => {
     child.send({ cmd: 'history' } satisfies AgentsCommand);
-    return (await nextMessage<AgentsHistory>(child, (m) => m.type === 'history', 'agents history', 30_000)).history;
+    return nextMessage<AgentsHistory>(child, (m) => m.type === 'history', 'agents history', 30_000);
   }));
-  const historyOf = (name: string): readonly (readonly [number, number])[] => {
+  const historyOf = (name: string): readonly (readonly [number, number, number])[] => {
     const index = Number(name.slice('agent-'.length));
     const share = r.shares.findIndex(([from, to]) => index >= from && index < to);
-    return histories[share]?.[index - (r.shares[share]?.[0] ?? 0)] ?? [];
+    return histories[share]?.history[index - (r.shares[share]?.[0] ?? 0)] ?? [];
   };
   const verdicts = rows.map((row) => stormVerdict(row, historyOf(row.name)));
   const falseLogouts = verdicts.filter((v) => v.verdict !== 'late').length;
   const byVerdict = verdicts.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v.verdict]: (acc[v.verdict] ?? 0) + 1 }), {});
   const droppedOpenS = verdicts.flatMap((v) => (v.openS === undefined ? [] : [v.openS]));
+  const droppedSincePingS = verdicts.flatMap((v) => (v.sincePingS === undefined ? [] : [v.sincePingS]));
   const backDist = dist(backTimes.filter((at) => at >= killAt).map((at) => (at - killAt) / 1000));
   const refused = backs.reduce<Record<string, number>>((acc, b) => {
     for (const [k, v] of Object.entries(b.refusedStatuses)) acc[k] = (acc[k] ?? 0) + v;
@@ -281,16 +284,18 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
   }, {});
   report.info('storm: kill → agent back, init received (s)', backDist);
   if (droppedOpenS.length > 0) report.info('storm: false logouts dropped again: init → drop (s)', dist(droppedOpenS));
+  if (droppedSincePingS.length > 0) report.info('storm: false logouts dropped again: last ping → drop (s)', dist(droppedSincePingS));
   report.target('storm: agents not back within 240 s', null, notBack, 0, '0', notBack === 0);
   report.target('storm: false logouts', null, falseLogouts, 0, '0', falseLogouts === 0, `${rows.length} logouts in all; ${JSON.stringify(byVerdict)}`);
   report.info('storm: event-loop delay, worst node, start → all back (ms)', worst(during.map((s) => s.loop)));
   // Nothing to show when the agents came back after the last due time (no settling window).
   if (wait > 0) report.info('storm: event-loop delay, worst node, all back → settled (ms)', worst(settle.map((s) => s.loop)));
   report.notes.push(
+    `storm: the agents processes' event loop from the kill to the end: p99 ${histories.map((h) => f(h.loopP99Ms, 0)).join(', ')} ms, max ${histories.map((h) => f(h.loopMaxMs, 0)).join(', ')} ms`,
     `storm: nodes ready ${readyAt.map((at) => f((at - killAt) / 1000)).join(', ')} s after the kill; ${o.agents - notBack} back, the last after ${f((allBackAt - killAt) / 1000)} s; ${rows.length} logouts (${falseLogouts} of agents back before their due time)`,
     `storm: ${sum(backs.map((b) => b.failedAttempts))} failed attempts (connection refused while down, refusals: ${JSON.stringify(refused)}); per-node loop max during the storm ${during.map((s) => f(Math.max(s.loop.maxMs, s.loop.maxStallMs), 0)).join(', ')} ms; ${gcNote(during.map((s) => s.loop))}`,
   );
-  Object.assign(r.raw, { stormDuring: during, stormSettle: settle, stormReadyMs: readyAt.map((at) => at - killAt), stormBack: backDist, logouts: rows.length, falseLogouts, byVerdict, droppedOpenS: dist(droppedOpenS), refused });
+  Object.assign(r.raw, { stormDuring: during, stormSettle: settle, stormReadyMs: readyAt.map((at) => at - killAt), stormBack: backDist, logouts: rows.length, falseLogouts, byVerdict, droppedOpenS: dist(droppedOpenS), droppedSincePingS: dist(droppedSincePingS), refused });
 }
 
 /**
@@ -301,7 +306,7 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
  * connected agent), or `dropped <code>` when the agent came back in time but its socket was then
  * closed with that code and it was not back again within the threshold.
  */
-function stormVerdict(row: LogoutRow, history: readonly (readonly [number, number])[]): { verdict: string; openS?: number } {
+function stormVerdict(row: LogoutRow, history: readonly (readonly [number, number, number])[]): { verdict: string; openS?: number; sincePingS?: number } {
   const e = JSON.parse(row.evidence) as { lastSeenAt: number; thresholdMs: number; reason: string };
   const due = e.lastSeenAt + e.thresholdMs;
   if (Number(row.recorded_at) < due) return { verdict: 'early' };
@@ -311,7 +316,7 @@ function stormVerdict(row: LogoutRow, history: readonly (readonly [number, numbe
   if (last === undefined || last[1] === 0) return { verdict: `open (${e.reason})` };
   // How long the socket had been open (from its init) when it was dropped.
   const init = before.at(-2);
-  return { verdict: `dropped ${last[1]} (${e.reason})`, openS: init && init[1] === 0 ? (last[0] - init[0]) / 1000 : undefined };
+  return { verdict: `dropped ${last[1]} (${e.reason})`, openS: init && init[1] === 0 ? (last[0] - init[0]) / 1000 : undefined, sincePingS: last[2] / 1000 };
 }
 
 async function freshSchema(url: string): Promise<{ db: pg.Client; inSchema: string }> {
