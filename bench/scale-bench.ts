@@ -239,7 +239,9 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
   await killAll(r.nodes);
   const back = Promise.all(agents.map(async (child) => {
     child.send({ cmd: 'await-back', sinceEpochMs: killAt, timeoutMs: 240_000 } satisfies AgentsCommand);
-    return nextMessage<AgentsBack>(child, (m) => m.type === 'back', 'agents back', 250_000);
+    // The agents answer at their 240 s deadline at the latest, unless their own loop is behind (a
+    // loaded host): a minute of slack.
+    return nextMessage<AgentsBack>(child, (m) => m.type === 'back', 'agents back', 300_000);
   }));
   const readyAt: number[] = [];
   const starts = r.shares.map((_, i) => startNode(r, i, 'join'));
@@ -380,5 +382,7 @@ async function main(): Promise<void> {
 
 main().then(() => process.exit(0), (error: unknown) => {
   console.error('scale bench failed:', error);
+  // What was measured before the failure (a 100 000-agent run is long to repeat).
+  if (partial) printReport('scale-partial', 'see above', partial.report, partial.raw, say);
   process.exit(1);
 });
