@@ -43,6 +43,9 @@ export interface AgentsConnected {
   readonly ready: number;
   readonly failed: number;
   readonly failures: readonly string[];
+  /** First attempts that failed and were tried again (`reconnect` only; see FIRST_CONNECT_ATTEMPTS), and why. */
+  readonly retries: number;
+  readonly retryReasons: readonly string[];
   readonly elapsedMs: number;
   /** Open → `init` received, per agent, ms (sorted). */
   readonly initLatenciesMs: readonly number[];
@@ -95,6 +98,8 @@ export interface AgentsStats {
 const counters = { open: 0, pings: 0, heartbeatFrames: 0, otherFrames: 0, closedAfterReady: 0 };
 const CONNECT_TIMEOUT_MS = 30_000;
 const PROGRESS_MS = 10_000;
+/** Attempts at a reconnecting agent's first connection before it counts as failed. */
+const FIRST_CONNECT_ATTEMPTS = 5;
 /** twilio-taskrouter 2.x EventBridge: Math.floor(rand × (max − min + 1)) + min, min 800, max 1000·(2¹ − 1). */
 const sdkBackOffMs = (): number => Math.floor(Math.random() * (1000 - 800 + 1)) + 800;
 
@@ -183,6 +188,7 @@ async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
   const startedAt = performance.now();
   const latencies: number[] = [];
   const failures: string[] = [];
+  const retried: string[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < tokens.length) {
@@ -190,7 +196,14 @@ async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
       const url = `${wsUrl}/v1/wschannels?token=${encodeURIComponent(tokens[index] as string)}&closeExistingSessions=false`;
       const addresses = command.localAddresses ?? [];
       const localAddress = addresses.length > 0 ? addresses[index % addresses.length] : undefined;
-      const result = await connectOne({ index, url, localAddress, reconnect: command.reconnect ?? false });
+      const agent = { index, url, localAddress, reconnect: command.reconnect ?? false };
+      let result = await connectOne(agent);
+      // The SDK retries a first connection that failed too; so does a reconnecting agent, a few times.
+      for (let attempt = 1; typeof result === 'string' && agent.reconnect && attempt < FIRST_CONNECT_ATTEMPTS; attempt++) {
+        retried.push(result);
+        await new Promise((resolve) => setTimeout(resolve, sdkBackOffMs()));
+        result = await connectOne(agent);
+      }
       if (typeof result === 'number') latencies.push(result);
       else failures.push(result);
     }
@@ -209,6 +222,8 @@ async function connectAll(command: AgentsConnect): Promise<AgentsConnected> {
     ready: latencies.length,
     failed: failures.length,
     failures: [...new Set(failures)].slice(0, 5),
+    retries: retried.length,
+    retryReasons: [...new Set(retried)].slice(0, 5),
     elapsedMs: Math.round(performance.now() - startedAt),
     initLatenciesMs: latencies.sort((a, b) => a - b),
   };

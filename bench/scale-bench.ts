@@ -220,7 +220,7 @@ async function heartbeatPhase(r: Run, readies: readonly ServerReady[], bareKiB: 
   report.info('heartbeat: server CPU per ping (µs)', null, ((cpuPct / 100) * 1e6) / pings, 'goal H1 ≤ 25');
   const connectS = Math.max(...connected.map((c) => c.elapsedMs)) / 1000;
   report.notes.push(
-    `connect: ${o.agents} agents in ${f(connectS)} s (${f(o.agents / connectS, 0)}/s; ${o.concurrency} handshakes in flight per agents process)`,
+    `connect: ${o.agents} agents in ${f(connectS)} s (${f(o.agents / connectS, 0)}/s; ${o.concurrency} handshakes in flight per agents process); ${sum(connected.map((c) => c.retries))} first attempts failed and were retried (${[...new Set(connected.flatMap((c) => c.retryReasons))].slice(0, 3).join('; ') || 'none'})`,
     `memory: nodes' RSS ${f(sum(idle.map((s) => s.rssBytes)) / 2 ** 20)} MiB idle → ${f(sum(loaded.map((s) => s.rssBytes)) / 2 ** 20)} MiB loaded (after 2× gc()); per node ${loaded.map((s) => f(s.rssBytes / 2 ** 20, 0)).join(', ')} MiB`,
     `heartbeat: ${o.windowS} s window, ${f(pings, 0)} pings/s reached the agents; nodes' CPU ${f(cpuPct, 1)} % of a core above idle in all; p99 per node ${loops.map((l) => f(l.p99Ms)).join(', ')} ms; ${gcNote(loops)}`,
   );
@@ -370,6 +370,7 @@ async function main(): Promise<void> {
   const load = (): string => os.loadavg().map((x) => f(x, 2)).join(' ');
   setTimeout(() => {
     console.error(`scale bench: over ${o.hardLimitS} s, giving up; the figures so far:`);
+    partial?.report.misses.push(`the run did not finish within ${o.hardLimitS} s`);
     if (partial) printReport('scale-partial', machine, partial.report, partial.raw, say);
     process.exit(1);
   }, o.hardLimitS * 1000).unref();
@@ -383,6 +384,9 @@ async function main(): Promise<void> {
 main().then(() => process.exit(0), (error: unknown) => {
   console.error('scale bench failed:', error);
   // What was measured before the failure (a 100 000-agent run is long to repeat).
-  if (partial) printReport('scale-partial', 'see above', partial.report, partial.raw, say);
+  if (partial) {
+    partial.report.misses.push(`the run did not finish: ${error instanceof Error ? error.message : String(error)}`);
+    printReport('scale-partial', 'see above', partial.report, partial.raw, say);
+  }
   process.exit(1);
 });
