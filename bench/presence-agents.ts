@@ -76,7 +76,7 @@ export interface AgentsHistory {
   /**
    * Per agent (by index in this process's slice), from the last `await-back` to now: each `init`
    * as `[epoch ms, 0, 0]` and each close after an `init` as `[epoch ms, close code, ms since the
-   * socket's last ping]` (since its init when it got none), in order. Tells a logout of an agent
+   * socket's last ping or its init, whichever came later]`, in order. Tells a logout of an agent
    * whose socket was open from one of an agent the server dropped again, and whether the server
    * had stopped pinging it.
    */
