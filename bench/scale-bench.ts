@@ -303,10 +303,9 @@ async function stormPhase(r: Run, agents: readonly ChildProcess[]): Promise<void
 /**
  * Why a storm logout happened, from the agent's own record (`AgentsHistory`): `late` when it had
  * not come back by its due time (a correct logout); `early` when recorded before its due time;
- * otherwise the logout is counted false, as
- * `open` when the agent's socket was open when the logout was recorded (the server logged out a
- * connected agent), or `dropped <code>` when the agent came back in time but its socket was then
- * closed with that code and it was not back again within the threshold.
+ * otherwise it is counted false, as `open` when the agent's socket was open when the logout was
+ * recorded (the server logged out a connected agent), or `dropped <code>` when the agent came back
+ * in time but its socket was then closed with that code and it was not back within the threshold.
  */
 function stormVerdict(row: LogoutRow, history: readonly (readonly [number, number, number])[]): { verdict: string; openS?: number; sincePingS?: number } {
   const e = JSON.parse(row.evidence) as { lastSeenAt: number; thresholdMs: number; reason: string };

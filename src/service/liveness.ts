@@ -75,8 +75,7 @@ export class Liveness {
   private readonly beats: Wheel;
   private readonly all = new Set<Watched>();
   private nextSweepAt = 0;
-  private lastTickAt: number | null = null;
-  /** The last tick-width slot (now / tickMs) whose buckets were served. */
+  /** The last tick-width slot (now / tickMs) whose buckets were served; null before the first tick. */
   private servedSlot: number | null = null;
   /** The end of the last stall of this process: silence before it is no evidence (see tick). */
   private resumedAt = Number.NEGATIVE_INFINITY;
@@ -110,9 +109,8 @@ export class Liveness {
    * still names the real last pong.
    */
   tick(now: number): void {
-    if (this.lastTickAt !== null && now - this.lastTickAt > STALL_TICKS * this.options.tickMs) this.resumedAt = now;
-    this.lastTickAt = now;
     const slot = Math.floor(now / this.options.tickMs);
+    if (this.servedSlot !== null && slot - this.servedSlot > STALL_TICKS) this.resumedAt = now;
     const from = Math.max(this.servedSlot ?? slot - 1, slot - CATCH_UP_TICKS);
     for (let i = from; i < slot; i++) {
       for (const w of this.pings.advance()) w.ping();

@@ -48,7 +48,6 @@ export interface AgentChannelOptions {
   readonly clientAddress: ClientAddress;
 }
 
-export { CLOSE_REPLACED } from './agent-session.js';
 /** Close code for a connection the store could not record (RFC 6455 "Try Again Later"). */
 export const CLOSE_TRY_AGAIN = 1013;
 /** Connection ends committed per transaction; a burst of closes is split into batches of this size. */
